@@ -1,0 +1,268 @@
+// lightbox-cli: everything the GUI does, headless.
+#include <imaging/ImageLoader.h>
+#include <imaging/ImageWriter.h>
+#include <imaging/Render.h>
+#include <ml/Runtime.h>
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStringList>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+
+using namespace lightbox;
+
+namespace {
+
+int usage(FILE* out)
+{
+    std::fprintf(out,
+                 "usage: lightbox-cli COMMAND [ARGS]\n"
+                 "\n"
+                 "commands:\n"
+                 "  info FILE [--json] [--tags] [--frame N]\n"
+                 "      size, bit depth, photometric, transfer syntax, frames, window, spacing,\n"
+                 "      key tags; --tags dumps every tag\n"
+                 "  convert FILE OUT.png [--window C,W] [--frame N] [--raw16]\n"
+                 "      windowed 8-bit rendering (MONOCHROME1 inverted), or raw values as\n"
+                 "      16-bit PNG with --raw16\n"
+                 "  version\n"
+                 "      versions of Lightbox and LibTorch, and the devices it can use\n");
+    return out == stderr ? 2 : 0;
+}
+
+int fail(const QString& file, const std::string& message)
+{
+    std::fprintf(stderr, "lightbox-cli: %s: %s\n", qPrintable(file), message.c_str());
+    return 1;
+}
+
+/// Minimal option reader: flags and "--name value" pairs after the positional arguments.
+struct Args {
+    QStringList positional;
+    std::map<QString, QString> options;
+    bool has(const QString& name) const { return options.count(name) != 0; }
+    QString value(const QString& name) const
+    {
+        auto it = options.find(name);
+        return it == options.end() ? QString() : it->second;
+    }
+};
+
+bool parseArgs(const QStringList& in, const QStringList& valued, Args& out, QString& error)
+{
+    for (int i = 0; i < in.size(); ++i) {
+        const QString& a = in[i];
+        if (a.startsWith("--")) {
+            const QString name = a.mid(2);
+            if (valued.contains(name)) {
+                if (i + 1 >= in.size()) {
+                    error = "option --" + name + " needs a value";
+                    return false;
+                }
+                out.options[name] = in[++i];
+            } else {
+                out.options[name] = "1";
+            }
+        } else {
+            out.positional << a;
+        }
+    }
+    return true;
+}
+
+bool parseFrame(const Args& args, imaging::LoadOptions& opts, QString& error)
+{
+    if (!args.has("frame"))
+        return true;
+    bool ok = false;
+    const int f = args.value("frame").toInt(&ok);
+    if (!ok || f < 0) {
+        error = "--frame needs a frame index (0-based)";
+        return false;
+    }
+    opts.frame = f;
+    return true;
+}
+
+QJsonObject windowJson(const imaging::Window& w)
+{
+    return QJsonObject{{"center", w.center}, {"width", w.width}, {"explanation", QString::fromStdString(w.explanation)}};
+}
+
+int cmdInfo(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"frame"}, args, error) || args.positional.size() != 1)
+        return error.isEmpty() ? usage(stderr) : fail("info", error.toStdString());
+    imaging::LoadOptions opts;
+    opts.tags = args.has("tags");
+    if (!parseFrame(args, opts, error))
+        return fail("info", error.toStdString());
+    const QString file = args.positional[0];
+    auto r = imaging::loadImage(file.toStdString(), opts);
+    if (!r)
+        return fail(file, r.error());
+    const imaging::Image& img = r.value();
+
+    if (args.has("json")) {
+        QJsonObject o;
+        o["file"] = file;
+        o["format"] = QString::fromStdString(img.format);
+        o["width"] = img.width();
+        o["height"] = img.height();
+        o["channels"] = img.channels();
+        o["bitsStored"] = img.bitsStored;
+        o["signed"] = img.isSigned;
+        o["photometric"] = imaging::toString(img.photometric);
+        o["frames"] = img.frameCount;
+        o["frame"] = img.frameIndex;
+        if (!img.transferSyntaxUid.empty()) {
+            o["transferSyntaxUid"] = QString::fromStdString(img.transferSyntaxUid);
+            o["transferSyntax"] = QString::fromStdString(img.transferSyntaxName);
+        }
+        o["rescaleSlope"] = img.rescaleSlope;
+        o["rescaleIntercept"] = img.rescaleIntercept;
+        QJsonArray windows;
+        for (const auto& w : img.fileWindows)
+            windows.append(windowJson(w));
+        o["windows"] = windows;
+        o["autoWindow"] = windowJson(img.autoWindow);
+        if (img.voiLut.valid())
+            o["voiLut"] = QJsonObject{{"entries", int(img.voiLut.data.size())},
+                                      {"firstMapped", img.voiLut.firstMapped},
+                                      {"bits", img.voiLut.bits}};
+        if (!img.spacingSource.empty())
+            o["spacing"] = QJsonObject{{"row", img.spacingRow},
+                                       {"column", img.spacingCol},
+                                       {"source", QString::fromStdString(img.spacingSource)}};
+        QJsonObject keys;
+        for (const auto& [k, v] : img.keyTags)
+            keys[QString::fromStdString(k)] = QString::fromStdString(v);
+        o["tags"] = keys;
+        if (opts.tags) {
+            QJsonArray all;
+            for (const auto& t : img.tags)
+                all.append(QJsonObject{{"depth", t.depth},
+                                       {"tag", QString::fromStdString(t.tagString())},
+                                       {"vr", QString::fromStdString(t.vr)},
+                                       {"name", QString::fromStdString(t.name)},
+                                       {"value", QString::fromStdString(t.value)}});
+            o["allTags"] = all;
+        }
+        std::printf("%s", QJsonDocument(o).toJson(QJsonDocument::Indented).constData());
+        return 0;
+    }
+
+    std::printf("File:          %s\n", qPrintable(file));
+    std::printf("Format:        %s\n", img.format.c_str());
+    std::printf("Size:          %d x %d, %d channel(s)\n", img.width(), img.height(), img.channels());
+    std::printf("Bits stored:   %d (%s)\n", img.bitsStored, img.isSigned ? "signed" : "unsigned");
+    std::printf("Photometric:   %s\n", imaging::toString(img.photometric));
+    if (!img.transferSyntaxUid.empty())
+        std::printf("Transfer:      %s (%s)\n", img.transferSyntaxName.c_str(), img.transferSyntaxUid.c_str());
+    std::printf("Frames:        %d (showing %d)\n", img.frameCount, img.frameIndex);
+    if (img.rescaleSlope != 1.0 || img.rescaleIntercept != 0.0)
+        std::printf("Rescale:       slope %g, intercept %g %s\n", img.rescaleSlope, img.rescaleIntercept,
+                    img.rescaleType.c_str());
+    for (const auto& w : img.fileWindows)
+        std::printf("Window:        C %g / W %g  %s\n", w.center, w.width, w.explanation.c_str());
+    if (img.voiLut.valid())
+        std::printf("VOI LUT:       %zu entries from %d, %d bits %s\n", img.voiLut.data.size(), img.voiLut.firstMapped,
+                    img.voiLut.bits, img.voiLut.explanation.c_str());
+    std::printf("Auto window:   C %g / W %g\n", img.autoWindow.center, img.autoWindow.width);
+    if (!img.spacingSource.empty())
+        std::printf("Spacing:       %g x %g mm (%s)\n", img.spacingRow, img.spacingCol, img.spacingSource.c_str());
+    for (const auto& [k, v] : img.keyTags)
+        std::printf("%-14s %s\n", (k + ":").c_str(), v.c_str());
+    if (opts.tags) {
+        std::printf("\n");
+        for (const auto& t : img.tags)
+            std::printf("%*s%s %-2s %-36s %s\n", t.depth * 2, "", t.tagString().c_str(), t.vr.c_str(),
+                        t.name.c_str(), t.value.c_str());
+    }
+    return 0;
+}
+
+int cmdConvert(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"frame", "window"}, args, error) || args.positional.size() != 2)
+        return error.isEmpty() ? usage(stderr) : fail("convert", error.toStdString());
+    imaging::LoadOptions opts;
+    if (!parseFrame(args, opts, error))
+        return fail("convert", error.toStdString());
+    const QString file = args.positional[0];
+    const QString out = args.positional[1];
+    auto r = imaging::loadImage(file.toStdString(), opts);
+    if (!r)
+        return fail(file, r.error());
+    const imaging::Image& img = r.value();
+
+    cv::Mat pixels;
+    if (args.has("raw16")) {
+        if (img.pixels.depth() == CV_16S) {
+            // PNG has no signed samples: shift into the unsigned range, and say so.
+            img.pixels.convertTo(pixels, CV_16U, 1.0, 32768.0);
+            std::fprintf(stderr, "lightbox-cli: note: signed values shifted by +32768\n");
+        } else if (img.pixels.depth() == CV_32S) {
+            return fail(file, "32-bit values do not fit a 16-bit PNG");
+        } else {
+            img.pixels.convertTo(pixels, CV_MAKETYPE(CV_16U, img.channels()));
+        }
+    } else {
+        imaging::RenderParams p;
+        p.window = img.defaultWindow();
+        p.useVoiLut = img.fileWindows.empty() && img.voiLut.valid();
+        if (args.has("window")) {
+            const QStringList cw = args.value("window").split(',');
+            bool okC = false, okW = false;
+            if (cw.size() == 2) {
+                p.window.center = cw[0].toDouble(&okC);
+                p.window.width = cw[1].toDouble(&okW);
+            }
+            if (!okC || !okW || p.window.width <= 0)
+                return fail("convert", "--window needs CENTER,WIDTH with WIDTH > 0");
+            p.useVoiLut = false;
+        }
+        pixels = imaging::render8(img, p);
+    }
+    auto w = imaging::writePng(pixels, out.toStdString());
+    if (!w)
+        return fail(out, w.error());
+    return 0;
+}
+
+int cmdVersion()
+{
+    ml::configureThreads();
+    std::printf("lightbox-cli %s\nLibTorch %s\n", LIGHTBOX_VERSION, ml::torchSummary().c_str());
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QStringList args = QCoreApplication::arguments().mid(1);
+    if (args.isEmpty())
+        return usage(stderr);
+    const QString cmd = args.takeFirst();
+    if (cmd == "-h" || cmd == "--help" || cmd == "help")
+        return usage(stdout);
+    if (cmd == "info")
+        return cmdInfo(args);
+    if (cmd == "convert")
+        return cmdConvert(args);
+    if (cmd == "version" || cmd == "--version")
+        return cmdVersion();
+    std::fprintf(stderr, "lightbox-cli: unknown command '%s'\n", qPrintable(cmd));
+    return usage(stderr);
+}

@@ -1,0 +1,585 @@
+#include "DicomReader.h"
+
+#include "Jpeg2000Decoder.h"
+#include "Render.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvrat.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+namespace lightbox::imaging::detail {
+namespace {
+
+void registerCodecsOnce()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DcmRLEDecoderRegistration::registerCodecs();
+        DJDecoderRegistration::registerCodecs(EDC_photometricInterpretation);
+        DJLSDecoderRegistration::registerCodecs();
+    });
+}
+
+std::string getString(DcmItem* item, const DcmTagKey& key, long pos = 0, bool deep = false)
+{
+    OFString value;
+    if (item->findAndGetOFString(key, value, pos, deep).good())
+        return std::string(value.c_str());
+    return {};
+}
+
+bool getUint16(DcmItem* item, const DcmTagKey& key, Uint16& out)
+{
+    return item->findAndGetUint16(key, out).good();
+}
+
+/// Reads a multi-valued DS/IS attribute as doubles.
+std::vector<double> getDoubles(DcmItem* item, const DcmTagKey& key, bool deep = false)
+{
+    std::vector<double> out;
+    DcmElement* el = nullptr;
+    if (item->findAndGetElement(key, el, deep).bad() || !el)
+        return out;
+    const unsigned long n = el->getVM();
+    for (unsigned long i = 0; i < n; ++i) {
+        Float64 v = 0;
+        OFString s;
+        if (el->getOFString(s, i).good()) {
+            try {
+                out.push_back(std::stod(s.c_str()));
+            } catch (...) {
+            }
+        } else if (el->getFloat64(v, i).good()) {
+            out.push_back(v);
+        }
+    }
+    return out;
+}
+
+const struct KeyTag {
+    const char* keyword;
+    DcmTagKey key;
+} kKeyTags[] = {
+    {"PatientName", DCM_PatientName},
+    {"PatientID", DCM_PatientID},
+    {"PatientBirthDate", DCM_PatientBirthDate},
+    {"PatientSex", DCM_PatientSex},
+    {"PatientAge", DCM_PatientAge},
+    {"StudyDate", DCM_StudyDate},
+    {"StudyTime", DCM_StudyTime},
+    {"StudyDescription", DCM_StudyDescription},
+    {"StudyInstanceUID", DCM_StudyInstanceUID},
+    {"AccessionNumber", DCM_AccessionNumber},
+    {"SeriesDescription", DCM_SeriesDescription},
+    {"SeriesNumber", DCM_SeriesNumber},
+    {"SeriesInstanceUID", DCM_SeriesInstanceUID},
+    {"InstanceNumber", DCM_InstanceNumber},
+    {"SOPClassUID", DCM_SOPClassUID},
+    {"SOPInstanceUID", DCM_SOPInstanceUID},
+    {"Modality", DCM_Modality},
+    {"BodyPartExamined", DCM_BodyPartExamined},
+    {"ViewPosition", DCM_ViewPosition},
+    {"ImageLaterality", DCM_ImageLaterality},
+    {"Laterality", DCM_Laterality},
+    {"ContentDate", DCM_ContentDate},
+    {"AcquisitionDate", DCM_AcquisitionDate},
+    {"InstitutionName", DCM_InstitutionName},
+    {"Manufacturer", DCM_Manufacturer},
+    {"ManufacturerModelName", DCM_ManufacturerModelName},
+    {"PhotometricInterpretation", DCM_PhotometricInterpretation},
+};
+
+std::string renderValue(DcmElement* el)
+{
+    const DcmEVR vr = el->ident();
+    const Uint32 len = el->getLength();
+    switch (vr) {
+    case EVR_OB: case EVR_OW: case EVR_OF: case EVR_OD: case EVR_OL: case EVR_OV:
+    case EVR_UN: case EVR_ox: case EVR_px: case EVR_pixelSQ:
+        return "<binary, " + std::to_string(len) + " bytes>";
+    default:
+        break;
+    }
+    if (len > 4096)
+        return "<" + std::to_string(len) + " bytes>";
+    OFString s;
+    if (el->getOFStringArray(s).bad())
+        return {};
+    std::string out(s.c_str());
+    if (out.size() > 256)
+        out = out.substr(0, 253) + "...";
+    for (char& c : out)
+        if (c == '\n' || c == '\r' || c == '\t')
+            c = ' ';
+    return out;
+}
+
+void dumpItem(DcmItem* item, int depth, std::vector<TagEntry>& out)
+{
+    if (depth > 32 || out.size() > 200000)
+        return;
+    const unsigned long n = item->card();
+    for (unsigned long i = 0; i < n; ++i) {
+        DcmElement* el = item->getElement(i);
+        if (!el)
+            continue;
+        DcmTag tag = el->getTag();
+        TagEntry e;
+        e.depth = depth;
+        e.group = tag.getGTag();
+        e.element = tag.getETag();
+        e.vr = DcmVR(el->getVR()).getVRName();
+        e.name = tag.getTagName();
+        if (el->ident() == EVR_SQ) {
+            auto* sq = static_cast<DcmSequenceOfItems*>(el);
+            e.value = std::to_string(sq->card()) + " item(s)";
+            out.push_back(e);
+            for (unsigned long k = 0; k < sq->card(); ++k) {
+                TagEntry itemEntry;
+                itemEntry.depth = depth + 1;
+                itemEntry.group = 0xFFFE;
+                itemEntry.element = 0xE000;
+                itemEntry.name = "Item #" + std::to_string(k + 1);
+                out.push_back(itemEntry);
+                dumpItem(sq->getItem(k), depth + 2, out);
+            }
+        } else {
+            e.value = renderValue(el);
+            out.push_back(e);
+        }
+    }
+}
+
+/// Splits an encapsulated pixel sequence into frames: one fragment per frame, the Basic
+/// Offset Table, or codestream start markers, in that order of preference.
+Result<std::vector<uint8_t>> encapsulatedFrame(DcmPixelSequence* seq, int frame, int frameCount)
+{
+    using R = Result<std::vector<uint8_t>>;
+    const unsigned long items = seq->card();
+    if (items < 2)
+        return R::failure("encapsulated pixel data has no fragments");
+    struct Fragment {
+        const Uint8* data;
+        Uint32 length;
+    };
+    std::vector<Fragment> fragments;
+    for (unsigned long i = 1; i < items; ++i) {
+        DcmPixelItem* item = nullptr;
+        if (seq->getItem(item, i).bad() || !item)
+            return R::failure("corrupt encapsulated pixel data");
+        Uint8* p = nullptr;
+        if (item->getUint8Array(p).bad() && item->getLength() > 0)
+            return R::failure("cannot read a pixel data fragment");
+        fragments.push_back({p, item->getLength()});
+    }
+    std::vector<uint8_t> out;
+    auto append = [&](std::size_t first, std::size_t last) {
+        for (std::size_t i = first; i < last; ++i)
+            if (fragments[i].data)
+                out.insert(out.end(), fragments[i].data, fragments[i].data + fragments[i].length);
+    };
+    if (frameCount <= 1) {
+        append(0, fragments.size());
+        return out;
+    }
+    if (static_cast<int>(fragments.size()) == frameCount) {
+        append(frame, frame + 1);
+        return out;
+    }
+    // Fragments starting with a J2K SOC marker (FF 4F FF 51) or a JP2 box begin frames.
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < fragments.size(); ++i) {
+        const Uint8* d = fragments[i].data;
+        if (fragments[i].length >= 4 && d && ((d[0] == 0xFF && d[1] == 0x4F && d[2] == 0xFF && d[3] == 0x51) ||
+                                              (d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 0x0C)))
+            starts.push_back(i);
+    }
+    if (static_cast<int>(starts.size()) != frameCount)
+        return R::failure("cannot find frame " + std::to_string(frame + 1) + " in the encapsulated pixel data");
+    append(starts[frame], frame + 1 < frameCount ? starts[frame + 1] : fragments.size());
+    return out;
+}
+
+bool isJpeg2000(const std::string& uid)
+{
+    return uid == "1.2.840.10008.1.2.4.90" || uid == "1.2.840.10008.1.2.4.91" ||
+           uid == "1.2.840.10008.1.2.4.201" || uid == "1.2.840.10008.1.2.4.202" ||
+           uid == "1.2.840.10008.1.2.4.203";
+}
+
+template <typename T>
+void maskAndExtend(cv::Mat& m, int bitsStored, int highBit, bool isSigned)
+{
+    const int shift = highBit + 1 - bitsStored;
+    if (bitsStored >= int(sizeof(T) * 8) && shift == 0)
+        return;
+    using U = std::make_unsigned_t<T>;
+    const uint32_t mask = bitsStored >= 32 ? 0xFFFFFFFFu : ((1u << bitsStored) - 1u);
+    const uint32_t signBit = 1u << (bitsStored - 1);
+    const std::size_t n = m.total() * m.channels();
+    T* p = m.ptr<T>();
+    for (std::size_t i = 0; i < n; ++i) {
+        uint32_t v = (static_cast<uint32_t>(static_cast<U>(p[i])) >> std::max(shift, 0)) & mask;
+        if (isSigned && (v & signBit))
+            p[i] = static_cast<T>(static_cast<int64_t>(v) - (int64_t(1) << bitsStored));
+        else
+            p[i] = static_cast<T>(v);
+    }
+}
+
+void ybrFullToRgb(cv::Mat& m)
+{
+    if (m.depth() != CV_8U)
+        return;
+    for (int y = 0; y < m.rows; ++y) {
+        auto* p = m.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < m.cols; ++x) {
+            const double Y = p[x][0], cb = p[x][1] - 128.0, cr = p[x][2] - 128.0;
+            p[x] = cv::Vec3b(cv::saturate_cast<uint8_t>(Y + 1.402 * cr),
+                             cv::saturate_cast<uint8_t>(Y - 0.344136 * cb - 0.714136 * cr),
+                             cv::saturate_cast<uint8_t>(Y + 1.772 * cb));
+        }
+    }
+}
+
+Result<Image> fail(const std::string& msg) { return Result<Image>::failure(msg); }
+
+} // namespace
+
+Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
+{
+    registerCodecsOnce();
+    DcmFileFormat file;
+    // Auto-detection first; files without a usable meta header (no preamble, or no
+    // Transfer Syntax UID) get the common encodings tried in turn, as other toolkits do.
+    OFCondition cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    auto looksLikeDicom = [&file] {
+        DcmDataset* d = file.getDataset();
+        return d && (d->tagExists(DCM_Rows) || d->tagExists(DCM_SOPClassUID) || d->tagExists(DCM_PixelData));
+    };
+    if (cond.bad() || !looksLikeDicom()) {
+        const OFCondition first = cond;
+        for (E_TransferSyntax ts : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit}) {
+            DcmFileFormat retry;
+            if (retry.loadFile(path.c_str(), ts, EGL_noChange, DCM_MaxReadLength, ERM_dataset).good()) {
+                file = retry;
+                if (looksLikeDicom()) {
+                    cond = EC_Normal;
+                    break;
+                }
+            }
+            cond = first.bad() ? first : makeOFCondition(0, 1, OF_error, "no DICOM image attributes");
+        }
+    }
+    if (cond.bad())
+        return fail(std::string("not a readable DICOM file (") + cond.text() + ")");
+    DcmDataset* ds = file.getDataset();
+    if (!ds || ds->card() == 0)
+        return fail("not a DICOM file: no data elements");
+    ds->convertToUTF8(); // best effort; names stay as stored when the charset is unknown
+
+    Image img;
+    img.format = "DICOM";
+    img.sourcePath = path;
+    const E_TransferSyntax xfer = ds->getOriginalXfer();
+    DcmXfer xf(xfer);
+    img.transferSyntaxUid = xf.getXferID();
+    img.transferSyntaxName = xf.getXferName();
+    if (img.transferSyntaxUid.empty()) {
+        img.transferSyntaxUid = getString(file.getMetaInfo(), DCM_TransferSyntaxUID);
+        img.transferSyntaxName = dcmFindNameOfUID(img.transferSyntaxUid.c_str(), "unknown transfer syntax");
+    }
+
+    for (const auto& k : kKeyTags) {
+        std::string v = getString(ds, k.key);
+        if (!v.empty())
+            img.keyTags[k.keyword] = v;
+    }
+    if (options.tags) {
+        dumpItem(file.getMetaInfo(), 0, img.tags);
+        dumpItem(ds, 0, img.tags);
+    }
+
+    DcmElement* pixelElement = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, pixelElement).bad() || !pixelElement) {
+        if (ds->tagExists(DCM_FloatPixelData) || ds->tagExists(DCM_DoubleFloatPixelData))
+            return fail("float pixel data is not supported");
+        const std::string sop = getString(ds, DCM_SOPClassUID);
+        const char* name = sop.empty() ? nullptr : dcmFindNameOfUID(sop.c_str(), nullptr);
+        return fail(std::string("no pixel data: this DICOM object is not an image") +
+                    (name ? std::string(" (") + name + ")" : sop.empty() ? "" : " (SOP class " + sop + ")"));
+    }
+    auto* pixelData = static_cast<DcmPixelData*>(pixelElement);
+
+    Uint16 rows = 0, cols = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, highBit = 0, pixelRep = 0,
+           planar = 0;
+    if (!getUint16(ds, DCM_Rows, rows) || !getUint16(ds, DCM_Columns, cols))
+        return fail("missing Rows or Columns");
+    if (!getUint16(ds, DCM_BitsAllocated, bitsAllocated))
+        return fail("missing Bits Allocated");
+    if (!getUint16(ds, DCM_SamplesPerPixel, samples))
+        samples = 1;
+    if (!getUint16(ds, DCM_BitsStored, bitsStored))
+        bitsStored = bitsAllocated;
+    if (!getUint16(ds, DCM_HighBit, highBit))
+        highBit = bitsStored - 1;
+    getUint16(ds, DCM_PixelRepresentation, pixelRep);
+    getUint16(ds, DCM_PlanarConfiguration, planar);
+    if (rows == 0 || cols == 0)
+        return fail("image has zero rows or columns");
+    if (samples != 1 && samples != 3)
+        return fail("unsupported Samples per Pixel " + std::to_string(samples));
+    if (bitsAllocated != 1 && bitsAllocated != 8 && bitsAllocated != 16 && bitsAllocated != 32)
+        return fail("unsupported Bits Allocated " + std::to_string(bitsAllocated));
+    if (bitsStored == 0 || bitsStored > bitsAllocated || highBit >= bitsAllocated || highBit + 1 < bitsStored)
+        return fail("inconsistent Bits Stored / High Bit (" + std::to_string(bitsStored) + "/" +
+                    std::to_string(highBit) + ")");
+    std::string photometric = getString(ds, DCM_PhotometricInterpretation);
+    if (photometric.empty())
+        photometric = samples == 3 ? "RGB" : "MONOCHROME2";
+    if (photometric == "PALETTE COLOR")
+        return fail("PALETTE COLOR images are not supported");
+
+    long frames = 1;
+    {
+        Sint32 nf = 1;
+        if (ds->findAndGetSint32(DCM_NumberOfFrames, nf).good() && nf > 0)
+            frames = nf;
+    }
+    img.frameCount = static_cast<int>(frames);
+    if (options.frame < 0 || options.frame >= frames)
+        return fail("frame " + std::to_string(options.frame + 1) + " requested, file has " + std::to_string(frames));
+    img.frameIndex = options.frame;
+
+    const std::size_t outBytes = bitsAllocated > 8 ? (bitsAllocated == 32 ? 4 : 2) : 1;
+    if (auto ok = checkFrameSize(cols, rows, samples, outBytes, options.maxBytes); !ok)
+        return fail(ok.error());
+
+    // --- pixel values of the requested frame ---
+    cv::Mat pixels;
+    std::string colorModel = photometric;
+    if (isJpeg2000(img.transferSyntaxUid)) {
+        DcmPixelSequence* seq = nullptr;
+        if (pixelData->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq)
+            return fail("JPEG 2000 transfer syntax but the pixel data is not encapsulated");
+        auto frame = encapsulatedFrame(seq, options.frame, static_cast<int>(frames));
+        if (!frame)
+            return fail(frame.error());
+        Jpeg2000Expect expect;
+        expect.rows = rows;
+        expect.cols = cols;
+        expect.samples = samples;
+        expect.bitsAllocated = bitsAllocated;
+        expect.bitsStored = bitsStored;
+        expect.isSigned = pixelRep == 1;
+        expect.maxBytes = options.maxBytes;
+        auto decoded = decodeJpeg2000(frame->data(), frame->size(), expect);
+        if (!decoded)
+            return fail(decoded.error());
+        pixels = decoded.value();
+        if (samples == 3)
+            colorModel = "RGB"; // the codestream's inverse colour transform yields RGB
+    } else {
+        if (xf.isEncapsulated() && !pixelData->hasRepresentation(xfer, nullptr))
+            return fail("encapsulated pixel data is missing");
+        Uint32 frameSize = 0;
+        if (pixelData->getUncompressedFrameSize(ds, frameSize).bad() || frameSize == 0)
+            return fail("cannot determine the frame size");
+        if (!xf.isEncapsulated()) {
+            const std::size_t bitsPerFrame = std::size_t(rows) * cols * samples * bitsAllocated;
+            const std::size_t needed = (bitsPerFrame * (options.frame + 1) + 7) / 8;
+            const Uint32 have = pixelData->getLength(xfer);
+            if (photometric == "YBR_FULL_422")
+                return fail("uncompressed YBR_FULL_422 pixel data is not supported");
+            if (have < needed)
+                return fail("truncated pixel data: " + std::to_string(have) + " of " + std::to_string(needed) +
+                            " bytes");
+        } else if (bitsAllocated == 1) {
+            return fail("compressed 1-bit pixel data is not supported");
+        }
+        std::vector<uint8_t> buffer(frameSize + (frameSize & 1));
+        Uint32 startFragment = 0;
+        OFString decompressedModel;
+        cond = pixelData->getUncompressedFrame(ds, static_cast<Uint32>(options.frame), startFragment, buffer.data(),
+                                               static_cast<Uint32>(buffer.size()), decompressedModel);
+        if (cond.bad())
+            return fail(std::string("cannot decode pixel data (") + img.transferSyntaxName + "): " + cond.text());
+        if (!decompressedModel.empty())
+            colorModel = decompressedModel.c_str();
+
+        if (bitsAllocated == 1) {
+            pixels.create(rows, cols, CV_8UC1);
+            const std::size_t n = std::size_t(rows) * cols;
+            for (std::size_t i = 0; i < n; ++i)
+                pixels.data[i] = (buffer[i >> 3] >> (i & 7)) & 1;
+            bitsStored = 1;
+            highBit = 0;
+        } else {
+            if (bitsAllocated == 32 && xf.getByteOrder() == EBO_BigEndian) {
+                // DCMTK swaps OW pixel data to host order in 16-bit words; 32-bit samples
+                // then need their halves exchanged.
+                auto* w = reinterpret_cast<uint32_t*>(buffer.data());
+                for (std::size_t i = 0; i < buffer.size() / 4; ++i)
+                    w[i] = (w[i] << 16) | (w[i] >> 16);
+            }
+            int depth = bitsAllocated == 8 ? CV_8U : bitsAllocated == 16 ? CV_16U : CV_32S;
+            cv::Mat raw;
+            if (samples == 3 && planar == 1) {
+                const std::size_t plane = std::size_t(rows) * cols * (bitsAllocated / 8);
+                std::vector<cv::Mat> planes;
+                for (int c = 0; c < 3; ++c)
+                    planes.emplace_back(rows, cols, depth, buffer.data() + c * plane);
+                cv::merge(planes, raw);
+            } else {
+                raw = cv::Mat(rows, cols, CV_MAKETYPE(depth, samples), buffer.data()).clone();
+            }
+            if (pixelRep == 1) {
+                if (depth == CV_8U) {
+                    raw.convertTo(raw, CV_16S); // temporarily unsigned copy, sign fixed below
+                    raw.forEach<int16_t>([](int16_t& v, const int*) { v = static_cast<int8_t>(v & 0xFF); });
+                    if (bitsStored < 8) {
+                        maskAndExtend<int16_t>(raw, bitsStored, highBit, true);
+                    }
+                } else if (depth == CV_16U) {
+                    raw = cv::Mat(raw.rows, raw.cols, CV_MAKETYPE(CV_16S, raw.channels()), raw.data).clone();
+                    maskAndExtend<int16_t>(raw, bitsStored, highBit, true);
+                } else {
+                    maskAndExtend<int32_t>(raw, bitsStored, highBit, true);
+                }
+            } else {
+                if (depth == CV_8U)
+                    maskAndExtend<uint8_t>(raw, bitsStored, highBit, false);
+                else if (depth == CV_16U)
+                    maskAndExtend<uint16_t>(raw, bitsStored, highBit, false);
+                else {
+                    if (bitsStored == 32) {
+                        double mn, mx;
+                        cv::minMaxLoc(raw.reshape(1), &mn, &mx);
+                        if (mn < 0)
+                            return fail("unsigned 32-bit values above 2^31 are not supported");
+                    }
+                    maskAndExtend<int32_t>(raw, std::min<int>(bitsStored, 31), std::min<int>(highBit, 30), false);
+                }
+            }
+            pixels = raw;
+        }
+    }
+
+    img.pixels = pixels;
+    img.isSigned = pixelRep == 1;
+    img.bitsStored = bitsStored;
+
+    if (samples == 3) {
+        if (colorModel == "YBR_FULL" || colorModel == "YBR_FULL_422") {
+            ybrFullToRgb(img.pixels);
+        } else if (colorModel != "RGB" && colorModel != "YBR_RCT" && colorModel != "YBR_ICT" &&
+                   colorModel != "YBR_PARTIAL_420") {
+            return fail("unsupported colour model " + colorModel);
+        }
+        img.photometric = Photometric::Rgb;
+    } else if (photometric == "MONOCHROME1") {
+        img.photometric = Photometric::Monochrome1;
+    } else if (photometric == "MONOCHROME2") {
+        img.photometric = Photometric::Monochrome2;
+    } else {
+        return fail("unsupported Photometric Interpretation " + photometric);
+    }
+
+    // --- modality LUT (top level, else the functional groups of enhanced objects) ---
+    if (samples == 1) {
+        auto slope = getDoubles(ds, DCM_RescaleSlope);
+        auto intercept = getDoubles(ds, DCM_RescaleIntercept);
+        if (slope.empty())
+            slope = getDoubles(ds, DCM_RescaleSlope, true);
+        if (intercept.empty())
+            intercept = getDoubles(ds, DCM_RescaleIntercept, true);
+        if (!slope.empty() && std::isfinite(slope[0]) && slope[0] != 0.0)
+            img.rescaleSlope = slope[0];
+        if (!intercept.empty() && std::isfinite(intercept[0]))
+            img.rescaleIntercept = intercept[0];
+        img.rescaleType = getString(ds, DCM_RescaleType);
+
+        // --- VOI: windows, then the VOI LUT sequence ---
+        auto centers = getDoubles(ds, DCM_WindowCenter);
+        auto widths = getDoubles(ds, DCM_WindowWidth);
+        if (centers.empty()) {
+            centers = getDoubles(ds, DCM_WindowCenter, true);
+            widths = getDoubles(ds, DCM_WindowWidth, true);
+        }
+        for (std::size_t i = 0; i < std::min(centers.size(), widths.size()); ++i) {
+            if (!std::isfinite(centers[i]) || !std::isfinite(widths[i]) || widths[i] <= 0)
+                continue;
+            Window w{centers[i], widths[i], {}};
+            std::string expl = getString(ds, DCM_WindowCenterWidthExplanation, static_cast<long>(i));
+            w.explanation = "FILE " + std::to_string(i + 1) + (expl.empty() ? "" : ": " + expl);
+            img.fileWindows.push_back(w);
+        }
+        DcmItem* voiItem = nullptr;
+        if (ds->findAndGetSequenceItem(DCM_VOILUTSequence, voiItem, 0).good() && voiItem) {
+            DcmElement* desc = nullptr;
+            const Uint16* lut = nullptr;
+            unsigned long count = 0;
+            if (voiItem->findAndGetElement(DCM_LUTDescriptor, desc).good() && desc && desc->getVM() >= 3 &&
+                voiItem->findAndGetUint16Array(DCM_LUTData, lut, &count).good() && lut) {
+                Uint16 d0 = 0, d1 = 0, d2 = 0;
+                desc->getUint16(d0, 0);
+                desc->getUint16(d1, 1);
+                desc->getUint16(d2, 2);
+                const unsigned long entries = d0 == 0 ? 65536 : d0;
+                if (count >= entries && d2 >= 8 && d2 <= 16) {
+                    img.voiLut.data.assign(lut, lut + entries);
+                    // The first mapped value is signed when the pixel data is.
+                    img.voiLut.firstMapped = pixelRep == 1 ? static_cast<Sint16>(d1) : d1;
+                    img.voiLut.bits = d2;
+                    img.voiLut.explanation = getString(voiItem, DCM_LUTExplanation);
+                }
+            }
+        }
+    }
+
+    // --- spacing ---
+    auto spacing = getDoubles(ds, DCM_PixelSpacing);
+    img.spacingSource = "PixelSpacing";
+    if (spacing.size() < 2) {
+        spacing = getDoubles(ds, DCM_ImagerPixelSpacing);
+        img.spacingSource = "ImagerPixelSpacing";
+    }
+    if (spacing.size() < 2) {
+        spacing = getDoubles(ds, DCM_PixelSpacing, true);
+        img.spacingSource = "PixelSpacing";
+    }
+    if (spacing.size() >= 2 && spacing[0] > 0 && spacing[1] > 0 && std::isfinite(spacing[0]) &&
+        std::isfinite(spacing[1])) {
+        img.spacingRow = spacing[0];
+        img.spacingCol = spacing[1];
+    } else {
+        img.spacingSource.clear();
+    }
+
+    img.autoWindow = computeAutoWindow(img);
+    return img;
+}
+
+} // namespace lightbox::imaging::detail

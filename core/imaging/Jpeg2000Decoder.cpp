@@ -1,0 +1,187 @@
+#include "Jpeg2000Decoder.h"
+
+#include "ImageLoader.h"
+
+#include <openjpeg.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace lightbox::imaging::detail {
+namespace {
+
+struct MemorySource {
+    const uint8_t* data;
+    std::size_t size;
+    std::size_t pos;
+};
+
+OPJ_SIZE_T readFn(void* buffer, OPJ_SIZE_T n, void* user)
+{
+    auto* src = static_cast<MemorySource*>(user);
+    if (src->pos >= src->size)
+        return static_cast<OPJ_SIZE_T>(-1);
+    const std::size_t len = std::min<std::size_t>(n, src->size - src->pos);
+    std::memcpy(buffer, src->data + src->pos, len);
+    src->pos += len;
+    return len;
+}
+
+OPJ_OFF_T skipFn(OPJ_OFF_T n, void* user)
+{
+    auto* src = static_cast<MemorySource*>(user);
+    if (n < 0) {
+        const std::size_t back = std::min<std::size_t>(static_cast<std::size_t>(-n), src->pos);
+        src->pos -= back;
+        return -static_cast<OPJ_OFF_T>(back);
+    }
+    const std::size_t len = std::min<std::size_t>(static_cast<std::size_t>(n), src->size - src->pos);
+    src->pos += len;
+    return static_cast<OPJ_OFF_T>(len);
+}
+
+OPJ_BOOL seekFn(OPJ_OFF_T pos, void* user)
+{
+    auto* src = static_cast<MemorySource*>(user);
+    if (pos < 0 || static_cast<std::size_t>(pos) > src->size)
+        return OPJ_FALSE;
+    src->pos = static_cast<std::size_t>(pos);
+    return OPJ_TRUE;
+}
+
+void errorFn(const char* msg, void* user)
+{
+    auto* out = static_cast<std::string*>(user);
+    if (out->empty()) {
+        *out = msg;
+        while (!out->empty() && (out->back() == '\n' || out->back() == ' '))
+            out->pop_back();
+    }
+}
+
+void quietFn(const char*, void*) {}
+
+struct CodecDeleter {
+    void operator()(opj_codec_t* c) const { opj_destroy_codec(c); }
+};
+struct StreamDeleter {
+    void operator()(opj_stream_t* s) const { opj_stream_destroy(s); }
+};
+struct ImageDeleter {
+    void operator()(opj_image_t* i) const { opj_image_destroy(i); }
+};
+
+bool isJp2(const uint8_t* d, std::size_t n)
+{
+    static const uint8_t sig[] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A};
+    return n >= sizeof sig && std::memcmp(d, sig, sizeof sig) == 0;
+}
+
+template <typename T>
+void copyComponents(const opj_image_t* img, cv::Mat& out, int samples, bool reinterpretSigned,
+                    int bitsStored)
+{
+    const int rows = out.rows, cols = out.cols;
+    const int32_t signBit = bitsStored > 0 && bitsStored < 32 ? (1 << (bitsStored - 1)) : 0;
+    const int32_t modulus = bitsStored > 0 && bitsStored < 32 ? (1 << bitsStored) : 0;
+    for (int y = 0; y < rows; ++y) {
+        T* dst = out.ptr<T>(y);
+        for (int c = 0; c < samples; ++c) {
+            const OPJ_INT32* src = img->comps[c].data + std::size_t(y) * img->comps[c].w;
+            for (int x = 0; x < cols; ++x) {
+                int32_t v = src[x];
+                if (reinterpretSigned && modulus && v >= signBit)
+                    v -= modulus;
+                dst[x * samples + c] = cv::saturate_cast<T>(v);
+            }
+        }
+    }
+}
+
+} // namespace
+
+Result<cv::Mat> decodeJpeg2000(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
+{
+    if (!data || size < 16)
+        return Result<cv::Mat>::failure("JPEG 2000 frame is empty or truncated");
+
+    const bool jp2 = isJp2(data, size);
+    if (!jp2 && !(data[0] == 0xFF && data[1] == 0x4F))
+        return Result<cv::Mat>::failure("JPEG 2000 frame does not start with a codestream or JP2 signature");
+
+    MemorySource src{data, size, 0};
+    std::unique_ptr<opj_stream_t, StreamDeleter> stream(opj_stream_create(1 << 16, OPJ_TRUE));
+    opj_stream_set_user_data(stream.get(), &src, nullptr);
+    opj_stream_set_user_data_length(stream.get(), size);
+    opj_stream_set_read_function(stream.get(), readFn);
+    opj_stream_set_skip_function(stream.get(), skipFn);
+    opj_stream_set_seek_function(stream.get(), seekFn);
+
+    std::unique_ptr<opj_codec_t, CodecDeleter> codec(opj_create_decompress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K));
+    std::string error;
+    opj_set_error_handler(codec.get(), errorFn, &error);
+    opj_set_warning_handler(codec.get(), quietFn, nullptr);
+    opj_set_info_handler(codec.get(), quietFn, nullptr);
+    opj_dparameters_t params;
+    opj_set_default_decoder_parameters(&params);
+    if (!opj_setup_decoder(codec.get(), &params))
+        return Result<cv::Mat>::failure("OpenJPEG could not set up a decoder");
+    // A truncated codestream must fail, not come back as a silently blurred image.
+    opj_decoder_set_strict_mode(codec.get(), OPJ_TRUE);
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    opj_codec_set_threads(codec.get(), static_cast<int>(cores));
+
+    opj_image_t* raw = nullptr;
+    if (!opj_read_header(stream.get(), codec.get(), &raw)) {
+        opj_image_destroy(raw);
+        return Result<cv::Mat>::failure("corrupt JPEG 2000 header" + (error.empty() ? "" : ": " + error));
+    }
+    std::unique_ptr<opj_image_t, ImageDeleter> img(raw);
+
+    const int width = static_cast<int>(img->x1 - img->x0);
+    const int height = static_cast<int>(img->y1 - img->y0);
+    if (img->numcomps < 1 || width <= 0 || height <= 0)
+        return Result<cv::Mat>::failure("JPEG 2000 codestream has no image");
+    if (width != expect.cols || height != expect.rows)
+        return Result<cv::Mat>::failure("JPEG 2000 codestream is " + std::to_string(width) + "x" +
+                                        std::to_string(height) + " but the DICOM header says " +
+                                        std::to_string(expect.cols) + "x" + std::to_string(expect.rows));
+    const int samples = static_cast<int>(img->numcomps) >= 3 && expect.samples == 3 ? 3 : 1;
+    if (expect.samples != samples)
+        return Result<cv::Mat>::failure("JPEG 2000 codestream has " + std::to_string(img->numcomps) +
+                                        " components but the DICOM header says " +
+                                        std::to_string(expect.samples));
+    const std::size_t bytes = expect.bitsAllocated > 8 ? 2 : 1;
+    if (auto ok = checkFrameSize(width, height, samples, bytes, expect.maxBytes); !ok)
+        return Result<cv::Mat>::failure(ok.error());
+
+    if (!opj_decode(codec.get(), stream.get(), img.get()) || !opj_end_decompress(codec.get(), stream.get()))
+        return Result<cv::Mat>::failure("corrupt or truncated JPEG 2000 data" + (error.empty() ? "" : ": " + error));
+
+    for (int c = 0; c < samples; ++c) {
+        const opj_image_comp_t& comp = img->comps[c];
+        if (!comp.data || comp.dx != 1 || comp.dy != 1 || static_cast<int>(comp.w) != width ||
+            static_cast<int>(comp.h) != height)
+            return Result<cv::Mat>::failure("JPEG 2000 components with subsampling are not supported");
+    }
+
+    const bool codestreamSigned = img->comps[0].sgnd != 0;
+    const bool reinterpret = expect.isSigned && !codestreamSigned;
+    cv::Mat out;
+    if (bytes == 1 && !expect.isSigned) {
+        out.create(height, width, CV_MAKETYPE(CV_8U, samples));
+        copyComponents<uint8_t>(img.get(), out, samples, false, expect.bitsStored);
+    } else if (expect.isSigned) {
+        out.create(height, width, CV_MAKETYPE(CV_16S, samples));
+        copyComponents<int16_t>(img.get(), out, samples, reinterpret, expect.bitsStored);
+    } else {
+        out.create(height, width, CV_MAKETYPE(CV_16U, samples));
+        copyComponents<uint16_t>(img.get(), out, samples, false, expect.bitsStored);
+    }
+    return out;
+}
+
+} // namespace lightbox::imaging::detail
