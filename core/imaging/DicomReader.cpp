@@ -116,11 +116,17 @@ std::string renderValue(DcmElement* el)
     const DcmEVR vr = el->ident();
     const Uint32 len = el->getLength();
     switch (vr) {
-    case EVR_OB: case EVR_OW: case EVR_OF: case EVR_OD: case EVR_OL: case EVR_OV:
-    case EVR_UN: case EVR_ox: case EVR_px: case EVR_pixelSQ:
-        return "<binary, " + std::to_string(len) + " bytes>";
-    default:
-        break;
+    case EVR_OB:
+    case EVR_OW:
+    case EVR_OF:
+    case EVR_OD:
+    case EVR_OL:
+    case EVR_OV:
+    case EVR_UN:
+    case EVR_ox:
+    case EVR_px:
+    case EVR_pixelSQ: return "<binary, " + std::to_string(len) + " bytes>";
+    default: break;
     }
     if (len > 4096)
         return "<" + std::to_string(len) + " bytes>";
@@ -212,8 +218,9 @@ Result<std::vector<uint8_t>> encapsulatedFrame(DcmPixelSequence* seq, int frame,
     std::vector<std::size_t> starts;
     for (std::size_t i = 0; i < fragments.size(); ++i) {
         const Uint8* d = fragments[i].data;
-        if (fragments[i].length >= 4 && d && ((d[0] == 0xFF && d[1] == 0x4F && d[2] == 0xFF && d[3] == 0x51) ||
-                                              (d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 0x0C)))
+        if (fragments[i].length >= 4 && d &&
+            ((d[0] == 0xFF && d[1] == 0x4F && d[2] == 0xFF && d[3] == 0x51) ||
+             (d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 0x0C)))
             starts.push_back(i);
     }
     if (static_cast<int>(starts.size()) != frameCount)
@@ -224,13 +231,11 @@ Result<std::vector<uint8_t>> encapsulatedFrame(DcmPixelSequence* seq, int frame,
 
 bool isJpeg2000(const std::string& uid)
 {
-    return uid == "1.2.840.10008.1.2.4.90" || uid == "1.2.840.10008.1.2.4.91" ||
-           uid == "1.2.840.10008.1.2.4.201" || uid == "1.2.840.10008.1.2.4.202" ||
-           uid == "1.2.840.10008.1.2.4.203";
+    return uid == "1.2.840.10008.1.2.4.90" || uid == "1.2.840.10008.1.2.4.91" || uid == "1.2.840.10008.1.2.4.201" ||
+           uid == "1.2.840.10008.1.2.4.202" || uid == "1.2.840.10008.1.2.4.203";
 }
 
-template <typename T>
-void maskAndExtend(cv::Mat& m, int bitsStored, int highBit, bool isSigned)
+template <typename T> void maskAndExtend(cv::Mat& m, int bitsStored, int highBit, bool isSigned)
 {
     const int shift = highBit + 1 - bitsStored;
     if (bitsStored >= int(sizeof(T) * 8) && shift == 0)
@@ -264,7 +269,10 @@ void ybrFullToRgb(cv::Mat& m)
     }
 }
 
-Result<Image> fail(const std::string& msg) { return Result<Image>::failure(msg); }
+Result<Image> fail(const std::string& msg)
+{
+    return Result<Image>::failure(msg);
+}
 
 } // namespace
 
@@ -329,12 +337,13 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
         const std::string sop = getString(ds, DCM_SOPClassUID);
         const char* name = sop.empty() ? nullptr : dcmFindNameOfUID(sop.c_str(), nullptr);
         return fail(std::string("no pixel data: this DICOM object is not an image") +
-                    (name ? std::string(" (") + name + ")" : sop.empty() ? "" : " (SOP class " + sop + ")"));
+                    (name          ? std::string(" (") + name + ")"
+                     : sop.empty() ? ""
+                                   : " (SOP class " + sop + ")"));
     }
     auto* pixelData = static_cast<DcmPixelData*>(pixelElement);
 
-    Uint16 rows = 0, cols = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, highBit = 0, pixelRep = 0,
-           planar = 0;
+    Uint16 rows = 0, cols = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, highBit = 0, pixelRep = 0, planar = 0;
     if (!getUint16(ds, DCM_Rows, rows) || !getUint16(ds, DCM_Columns, cols))
         return fail("missing Rows or Columns");
     if (!getUint16(ds, DCM_BitsAllocated, bitsAllocated))
@@ -404,21 +413,40 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     } else {
         if (xf.isEncapsulated() && !pixelData->hasRepresentation(xfer, nullptr))
             return fail("encapsulated pixel data is missing");
-        Uint32 frameSize = 0;
-        if (pixelData->getUncompressedFrameSize(ds, frameSize).bad() || frameSize == 0)
-            return fail("cannot determine the frame size");
         if (!xf.isEncapsulated()) {
             const std::size_t bitsPerFrame = std::size_t(rows) * cols * samples * bitsAllocated;
             const std::size_t needed = (bitsPerFrame * (options.frame + 1) + 7) / 8;
             const Uint32 have = pixelData->getLength(xfer);
-            if (photometric == "YBR_FULL_422")
-                return fail("uncompressed YBR_FULL_422 pixel data is not supported");
-            if (have < needed)
+            if (photometric == "YBR_FULL_422") {
+                // Horizontally subsampled: Y1 Y2 Cb Cr for each pair of pixels (PS3.3 C.7.6.3.1.2).
+                if (bitsAllocated != 8 || samples != 3 || (cols % 2) != 0)
+                    return fail("unsupported uncompressed YBR_FULL_422 layout");
+                const std::size_t frameBytes = std::size_t(rows) * cols * 2;
+                Uint8* raw = nullptr;
+                if (pixelData->getUint8Array(raw).bad() || !raw || have < frameBytes * (options.frame + 1))
+                    return fail("truncated YBR_FULL_422 pixel data");
+                const Uint8* src = raw + frameBytes * options.frame;
+                pixels.create(rows, cols, CV_8UC3);
+                for (int y = 0; y < rows; ++y) {
+                    auto* d = pixels.ptr<cv::Vec3b>(y);
+                    const Uint8* s = src + std::size_t(y) * cols * 2;
+                    for (int x = 0; x < cols; x += 2, s += 4) {
+                        d[x] = cv::Vec3b(s[0], s[2], s[3]);
+                        d[x + 1] = cv::Vec3b(s[1], s[2], s[3]);
+                    }
+                }
+                colorModel = "YBR_FULL";
+            } else if (have < needed)
                 return fail("truncated pixel data: " + std::to_string(have) + " of " + std::to_string(needed) +
                             " bytes");
         } else if (bitsAllocated == 1) {
             return fail("compressed 1-bit pixel data is not supported");
         }
+    }
+    if (pixels.empty() && !isJpeg2000(img.transferSyntaxUid)) {
+        Uint32 frameSize = 0;
+        if (pixelData->getUncompressedFrameSize(ds, frameSize).bad() || frameSize == 0)
+            return fail("cannot determine the frame size");
         std::vector<uint8_t> buffer(frameSize + (frameSize & 1));
         Uint32 startFragment = 0;
         OFString decompressedModel;
