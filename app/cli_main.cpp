@@ -20,18 +20,17 @@ namespace {
 
 int usage(FILE* out)
 {
-    std::fprintf(out,
-                 "usage: lightbox-cli COMMAND [ARGS]\n"
-                 "\n"
-                 "commands:\n"
-                 "  info FILE [--json] [--tags] [--frame N]\n"
-                 "      size, bit depth, photometric, transfer syntax, frames, window, spacing,\n"
-                 "      key tags; --tags dumps every tag\n"
-                 "  convert FILE OUT.png [--window C,W] [--frame N] [--raw16]\n"
-                 "      windowed 8-bit rendering (MONOCHROME1 inverted), or raw values as\n"
-                 "      16-bit PNG with --raw16\n"
-                 "  version\n"
-                 "      versions of Lightbox and LibTorch, and the devices it can use\n");
+    std::fprintf(out, "usage: lightbox-cli COMMAND [ARGS]\n"
+                      "\n"
+                      "commands:\n"
+                      "  info FILE [--json] [--tags] [--frame N]\n"
+                      "      size, bit depth, photometric, transfer syntax, frames, window, spacing,\n"
+                      "      key tags; --tags dumps every tag\n"
+                      "  convert FILE OUT.png [--window C,W] [--frame N] [--raw16]\n"
+                      "      windowed 8-bit rendering (MONOCHROME1 inverted), or raw values as\n"
+                      "      16-bit PNG with --raw16\n"
+                      "  version\n"
+                      "      versions of Lightbox and LibTorch, and the devices it can use\n");
     return out == stderr ? 2 : 0;
 }
 
@@ -91,7 +90,8 @@ bool parseFrame(const Args& args, imaging::LoadOptions& opts, QString& error)
 
 QJsonObject windowJson(const imaging::Window& w)
 {
-    return QJsonObject{{"center", w.center}, {"width", w.width}, {"explanation", QString::fromStdString(w.explanation)}};
+    return QJsonObject{
+        {"center", w.center}, {"width", w.width}, {"explanation", QString::fromStdString(w.explanation)}};
 }
 
 int cmdInfo(const QStringList& argv)
@@ -183,8 +183,8 @@ int cmdInfo(const QStringList& argv)
     if (opts.tags) {
         std::printf("\n");
         for (const auto& t : img.tags)
-            std::printf("%*s%s %-2s %-36s %s\n", t.depth * 2, "", t.tagString().c_str(), t.vr.c_str(),
-                        t.name.c_str(), t.value.c_str());
+            std::printf("%*s%s %-2s %-36s %s\n", t.depth * 2, "", t.tagString().c_str(), t.vr.c_str(), t.name.c_str(),
+                        t.value.c_str());
     }
     return 0;
 }

@@ -68,7 +68,7 @@ int main(int argc, char** argv)
         while (settle.elapsed() < 1500)
             QApplication::processEvents(QEventLoop::AllEvents, 50);
         const QPixmap pm = window.grab();
-        if (!pm.save(parser.value(screenshot))) {
+        if (!pm.save(parser.value(screenshot), nullptr, 0)) { // 0: smallest file
             std::fprintf(stderr, "lightbox: cannot write %s\n", qPrintable(parser.value(screenshot)));
             return 1;
         }

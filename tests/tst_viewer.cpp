@@ -10,6 +10,7 @@
 #include <imaging/Render.h>
 
 #include <QDirIterator>
+#include <QMimeData>
 #include <QProcess>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -88,6 +89,10 @@ private slots:
     void numberKeySavesCropAndOpensNext();
     void dicomCropIsDeidentified();
     void screenshotCommandRendersViewer();
+    void statusBarShowsStoredAndModalityValues();
+    void roiSizeInMillimetres();
+    void rotatedFlippedViewDrawsRoiInImagePixels();
+    void dropOpensFileAndRemembersIt();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -424,6 +429,71 @@ void tst_Viewer::screenshotCommandRendersViewer()
     // Mostly image, not an empty grey window: the viewer's centre is not the background.
     const QRgb centre = shot.pixel(shot.width() / 2, shot.height() / 2);
     QVERIFY(qGray(centre) > 20);
+}
+
+void tst_Viewer::statusBarShowsStoredAndModalityValues()
+{
+    QVERIFY(m_window->openFile(kChest));
+    ImageViewer* v = m_window->viewer();
+    const QPoint at(v->width() / 2 + 17, v->height() / 2 - 33);
+    QTest::mouseMove(v, at);
+    const QPointF ip = v->widgetToImage(QPointF(at));
+    const int x = int(std::floor(ip.x())), y = int(std::floor(ip.y()));
+    const auto img = m_window->image();
+    const int stored = img->pixels.at<uint16_t>(y, x);
+    const QString text = m_window->cursorText();
+    QVERIFY2(text.startsWith(QStringLiteral("x %1  y %2").arg(x).arg(y)), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("stored %1").arg(stored)), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("value %1").arg(qRound(img->toModality(stored)))), qPrintable(text));
+}
+
+void tst_Viewer::roiSizeInMillimetres()
+{
+    const QString rsna = QStringLiteral(LIGHTBOX_SHARED_DATA "/dicom/chest-cr-rsna-jpegbaseline.dcm");
+    QVERIFY(m_window->openFile(rsna));
+    QVERIFY(m_window->image()->spacingRow > 0);
+    m_window->viewer()->setRoi(QRect(10, 20, 100, 100));
+    const QString info = m_window->cropPanel()->roiInfo();
+    const QString mm = QString::number(100 * m_window->image()->spacingCol, 'f', 1);
+    QVERIFY2(info.contains(QStringLiteral("100 × 100 px")) && info.contains(mm + QStringLiteral(" × ") + mm + " mm"),
+             qPrintable(info));
+}
+
+void tst_Viewer::rotatedFlippedViewDrawsRoiInImagePixels()
+{
+    QVERIFY(m_window->openFile(kChest));
+    ImageViewer* v = m_window->viewer();
+    v->setSquareCrop(false);
+    QTest::keyClick(v, Qt::Key_R); // 90 degrees clockwise
+    QTest::keyClick(v, Qt::Key_H); // and mirrored
+    QCOMPARE(v->rotation(), 90);
+    const QPoint from(150, 160), to(330, 260);
+    const QPointF a = v->widgetToImage(QPointF(from)), b = v->widgetToImage(QPointF(to));
+    // A quarter turn then a horizontal flip is a transpose: screen x runs along image y.
+    QVERIFY(std::abs(b.x() - a.x() - (260 - 160) / v->zoom()) < 1e-6);
+    QVERIFY(std::abs(b.y() - a.y() - (330 - 150) / v->zoom()) < 1e-6);
+    drag(v, Qt::LeftButton, from, to);
+    const int x0 = int(std::lround(a.x())), x1 = int(std::lround(b.x()));
+    const int y0 = int(std::lround(a.y())), y1 = int(std::lround(b.y()));
+    QCOMPARE(*v->roi(), QRect(x0, y0, x1 - x0, y1 - y0));
+    // Arrow keys follow the screen: right moves along +image y here.
+    const QRect before = *v->roi();
+    QTest::keyClick(v, Qt::Key_Right);
+    QCOMPARE(v->roi()->topLeft(), before.topLeft() + QPoint(0, 1));
+}
+
+void tst_Viewer::dropOpensFileAndRemembersIt()
+{
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(kChest)});
+    const QPoint at(m_window->width() / 2, m_window->height() / 2);
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(m_window.get(), &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(m_window.get(), &drop);
+    QCOMPARE(m_window->currentPath(), QFileInfo(kChest).absoluteFilePath());
+    QVERIFY(QSettings().value(QStringLiteral("recentFiles")).toStringList().contains(m_window->currentPath()));
 }
 
 QTEST_MAIN(tst_Viewer)

@@ -183,6 +183,10 @@ void CropPanel::setRoiInfo(const QString& text)
 {
     m_roiInfo->setText(text);
 }
+QString CropPanel::roiInfo() const
+{
+    return m_roiInfo->text();
+}
 void CropPanel::setLastSaved(const QString& text)
 {
     m_lastSaved->setText(text);

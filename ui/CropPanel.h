@@ -40,6 +40,7 @@ public:
     void setAdvanceAfterSave(bool on);
 
     void setRoiInfo(const QString& text);
+    QString roiInfo() const;
     void setLastSaved(const QString& text);
     void setUndoEnabled(bool on);
 

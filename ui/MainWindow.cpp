@@ -599,6 +599,11 @@ void MainWindow::showStatus(const QString& text, int timeoutMs)
     statusBar()->showMessage(text, timeoutMs);
 }
 
+QString MainWindow::cursorText() const
+{
+    return m_cursorLabel->text();
+}
+
 void MainWindow::showCursorInfo(QPoint p, bool inside)
 {
     if (!m_image || !inside) {

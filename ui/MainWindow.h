@@ -70,6 +70,8 @@ public:
     CropPanel* cropPanel() const { return m_cropPanel; }
     /// The latest status-bar message, also after it timed out (tests).
     QString statusText() const { return m_statusText; }
+    /// The cursor position and pixel values shown in the status bar.
+    QString cursorText() const;
 
     /// Suppresses modal dialogs (tests, --screenshot).
     void setInteractive(bool on) { m_interactive = on; }
