@@ -38,8 +38,10 @@ CropPanel::CropPanel(QWidget* parent) : QWidget(parent)
     m_size->setValue(s.value(QStringLiteral("outputSize"), 224).toInt());
     m_mode = new QComboBox;
     m_mode->addItem(tr("Windowed, 8-bit PNG"));
-    m_mode->addItem(tr("Raw stored values (16-bit PNG)"));
+    m_mode->addItem(tr("Raw values (16-bit PNG)"));
     m_mode->setCurrentIndex(s.value(QStringLiteral("raw"), false).toBool() ? 1 : 0);
+    m_mode->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_mode->setMinimumContentsLength(12);
     m_square = new QCheckBox(tr("Square rectangle"));
     m_square->setChecked(s.value(QStringLiteral("square"), true).toBool());
     m_advance = new QCheckBox(tr("Open the next image after saving"));
@@ -128,12 +130,14 @@ void CropPanel::rebuildButtons()
         delete item;
     }
     for (int i = 0; i < m_labels.size(); ++i) {
-        auto* b = new QPushButton(m_labels[i]);
+        auto* b = new QToolButton; // QPushButton insists on a wide minimum
+        b->setText(m_labels[i]);
+        b->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
         if (i < 10)
             b->setToolTip(tr("Save the crop as \"%1\" (key %2)").arg(m_labels[i]).arg(i));
         b->setMinimumHeight(32);
         const QString label = m_labels[i];
-        connect(b, &QPushButton::clicked, this, [this, label] { emit labelChosen(label); });
+        connect(b, &QToolButton::clicked, this, [this, label] { emit labelChosen(label); });
         m_buttons->addWidget(b, i / 5, i % 5);
     }
 }

@@ -118,8 +118,6 @@ void MainWindow::buildDocks()
     m_tagDock->setObjectName(QStringLiteral("tagDock"));
     m_tagDock->setWidget(m_tags);
     addDockWidget(Qt::RightDockWidgetArea, m_tagDock);
-    resizeDocks({m_folderDock, m_cropDock}, {200, 330}, Qt::Horizontal);
-    resizeDocks({m_cropDock, m_tagDock}, {300, 500}, Qt::Vertical);
 }
 
 void MainWindow::buildActions()
@@ -582,6 +580,17 @@ void MainWindow::dropEvent(QDropEvent* event)
         return;
     setFileList(images, -1, QString());
     openIndex(0);
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (m_docksSized)
+        return;
+    // Docks size themselves from their contents' hints; give the image the room instead.
+    m_docksSized = true;
+    resizeDocks({m_folderDock, m_cropDock}, {190, 320}, Qt::Horizontal);
+    resizeDocks({m_cropDock, m_tagDock}, {330, 500}, Qt::Vertical);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

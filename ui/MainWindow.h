@@ -82,6 +82,7 @@ protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
     using LoadResult = std::shared_ptr<Result<imaging::Image>>;
@@ -123,6 +124,7 @@ private:
     QString m_folder;
     int m_index = -1;
     bool m_syncingList = false;
+    bool m_docksSized = false;
 
     data::CropExporter m_exporter;
     QString m_lastSavedPath;
