@@ -47,6 +47,8 @@ int main(int argc, char** argv)
         if (wh.size() == 2)
             window.resize(wh[0].toInt(), wh[1].toInt());
     }
+    if (!shot)
+        window.restoreLayout();
     window.show();
     bool opened = true;
     if (!files.isEmpty()) {

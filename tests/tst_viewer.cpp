@@ -112,6 +112,7 @@ void tst_Viewer::initTestCase()
 
 void tst_Viewer::init()
 {
+    QSettings().clear(); // every test starts from the defaults (square crop, windowed 8-bit, ...)
     m_window = std::make_unique<MainWindow>();
     m_window->setInteractive(false);
     m_window->setSynchronousLoading(true);

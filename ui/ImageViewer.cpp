@@ -589,7 +589,7 @@ const cv::Mat& ImageViewer::levelPixels(int level)
     return m_levels[static_cast<std::size_t>(level)];
 }
 
-void ImageViewer::paintImage(QPainter& p, QSize size)
+void ImageViewer::paintImage(QPainter& p, QSize size, double devicePixelRatio)
 {
     if (!hasImage())
         return;
@@ -598,7 +598,8 @@ void ImageViewer::paintImage(QPainter& p, QSize size)
     const QRectF visible = t.inverted().mapRect(QRectF(0, 0, size.width(), size.height())) & QRectF(0, 0, W, H);
     if (visible.isEmpty())
         return;
-    const int level = levelFor(m_zoom);
+    // On a high-DPI screen a logical pixel holds several device pixels: pick a finer level.
+    const int level = levelFor(m_zoom * std::max(1.0, devicePixelRatio));
     const cv::Mat& lv = levelPixels(level);
     const double sx = double(W) / lv.cols, sy = double(H) / lv.rows;
     const int x0 = std::max(0, static_cast<int>(std::floor(visible.left() / sx)) - 1);
@@ -750,7 +751,7 @@ void ImageViewer::paintEvent(QPaintEvent*)
                    tr("Open an X-ray or DICOM file (Ctrl+O), a folder (Ctrl+Shift+O), or drop one here"));
         return;
     }
-    paintImage(p, size());
+    paintImage(p, size(), devicePixelRatioF());
     paintRoi(p, size());
     paintOverlay(p, size());
 }
@@ -759,7 +760,7 @@ void ImageViewer::renderTo(QImage& target)
 {
     QPainter p(&target);
     p.fillRect(QRect(QPoint(0, 0), target.size()), Qt::black);
-    paintImage(p, target.size());
+    paintImage(p, target.size(), target.devicePixelRatio());
     paintRoi(p, target.size());
     paintOverlay(p, target.size());
 }

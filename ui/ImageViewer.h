@@ -128,7 +128,7 @@ private:
     enum class Drag { None, Pan, Window, NewRoi, MoveRoi, ResizeRoi };
     enum Edge { Left = 1, Right = 2, Top = 4, Bottom = 8 };
 
-    void paintImage(QPainter& p, QSize size);
+    void paintImage(QPainter& p, QSize size, double devicePixelRatio);
     void paintRoi(QPainter& p, QSize size);
     void paintOverlay(QPainter& p, QSize size);
     QTransform transformFor(QSize size) const;

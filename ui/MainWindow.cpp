@@ -593,9 +593,25 @@ void MainWindow::showEvent(QShowEvent* event)
     resizeDocks({m_cropDock, m_tagDock}, {330, 500}, Qt::Vertical);
 }
 
+void MainWindow::restoreLayout()
+{
+    QSettings s;
+    const QByteArray geometry = s.value(QStringLiteral("window/geometry")).toByteArray();
+    const QByteArray state = s.value(QStringLiteral("window/state")).toByteArray();
+    if (!geometry.isEmpty())
+        restoreGeometry(geometry);
+    if (!state.isEmpty() && restoreState(state))
+        m_docksSized = true;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     stopThumbnails();
+    if (m_interactive) {
+        QSettings s;
+        s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+        s.setValue(QStringLiteral("window/state"), saveState());
+    }
     QMainWindow::closeEvent(event);
 }
 

@@ -73,7 +73,10 @@ public:
     /// The cursor position and pixel values shown in the status bar.
     QString cursorText() const;
 
-    /// Suppresses modal dialogs (tests, --screenshot).
+    /// Restores the window geometry and dock layout of the last interactive session.
+    void restoreLayout();
+
+    /// Suppresses modal dialogs (tests, --screenshot); also stops the layout being saved.
     void setInteractive(bool on) { m_interactive = on; }
     /// Makes every open (navigation included) synchronous (tests, --screenshot).
     void setSynchronousLoading(bool on) { m_synchronous = on; }
