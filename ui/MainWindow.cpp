@@ -514,9 +514,10 @@ void MainWindow::stopThumbnails()
         return;
     QFutureWatcher<Thumbnail>* w = m_thumbWatcher;
     m_thumbWatcher = nullptr;
+    // The task holds only its file list and its promise: cancel it and let it end on its own
+    // rather than wait on the GUI thread for the file it is decoding.
     w->disconnect(this);
     w->cancel();
-    w->waitForFinished();
     w->deleteLater();
 }
 
