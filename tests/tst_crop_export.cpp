@@ -59,6 +59,7 @@ bool equalMats(const cv::Mat& a, const cv::Mat& b)
 class tst_CropExport : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase();
     void sourceKeyIsHashedUid();
     void sourceKeyOfPlainImageIsHashedPath();
     void rawCropOfPngMatchesInterArea();
@@ -69,6 +70,12 @@ private slots:
     void failuresCarryMessages();
     void folderListingIsNaturallySorted();
 };
+
+void tst_CropExport::initTestCase()
+{
+    if (!QFile::exists(kChest) || !QFile::exists(kKnee))
+        QSKIP("the shared data (" LIGHTBOX_SHARED_DATA ") is missing");
+}
 
 void tst_CropExport::sourceKeyIsHashedUid()
 {
