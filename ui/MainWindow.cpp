@@ -590,7 +590,7 @@ void MainWindow::showEvent(QShowEvent* event)
         return;
     // Docks size themselves from their contents' hints; give the image the room instead.
     m_docksSized = true;
-    resizeDocks({m_folderDock, m_cropDock}, {190, 320}, Qt::Horizontal);
+    resizeDocks({m_folderDock, m_cropDock}, {190, 340}, Qt::Horizontal);
     resizeDocks({m_cropDock, m_tagDock}, {330, 500}, Qt::Vertical);
 }
 

@@ -61,7 +61,7 @@ void TagBrowser::setImage(const imaging::Image& image)
     }
     m_view->resizeColumnToContents(0);
     m_view->resizeColumnToContents(2);
-    m_view->setColumnWidth(1, 150);
+    m_view->setColumnWidth(1, 125);
     if (!m_search->text().isEmpty())
         m_view->expandAll();
 }
