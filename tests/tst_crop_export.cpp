@@ -8,6 +8,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -69,6 +70,7 @@ private slots:
     void manifestRoundTripsQuotedFields();
     void failuresCarryMessages();
     void folderListingIsNaturallySorted();
+    void cliCropMatchesExporter();
 };
 
 void tst_CropExport::initTestCase()
@@ -276,6 +278,34 @@ void tst_CropExport::folderListingIsNaturallySorted()
     for (const QString& f : files)
         names << QFileInfo(f).fileName();
     QCOMPARE(names, QStringList({"IM0005", "IMG1.png", "img2.png", "img10.png"}));
+}
+
+void tst_CropExport::cliCropMatchesExporter()
+{
+    const QString exe = QStringLiteral(LIGHTBOX_BINARY_DIR "/app/lightbox-cli");
+    if (!QFile::exists(exe))
+        QSKIP("lightbox-cli not built");
+    QTemporaryDir dir;
+    QProcess p;
+    p.start(exe, {"crop", kKnee, "--roi", "20,30,120,120", "--label", "KL2", "--dataset", dir.path(), "--size", "96",
+                  "--raw"});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 0);
+    const imaging::Image img = load(kKnee);
+    const QString out = dir.filePath("KL2/" + data::CropExporter::sourceKey(img) + ".png");
+    QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()).trimmed(), out);
+    data::CropSettings s;
+    s.raw = true;
+    s.outputWidth = s.outputHeight = 96;
+    auto expected = data::CropExporter::cropPixels(img, {20, 30, 120, 120}, s);
+    QVERIFY(expected);
+    QVERIFY(equalMats(cv::imread(out.toStdString(), cv::IMREAD_UNCHANGED), expected.value()));
+    QCOMPARE(int(data::CropManifest::load(dir.filePath("manifest.csv"))->records().size()), 1);
+
+    p.start(exe, {"crop", kKnee, "--roi", "1,2,3", "--label", "x", "--dataset", dir.path()});
+    QVERIFY(p.waitForFinished(30000));
+    QVERIFY(p.exitCode() != 0);
+    QVERIFY(p.readAllStandardError().contains("--roi needs X,Y,W,H"));
 }
 
 QTEST_GUILESS_MAIN(tst_CropExport)
