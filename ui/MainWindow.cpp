@@ -30,7 +30,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace lightbox::ui {
 namespace {
@@ -491,8 +493,14 @@ void MainWindow::startThumbnails()
             item->setIcon(QIcon(QPixmap::fromImage(t.image)));
     });
     const QStringList files = m_files;
-    watcher->setFuture(QtConcurrent::run([files](QPromise<Thumbnail>& promise) {
-        for (int i = 0; i < files.size(); ++i) {
+    // Nearest to the current image first: in a long folder those are the ones in view.
+    std::vector<int> order(static_cast<std::size_t>(files.size()));
+    std::iota(order.begin(), order.end(), 0);
+    const int from = std::max(0, m_index);
+    std::stable_sort(order.begin(), order.end(),
+                     [from](int a, int b) { return std::abs(a - from) < std::abs(b - from); });
+    watcher->setFuture(QtConcurrent::run([files, order](QPromise<Thumbnail>& promise) {
+        for (const int i : order) {
             if (promise.isCanceled())
                 return;
             auto loaded = imaging::loadImage(files[i].toStdString());
