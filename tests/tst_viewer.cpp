@@ -364,6 +364,19 @@ void tst_Viewer::numberKeySavesCropAndOpensNext()
     QVERIFY(m_window->currentPath() != firstPath);
     QCOMPARE(*v->roi(), roi);
 
+    // With background loading, a second key press before the next image arrives saves
+    // nothing and skips nothing.
+    m_window->setSynchronousLoading(false);
+    QVERIFY(m_window->showPrevious());
+    QTest::keyClick(v, Qt::Key_3);
+    QVERIFY(m_window->statusText().startsWith(QStringLiteral("Still loading")));
+    QTRY_COMPARE(m_window->currentPath(), firstPath);
+    QCOMPARE(int(data::CropManifest::load(dataset.filePath(QStringLiteral("manifest.csv")))->records().size()), 1);
+    QVERIFY(m_window->showNext());
+    QTRY_COMPARE(m_window->folderIndex(), 1);
+    QTRY_VERIFY(m_window->currentPath() != firstPath);
+    m_window->setSynchronousLoading(true);
+
     // Ctrl+Z takes the save back and returns to its image and rectangle.
     QTest::keyClick(v, Qt::Key_Z, Qt::ControlModifier);
     QVERIFY(!QFile::exists(out));

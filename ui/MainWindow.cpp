@@ -343,6 +343,7 @@ void MainWindow::open(const QString& path)
 bool MainWindow::openFile(const QString& path)
 {
     ++m_loadGeneration; // anything still loading in the background is now stale
+    m_loadPending = false;
     Result<imaging::Image> result = imaging::loadImage(path.toStdString(), viewerLoadOptions());
     return applyLoaded(path, result);
 }
@@ -355,9 +356,11 @@ void MainWindow::openFileInBackground(const QString& path)
         watcher->deleteLater();
         if (generation != m_loadGeneration)
             return; // a newer request superseded this one
+        m_loadPending = false;
         LoadResult r = watcher->result();
         applyLoaded(path, *r);
     });
+    m_loadPending = true;
     showStatus(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     const std::string file = path.toStdString();
     watcher->setFuture(QtConcurrent::run(
@@ -706,6 +709,12 @@ bool MainWindow::saveCrop(const QString& label)
 {
     if (!m_image) {
         showStatus(tr("Open an image first"));
+        return false;
+    }
+    if (m_loadPending) {
+        // A second key press before the next image arrived would label the previous one
+        // again and skip an image.
+        showStatus(tr("Still loading the next image: not saved"));
         return false;
     }
     const auto roi = m_viewer->roi();

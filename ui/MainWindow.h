@@ -121,6 +121,7 @@ private:
     bool m_interactive = true;
     bool m_synchronous = false;
     quint64 m_loadGeneration = 0;
+    bool m_loadPending = false; ///< a background load is on its way: the image shown is stale
     std::optional<QRect> m_pendingRoi;
 
     QStringList m_files;
