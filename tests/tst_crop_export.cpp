@@ -268,7 +268,8 @@ void tst_CropExport::folderListingIsNaturallySorted()
     const cv::Mat px(8, 8, CV_8UC1, cv::Scalar(7));
     for (const char* name : {"img10.png", "img2.png", "IMG1.png"})
         QVERIFY(cv::imwrite(dir.filePath(name).toStdString(), px));
-    QFile::copy(kChest, dir.filePath("IM0005")); // DICOM without an extension
+    QFile::copy(kChest, dir.filePath("IM0005"));   // DICOM without an extension
+    QFile::copy(kChest, dir.filePath("DICOMDIR")); // stands in for a media directory
     QFile notes(dir.filePath("notes.txt"));
     QVERIFY(notes.open(QIODevice::WriteOnly));
     notes.write("hello");

@@ -53,6 +53,8 @@ bool ImageFolder::isImageFile(const QString& path)
     const QFileInfo info(path);
     if (!info.isFile())
         return false;
+    if (info.fileName().compare(QLatin1String("DICOMDIR"), Qt::CaseInsensitive) == 0)
+        return false; // a media directory, not an image
     static const QStringList known = {"dcm", "dicom", "dic", "png", "jpg", "jpeg", "tif", "tiff", "bmp"};
     const QString suffix = info.suffix().toLower();
     if (known.contains(suffix))
