@@ -1,10 +1,12 @@
 // lightbox-cli: everything the GUI does, headless.
+#include <data/CropExporter.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/ImageWriter.h>
 #include <imaging/Render.h>
 #include <ml/Runtime.h>
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -20,18 +22,21 @@ namespace {
 
 int usage(FILE* out)
 {
-    std::fprintf(out,
-                 "usage: lightbox-cli COMMAND [ARGS]\n"
-                 "\n"
-                 "commands:\n"
-                 "  info FILE [--json] [--tags] [--frame N]\n"
-                 "      size, bit depth, photometric, transfer syntax, frames, window, spacing,\n"
-                 "      key tags; --tags dumps every tag\n"
-                 "  convert FILE OUT.png [--window C,W] [--frame N] [--raw16]\n"
-                 "      windowed 8-bit rendering (MONOCHROME1 inverted), or raw values as\n"
-                 "      16-bit PNG with --raw16\n"
-                 "  version\n"
-                 "      versions of Lightbox and LibTorch, and the devices it can use\n");
+    std::fprintf(out, "usage: lightbox-cli COMMAND [ARGS]\n"
+                      "\n"
+                      "commands:\n"
+                      "  info FILE [--json] [--tags] [--frame N]\n"
+                      "      size, bit depth, photometric, transfer syntax, frames, window, spacing,\n"
+                      "      key tags; --tags dumps every tag\n"
+                      "  convert FILE OUT.png [--window C,W] [--frame N] [--raw16]\n"
+                      "      windowed 8-bit rendering (MONOCHROME1 inverted), or raw values as\n"
+                      "      16-bit PNG with --raw16\n"
+                      "  crop FILE --roi X,Y,W,H --label LABEL --dataset DIR [--size N] [--raw]\n"
+                      "       [--window C,W] [--frame N]\n"
+                      "      saves a de-identified crop into DIR/LABEL/ and DIR/manifest.csv, as the\n"
+                      "      viewer's crop tool does (default: 224 px, windowed 8-bit)\n"
+                      "  version\n"
+                      "      versions of Lightbox and LibTorch, and the devices it can use\n");
     return out == stderr ? 2 : 0;
 }
 
@@ -89,9 +94,28 @@ bool parseFrame(const Args& args, imaging::LoadOptions& opts, QString& error)
     return true;
 }
 
+bool parseWindow(const Args& args, imaging::RenderParams& p, QString& error)
+{
+    if (!args.has("window"))
+        return true;
+    const QStringList cw = args.value("window").split(',');
+    bool okC = false, okW = false;
+    if (cw.size() == 2) {
+        p.window.center = cw[0].toDouble(&okC);
+        p.window.width = cw[1].toDouble(&okW);
+    }
+    if (!okC || !okW || p.window.width <= 0) {
+        error = "--window needs CENTER,WIDTH with WIDTH > 0";
+        return false;
+    }
+    p.useVoiLut = false;
+    return true;
+}
+
 QJsonObject windowJson(const imaging::Window& w)
 {
-    return QJsonObject{{"center", w.center}, {"width", w.width}, {"explanation", QString::fromStdString(w.explanation)}};
+    return QJsonObject{
+        {"center", w.center}, {"width", w.width}, {"explanation", QString::fromStdString(w.explanation)}};
 }
 
 int cmdInfo(const QStringList& argv)
@@ -183,8 +207,8 @@ int cmdInfo(const QStringList& argv)
     if (opts.tags) {
         std::printf("\n");
         for (const auto& t : img.tags)
-            std::printf("%*s%s %-2s %-36s %s\n", t.depth * 2, "", t.tagString().c_str(), t.vr.c_str(),
-                        t.name.c_str(), t.value.c_str());
+            std::printf("%*s%s %-2s %-36s %s\n", t.depth * 2, "", t.tagString().c_str(), t.vr.c_str(), t.name.c_str(),
+                        t.value.c_str());
     }
     return 0;
 }
@@ -220,22 +244,59 @@ int cmdConvert(const QStringList& argv)
         imaging::RenderParams p;
         p.window = img.defaultWindow();
         p.useVoiLut = img.fileWindows.empty() && img.voiLut.valid();
-        if (args.has("window")) {
-            const QStringList cw = args.value("window").split(',');
-            bool okC = false, okW = false;
-            if (cw.size() == 2) {
-                p.window.center = cw[0].toDouble(&okC);
-                p.window.width = cw[1].toDouble(&okW);
-            }
-            if (!okC || !okW || p.window.width <= 0)
-                return fail("convert", "--window needs CENTER,WIDTH with WIDTH > 0");
-            p.useVoiLut = false;
-        }
+        if (!parseWindow(args, p, error))
+            return fail("convert", error.toStdString());
         pixels = imaging::render8(img, p);
     }
     auto w = imaging::writePng(pixels, out.toStdString());
     if (!w)
         return fail(out, w.error());
+    return 0;
+}
+
+int cmdCrop(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"frame", "window", "roi", "label", "dataset", "size"}, args, error) ||
+        args.positional.size() != 1)
+        return error.isEmpty() ? usage(stderr) : fail("crop", error.toStdString());
+    if (!args.has("roi") || !args.has("label") || !args.has("dataset"))
+        return fail("crop", "--roi, --label and --dataset are required");
+    const QStringList r = args.value("roi").split(',');
+    bool ok = r.size() == 4;
+    int v[4] = {0, 0, 0, 0};
+    for (int i = 0; ok && i < 4; ++i)
+        v[i] = r[i].toInt(&ok);
+    if (!ok || v[2] < 1 || v[3] < 1)
+        return fail("crop", "--roi needs X,Y,W,H in image pixels");
+    imaging::LoadOptions opts;
+    if (!parseFrame(args, opts, error))
+        return fail("crop", error.toStdString());
+    const QString file = args.positional[0];
+    auto loaded = imaging::loadImage(file.toStdString(), opts);
+    if (!loaded)
+        return fail(file, loaded.error());
+    const imaging::Image& img = loaded.value();
+
+    data::CropSettings settings;
+    settings.datasetRoot = args.value("dataset");
+    settings.raw = args.has("raw");
+    if (args.has("size")) {
+        const int n = args.value("size").toInt(&ok);
+        if (!ok || n < 1)
+            return fail("crop", "--size needs a positive number of pixels");
+        settings.outputWidth = settings.outputHeight = n;
+    }
+    settings.render.window = img.defaultWindow();
+    settings.render.useVoiLut = img.fileWindows.empty() && img.voiLut.valid();
+    if (!parseWindow(args, settings.render, error))
+        return fail("crop", error.toStdString());
+    data::CropExporter exporter;
+    auto saved = exporter.save(img, cv::Rect(v[0], v[1], v[2], v[3]), args.value("label"), settings);
+    if (!saved)
+        return fail(file, saved.error());
+    std::printf("%s\n", qPrintable(QDir(settings.datasetRoot).filePath(saved->file)));
     return 0;
 }
 
@@ -261,6 +322,8 @@ int main(int argc, char** argv)
         return cmdInfo(args);
     if (cmd == "convert")
         return cmdConvert(args);
+    if (cmd == "crop")
+        return cmdCrop(args);
     if (cmd == "version" || cmd == "--version")
         return cmdVersion();
     std::fprintf(stderr, "lightbox-cli: unknown command '%s'\n", qPrintable(cmd));

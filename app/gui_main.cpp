@@ -1,9 +1,11 @@
+#include <ImageViewer.h>
 #include <MainWindow.h>
 
 #include <ml/Runtime.h>
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QImage>
 #include <QPixmap>
@@ -24,9 +26,13 @@ int main(int argc, char** argv)
     parser.addVersionOption();
     QCommandLineOption screenshot("screenshot", "Render the window with FILE to OUT.png and exit.", "OUT.png");
     QCommandLineOption size("size", "Window size for --screenshot (WxH).", "WxH", "1280x900");
+    QCommandLineOption roi("roi", "Crop rectangle to show, in image pixels.", "X,Y,W,H");
+    QCommandLineOption noText("no-text", "Hide the corner text (patient and study).");
     parser.addOption(screenshot);
     parser.addOption(size);
-    parser.addPositionalArgument("file", "Image or DICOM file to open.");
+    parser.addOption(roi);
+    parser.addOption(noText);
+    parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
     parser.process(app);
 
     lightbox::ml::configureThreads();
@@ -35,23 +41,36 @@ int main(int argc, char** argv)
     const QStringList files = parser.positionalArguments();
     const bool shot = parser.isSet(screenshot);
     window.setInteractive(!shot);
+    window.setSynchronousLoading(shot);
     if (shot) {
         const QStringList wh = parser.value(size).split('x');
         if (wh.size() == 2)
             window.resize(wh[0].toInt(), wh[1].toInt());
     }
+    if (!shot)
+        window.restoreLayout();
     window.show();
     bool opened = true;
-    if (!files.isEmpty())
-        opened = window.openFile(files.first());
+    if (!files.isEmpty()) {
+        const QString path = files.first();
+        opened = QFileInfo(path).isDir() ? window.openFolder(path) : window.openFile(path);
+    }
+    if (parser.isSet(roi)) {
+        const QStringList r = parser.value(roi).split(',');
+        if (r.size() == 4)
+            window.viewer()->setRoi(QRect(r[0].toInt(), r[1].toInt(), r[2].toInt(), r[3].toInt()));
+    }
+    if (parser.isSet(noText))
+        window.viewer()->setOverlayVisible(false);
 
     if (shot) {
-        QApplication::processEvents();
-        if (!files.isEmpty() && opened)
-            window.openFile(files.first()); // re-render at the final viewport size
-        QApplication::processEvents();
+        // Let the layout settle and the folder thumbnails arrive before grabbing.
+        QElapsedTimer settle;
+        settle.start();
+        while (settle.elapsed() < 1500)
+            QApplication::processEvents(QEventLoop::AllEvents, 50);
         const QPixmap pm = window.grab();
-        if (!pm.save(parser.value(screenshot))) {
+        if (!pm.save(parser.value(screenshot), nullptr, 0)) { // 0: smallest file
             std::fprintf(stderr, "lightbox: cannot write %s\n", qPrintable(parser.value(screenshot)));
             return 1;
         }

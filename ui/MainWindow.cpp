@@ -1,90 +1,780 @@
 #include "MainWindow.h"
 
+#include "CropPanel.h"
 #include "ImageConversion.h"
+#include "ImageViewer.h"
+#include "TagBrowser.h"
 
+#include <data/CropManifest.h>
+#include <data/ImageFolder.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/Render.h>
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QListWidget>
 #include <QMenuBar>
-#include <QMessageBox>
-#include <QPixmap>
-#include <QScrollArea>
+#include <QMimeData>
+#include <QSettings>
 #include <QStatusBar>
+#include <QToolBar>
+#include <QtConcurrent/QtConcurrent>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
 
 namespace lightbox::ui {
+namespace {
+
+constexpr int kMaxRecent = 10;
+constexpr int kThumbSize = 56;
+
+imaging::LoadOptions viewerLoadOptions()
+{
+    imaging::LoadOptions o;
+    o.tags = true;
+    return o;
+}
+
+QString number(double v)
+{
+    if (std::abs(v - std::round(v)) < 1e-9)
+        return QString::number(static_cast<long long>(std::llround(v)));
+    return QString::number(v, 'f', 2);
+}
+
+} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     setWindowTitle(tr("Lightbox"));
-    resize(1200, 900);
-    m_view = new QLabel;
-    m_view->setAlignment(Qt::AlignCenter);
-    m_view->setBackgroundRole(QPalette::Dark);
-    m_view->setText(tr("Open an X-ray or DICOM file (Ctrl+O)"));
-    m_scroll = new QScrollArea;
-    m_scroll->setWidget(m_view);
-    m_scroll->setWidgetResizable(true);
-    m_scroll->setBackgroundRole(QPalette::Dark);
-    setCentralWidget(m_scroll);
+    resize(1280, 900);
+    setAcceptDrops(true);
 
+    m_viewer = new ImageViewer;
+    setCentralWidget(m_viewer);
+    buildDocks();
+    buildActions();
+
+    m_cursorLabel = new QLabel;
+    m_cursorLabel->setMinimumWidth(260);
+    m_windowLabel = new QLabel;
+    m_positionLabel = new QLabel;
+    statusBar()->addPermanentWidget(m_cursorLabel);
+    statusBar()->addPermanentWidget(m_windowLabel);
+    statusBar()->addPermanentWidget(m_positionLabel);
+    showStatus(tr("Ready"));
+
+    connect(m_viewer, &ImageViewer::cursorMoved, this, &MainWindow::showCursorInfo);
+    connect(m_viewer, &ImageViewer::cursorLeft, m_cursorLabel, &QLabel::clear);
+    connect(m_viewer, &ImageViewer::windowChanged, this, &MainWindow::updateWindowStatus);
+    connect(m_viewer, &ImageViewer::viewChanged, this, &MainWindow::updateWindowStatus);
+    connect(m_viewer, &ImageViewer::roiChanged, this, &MainWindow::updateRoiInfo);
+    m_viewer->setSquareCrop(m_cropPanel->square());
+    m_viewer->setFocus();
+}
+
+MainWindow::~MainWindow()
+{
+    stopThumbnails();
+}
+
+// ---------------------------------------------------------------------------------------
+// Construction
+
+void MainWindow::buildDocks()
+{
+    m_fileList = new QListWidget;
+    m_fileList->setIconSize(QSize(kThumbSize, kThumbSize));
+    m_fileList->setUniformItemSizes(true);
+    m_folderDock = new QDockWidget(tr("Folder"), this);
+    m_folderDock->setObjectName(QStringLiteral("folderDock"));
+    m_folderDock->setWidget(m_fileList);
+    addDockWidget(Qt::LeftDockWidgetArea, m_folderDock);
+    connect(m_fileList, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (!m_syncingList && row >= 0 && row != m_index)
+            openIndex(row);
+    });
+
+    m_cropPanel = new CropPanel;
+    m_cropDock = new QDockWidget(tr("Crop and label"), this);
+    m_cropDock->setObjectName(QStringLiteral("cropDock"));
+    m_cropDock->setWidget(m_cropPanel);
+    addDockWidget(Qt::RightDockWidgetArea, m_cropDock);
+    connect(m_cropPanel, &CropPanel::labelChosen, this, [this](const QString& l) { saveCrop(l); });
+    connect(m_cropPanel, &CropPanel::undoRequested, this, [this] { undoLastSave(); });
+
+    m_tags = new TagBrowser;
+    m_tagDock = new QDockWidget(tr("DICOM tags"), this);
+    m_tagDock->setObjectName(QStringLiteral("tagDock"));
+    m_tagDock->setWidget(m_tags);
+    addDockWidget(Qt::RightDockWidgetArea, m_tagDock);
+}
+
+void MainWindow::buildActions()
+{
+    QToolBar* bar = addToolBar(tr("Tools"));
+    bar->setObjectName(QStringLiteral("toolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    bar->setMovable(false);
+
+    // File
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open..."), this, &MainWindow::openDialog);
     open->setShortcut(QKeySequence::Open);
+    QAction* openDir = file->addAction(tr("Open &Folder..."), this, &MainWindow::openFolderDialog);
+    openDir->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+    file->addSeparator();
+    QAction* next = file->addAction(tr("&Next Image"), this, [this] { showNext(); });
+    next->setShortcut(QKeySequence(Qt::Key_PageDown));
+    QAction* prev = file->addAction(tr("&Previous Image"), this, [this] { showPrevious(); });
+    prev->setShortcut(QKeySequence(Qt::Key_PageUp));
+    file->addAction(tr("First Image"), QKeySequence(Qt::Key_Home), this, [this] { openIndex(0); });
+    file->addAction(tr("Last Image"), QKeySequence(Qt::Key_End), this,
+                    [this] { openIndex(static_cast<int>(m_files.size()) - 1); });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
-    statusBar()->showMessage(tr("Ready"));
+
+    // Edit
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    m_undoAction = edit->addAction(tr("&Undo Last Crop Save"), this, [this] { undoLastSave(); });
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_undoAction->setEnabled(false);
+
+    // Tools
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    m_toolGroup = new QActionGroup(this);
+    auto addTool = [&](const QString& name, const QKeySequence& key, ImageViewer::Tool tool, const QString& tip) {
+        QAction* a = tools->addAction(name);
+        a->setShortcut(key);
+        a->setCheckable(true);
+        a->setToolTip(tip);
+        a->setData(static_cast<int>(tool));
+        m_toolGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, tool] { m_viewer->setTool(tool); });
+        return a;
+    };
+    QAction* pan = addTool(tr("&Pan"), QKeySequence(Qt::Key_P), ImageViewer::Tool::Pan,
+                           tr("Left drag pans (middle drag always does)"));
+    QAction* wl = addTool(tr("&Window/Level"), QKeySequence(Qt::Key_W), ImageViewer::Tool::Window,
+                          tr("Left drag sets window/level (right drag always does)"));
+    QAction* crop = addTool(tr("&Crop"), QKeySequence(Qt::Key_C), ImageViewer::Tool::Crop,
+                            tr("Left drag draws the crop rectangle; drag its handles to resize, arrows nudge"));
+    crop->setChecked(true);
+    m_viewer->setTool(ImageViewer::Tool::Crop);
+    tools->addSeparator();
+    m_squareAction = tools->addAction(tr("&Square Rectangle"));
+    m_squareAction->setShortcut(QKeySequence(Qt::Key_S));
+    m_squareAction->setCheckable(true);
+    m_squareAction->setChecked(m_cropPanel->square());
+    connect(m_squareAction, &QAction::toggled, m_cropPanel, &CropPanel::setSquare);
+    connect(m_cropPanel, &CropPanel::squareToggled, this, [this](bool on) {
+        m_squareAction->setChecked(on);
+        m_viewer->setSquareCrop(on);
+    });
+    tools->addAction(tr("Clear Rectangle"), this, [this] { m_viewer->clearRoi(); });
+    m_labelMenu = tools->addMenu(tr("Save Crop &As"));
+    rebuildLabelActions(m_cropPanel->labels());
+    connect(m_cropPanel, &CropPanel::labelsChanged, this, &MainWindow::rebuildLabelActions);
+
+    // View
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* fit = view->addAction(tr("&Fit to Window"), QKeySequence(Qt::Key_F), m_viewer, &ImageViewer::fitToWindow);
+    QAction* one = view->addAction(tr("&Actual Pixels (1:1)"), QKeySequence(Qt::CTRL | Qt::Key_0), m_viewer,
+                                   &ImageViewer::actualSize);
+    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { m_viewer->setZoom(m_viewer->zoom() * 1.25); });
+    view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this,
+                    [this] { m_viewer->setZoom(m_viewer->zoom() / 1.25); });
+    view->addSeparator();
+    QAction* rotR =
+        view->addAction(tr("Rotate &Right"), QKeySequence(Qt::Key_R), this, [this] { m_viewer->rotate(1); });
+    view->addAction(tr("Rotate &Left"), QKeySequence(Qt::SHIFT | Qt::Key_R), this, [this] { m_viewer->rotate(-1); });
+    QAction* flipH =
+        view->addAction(tr("Flip &Horizontal"), QKeySequence(Qt::Key_H), m_viewer, &ImageViewer::flipHorizontal);
+    view->addAction(tr("Flip &Vertical"), QKeySequence(Qt::Key_V), m_viewer, &ImageViewer::flipVertical);
+    view->addSeparator();
+    m_invertAction = view->addAction(tr("&Invert"));
+    m_invertAction->setShortcut(QKeySequence(Qt::Key_I));
+    m_invertAction->setCheckable(true);
+    connect(m_invertAction, &QAction::toggled, m_viewer, &ImageViewer::setInverted);
+    m_presetMenu = view->addMenu(tr("Window &Presets"));
+    QAction* autoWin =
+        view->addAction(tr("&Automatic Window"), QKeySequence(Qt::Key_A), m_viewer, &ImageViewer::setAutoWindow);
+    QAction* reset = view->addAction(tr("R&eset View"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+        m_viewer->resetView();
+        m_invertAction->setChecked(false);
+    });
+    view->addSeparator();
+    m_overlayAction = view->addAction(tr("Corner &Text"));
+    m_overlayAction->setShortcut(QKeySequence(Qt::Key_O));
+    m_overlayAction->setCheckable(true);
+    m_overlayAction->setChecked(true);
+    m_overlayAction->setToolTip(tr("Show or hide patient and study text (hide it for anonymous screenshots)"));
+    connect(m_overlayAction, &QAction::toggled, m_viewer, &ImageViewer::setOverlayVisible);
+    view->addSeparator();
+    view->addAction(m_folderDock->toggleViewAction());
+    view->addAction(m_cropDock->toggleViewAction());
+    view->addAction(m_tagDock->toggleViewAction());
+    rebuildPresets();
+
+    bar->addAction(open);
+    bar->addAction(openDir);
+    bar->addAction(prev);
+    bar->addAction(next);
+    bar->addSeparator();
+    bar->addAction(pan);
+    bar->addAction(wl);
+    bar->addAction(crop);
+    bar->addAction(m_squareAction);
+    bar->addSeparator();
+    bar->addAction(fit);
+    bar->addAction(one);
+    bar->addAction(rotR);
+    bar->addAction(flipH);
+    bar->addAction(m_invertAction);
+    bar->addAction(autoWin);
+    bar->addAction(reset);
+    bar->addSeparator();
+    bar->addAction(m_overlayAction);
+    prev->setText(tr("Previous"));
+    next->setText(tr("Next"));
+    one->setIconText(tr("1:1"));
+    rotR->setIconText(tr("Rotate"));
+    flipH->setIconText(tr("Flip"));
+    autoWin->setIconText(tr("Auto W/L"));
+    m_overlayAction->setIconText(tr("Text"));
+    m_squareAction->setIconText(tr("Square"));
+    open->setIconText(tr("Open"));
+    openDir->setIconText(tr("Folder"));
 }
+
+void MainWindow::rebuildLabelActions(const QStringList& labels)
+{
+    for (QAction* a : m_labelActions) {
+        removeAction(a);
+        delete a;
+    }
+    m_labelActions.clear();
+    m_labelMenu->clear();
+    for (int i = 0; i < labels.size(); ++i) {
+        const QString label = labels[i];
+        auto* a = new QAction(tr("Label \"%1\"").arg(label), this);
+        if (i < 10)
+            a->setShortcut(QKeySequence(Qt::Key_0 + i));
+        connect(a, &QAction::triggered, this, [this, label] { saveCrop(label); });
+        addAction(a); // active whenever the window is, menu open or not
+        m_labelMenu->addAction(a);
+        m_labelActions << a;
+    }
+}
+
+void MainWindow::rebuildPresets()
+{
+    m_presetMenu->clear();
+    if (!m_image) {
+        m_presetMenu->setEnabled(false);
+        return;
+    }
+    m_presetMenu->setEnabled(true);
+    int n = 0;
+    for (const imaging::Window& w : m_image->fileWindows) {
+        const QString name =
+            w.explanation.empty() ? tr("File window %1").arg(n + 1) : QString::fromStdString(w.explanation);
+        QAction* a = m_presetMenu->addAction(tr("%1  (W %2 L %3)").arg(name, number(w.width), number(w.center)), this,
+                                             [this, w] { m_viewer->setWindow(w); });
+        if (n < 8)
+            a->setShortcut(QKeySequence(Qt::Key_F2 + n));
+        ++n;
+    }
+    if (m_image->voiLut.valid())
+        m_presetMenu->addAction(tr("VOI LUT %1").arg(QString::fromStdString(m_image->voiLut.explanation)), m_viewer,
+                                &ImageViewer::useVoiLut);
+    const imaging::Window a = m_image->autoWindow;
+    m_presetMenu->addAction(tr("Automatic  (W %1 L %2)").arg(number(a.width), number(a.center)), m_viewer,
+                            &ImageViewer::setAutoWindow);
+}
+
+// ---------------------------------------------------------------------------------------
+// Opening
 
 void MainWindow::openDialog()
 {
+    const QString dir = m_currentPath.isEmpty() ? QString() : QFileInfo(m_currentPath).absolutePath();
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open image"), {},
+        this, tr("Open image"), dir,
         tr("Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"));
     if (!path.isEmpty())
+        open(path);
+}
+
+void MainWindow::openFolderDialog()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open folder"), m_folder);
+    if (!dir.isEmpty())
+        openFolder(dir);
+}
+
+void MainWindow::open(const QString& path)
+{
+    if (QFileInfo(path).isDir()) {
+        openFolder(path);
+        return;
+    }
+    if (m_synchronous)
         openFile(path);
+    else
+        openFileInBackground(path);
 }
 
 bool MainWindow::openFile(const QString& path)
 {
-    auto result = imaging::loadImage(path.toStdString());
+    ++m_loadGeneration; // anything still loading in the background is now stale
+    m_loadPending = false;
+    Result<imaging::Image> result = imaging::loadImage(path.toStdString(), viewerLoadOptions());
+    return applyLoaded(path, result);
+}
+
+void MainWindow::openFileInBackground(const QString& path)
+{
+    const quint64 generation = ++m_loadGeneration;
+    auto* watcher = new QFutureWatcher<LoadResult>(this);
+    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher, path, generation] {
+        watcher->deleteLater();
+        if (generation != m_loadGeneration)
+            return; // a newer request superseded this one
+        m_loadPending = false;
+        LoadResult r = watcher->result();
+        applyLoaded(path, *r);
+    });
+    m_loadPending = true;
+    showStatus(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+    const std::string file = path.toStdString();
+    watcher->setFuture(QtConcurrent::run(
+        [file] { return std::make_shared<Result<imaging::Image>>(imaging::loadImage(file, viewerLoadOptions())); }));
+}
+
+bool MainWindow::applyLoaded(const QString& path, Result<imaging::Image>& result)
+{
+    const QFileInfo info(path);
     if (!result) {
         m_lastError = QString::fromStdString(result.error());
-        statusBar()->showMessage(tr("Cannot open %1: %2").arg(QFileInfo(path).fileName(), m_lastError));
-        if (m_interactive)
-            QMessageBox::warning(this, tr("Cannot open image"),
-                                 tr("%1\n\n%2").arg(QFileInfo(path).fileName(), m_lastError));
+        showStatus(tr("Cannot open %1: %2").arg(info.fileName(), m_lastError));
+        m_pendingRoi.reset();
         return false;
     }
     m_lastError.clear();
-    m_image = std::move(result).value();
-    setWindowTitle(tr("Lightbox - %1").arg(QFileInfo(path).fileName()));
-    refresh();
+    m_image = std::make_shared<const imaging::Image>(std::move(result).value());
+    m_currentPath = info.absoluteFilePath();
+    m_viewer->setImage(m_image);
+    if (m_pendingRoi) {
+        m_viewer->setRoi(*m_pendingRoi);
+        m_pendingRoi.reset();
+    }
+    m_tags->setImage(*m_image);
+    m_invertAction->setChecked(false);
+    rebuildPresets();
+    setWindowTitle(tr("Lightbox - %1").arg(info.fileName()));
+    addRecent(m_currentPath);
+
+    const QString folder = info.absolutePath();
+    const int inList = static_cast<int>(m_files.indexOf(m_currentPath));
+    if (inList >= 0) {
+        m_index = inList;
+    } else if (folder != m_folder || m_files.isEmpty()) {
+        const QStringList files = data::ImageFolder::list(folder);
+        setFileList(files, static_cast<int>(files.indexOf(m_currentPath)), folder);
+    }
+    updatePosition();
+    const imaging::Image& img = *m_image;
+    QString what = tr("%1 × %2, %3").arg(img.width()).arg(img.height()).arg(QString::fromStdString(img.format));
+    if (!img.transferSyntaxName.empty())
+        what += QStringLiteral(" (") + QString::fromStdString(img.transferSyntaxName) + QLatin1Char(')');
+    showStatus(tr("Opened %1: %2").arg(info.fileName(), what), 8000);
+    updateRoiInfo();
     return true;
 }
 
-void MainWindow::refresh()
+bool MainWindow::openFolder(const QString& dir)
 {
-    const QImage img = toQImage(imaging::render8(m_image));
-    const QSize avail = m_scroll->viewport()->size();
-    QPixmap pm = QPixmap::fromImage(img);
-    if (pm.width() > avail.width() || pm.height() > avail.height())
-        pm = pm.scaled(avail, Qt::KeepAspectRatio, Qt::SmoothTransformation);
-    m_view->setPixmap(pm);
-    const imaging::Window w = m_image.defaultWindow();
-    statusBar()->showMessage(tr("%1 x %2, %3-bit %4, %5  |  W %6 / L %7")
-                                 .arg(m_image.width())
-                                 .arg(m_image.height())
-                                 .arg(m_image.bitsStored)
-                                 .arg(QString::fromLatin1(imaging::toString(m_image.photometric)))
-                                 .arg(QString::fromStdString(m_image.format))
-                                 .arg(w.width, 0, 'f', 0)
-                                 .arg(w.center, 0, 'f', 0));
+    const QStringList files = data::ImageFolder::list(dir);
+    if (files.isEmpty()) {
+        m_lastError = tr("no images in %1").arg(dir);
+        showStatus(tr("No DICOM or image files in %1").arg(dir));
+        return false;
+    }
+    setFileList(files, -1, QFileInfo(dir).absoluteFilePath());
+    return openIndex(0);
+}
+
+void MainWindow::setFileList(const QStringList& files, int current, const QString& folder)
+{
+    stopThumbnails();
+    m_files = files;
+    m_folder = folder;
+    m_index = current;
+    m_syncingList = true;
+    m_fileList->clear();
+    for (const QString& f : files)
+        m_fileList->addItem(QFileInfo(f).fileName());
+    m_fileList->setCurrentRow(current);
+    m_syncingList = false;
+    updatePosition();
+    startThumbnails();
+}
+
+bool MainWindow::openIndex(int index)
+{
+    if (index < 0 || index >= m_files.size())
+        return false;
+    m_index = index;
+    updatePosition();
+    if (m_synchronous)
+        return openFile(m_files[index]);
+    openFileInBackground(m_files[index]);
+    return true;
+}
+
+bool MainWindow::showNext()
+{
+    if (m_index + 1 >= m_files.size()) {
+        if (!m_files.isEmpty())
+            showStatus(tr("Last image of the folder"), 4000);
+        return false;
+    }
+    return openIndex(m_index + 1);
+}
+
+bool MainWindow::showPrevious()
+{
+    if (m_index <= 0) {
+        if (!m_files.isEmpty())
+            showStatus(tr("First image of the folder"), 4000);
+        return false;
+    }
+    return openIndex(m_index - 1);
+}
+
+void MainWindow::updatePosition()
+{
+    m_syncingList = true;
+    m_fileList->setCurrentRow(m_index);
+    m_syncingList = false;
+    const QString pos =
+        m_files.isEmpty() || m_index < 0 ? QString() : QStringLiteral("%1 / %2").arg(m_index + 1).arg(m_files.size());
+    m_positionLabel->setText(pos);
+    m_viewer->setOverlayExtra(pos.isEmpty() ? QStringList() : QStringList{pos});
+}
+
+// ---------------------------------------------------------------------------------------
+// Thumbnails: decoded in the thread pool, one folder at a time, cancelled on change.
+
+void MainWindow::startThumbnails()
+{
+    if (m_files.isEmpty())
+        return;
+    m_thumbWatcher = new QFutureWatcher<Thumbnail>(this);
+    QFutureWatcher<Thumbnail>* watcher = m_thumbWatcher;
+    connect(watcher, &QFutureWatcher<Thumbnail>::resultReadyAt, this, [this, watcher](int i) {
+        if (watcher != m_thumbWatcher)
+            return;
+        const Thumbnail t = watcher->resultAt(i);
+        if (QListWidgetItem* item = m_fileList->item(t.index))
+            item->setIcon(QIcon(QPixmap::fromImage(t.image)));
+    });
+    const QStringList files = m_files;
+    // Nearest to the current image first: in a long folder those are the ones in view.
+    std::vector<int> order(static_cast<std::size_t>(files.size()));
+    std::iota(order.begin(), order.end(), 0);
+    const int from = std::max(0, m_index);
+    std::stable_sort(order.begin(), order.end(),
+                     [from](int a, int b) { return std::abs(a - from) < std::abs(b - from); });
+    watcher->setFuture(QtConcurrent::run([files, order](QPromise<Thumbnail>& promise) {
+        for (const int i : order) {
+            if (promise.isCanceled())
+                return;
+            auto loaded = imaging::loadImage(files[i].toStdString());
+            if (!loaded)
+                continue;
+            cv::Mat small = imaging::render8(loaded.value());
+            const double s = double(kThumbSize) / std::max(small.cols, small.rows);
+            if (s < 1.0)
+                cv::resize(small, small, cv::Size(std::max(1, int(small.cols * s)), std::max(1, int(small.rows * s))),
+                           0, 0, cv::INTER_AREA);
+            promise.addResult(Thumbnail{i, toQImage(small)});
+        }
+    }));
+}
+
+void MainWindow::stopThumbnails()
+{
+    if (!m_thumbWatcher)
+        return;
+    QFutureWatcher<Thumbnail>* w = m_thumbWatcher;
+    m_thumbWatcher = nullptr;
+    // The task holds only its file list and its promise: cancel it and let it end on its own
+    // rather than wait on the GUI thread for the file it is decoding.
+    w->disconnect(this);
+    w->cancel();
+    w->deleteLater();
+}
+
+// ---------------------------------------------------------------------------------------
+// Recent files, drag and drop
+
+void MainWindow::addRecent(const QString& path)
+{
+    QSettings s;
+    QStringList recent = s.value(QStringLiteral("recentFiles")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    s.setValue(QStringLiteral("recentFiles"), recent);
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+    for (const QString& path : recent)
+        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { open(path); })->setToolTip(path);
+    if (recent.isEmpty())
+        m_recentMenu->addAction(tr("(none)"))->setEnabled(false);
+    else {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(tr("Clear"), this, [] { QSettings().remove(QStringLiteral("recentFiles")); });
+    }
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls())
+        for (const QUrl& u : event->mimeData()->urls())
+            if (u.isLocalFile()) {
+                event->acceptProposedAction();
+                return;
+            }
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    QStringList files;
+    for (const QUrl& u : event->mimeData()->urls())
+        if (u.isLocalFile())
+            files << QFileInfo(u.toLocalFile()).absoluteFilePath();
+    if (files.isEmpty())
+        return;
+    event->acceptProposedAction();
+    if (files.size() == 1) {
+        open(files.front());
+        return;
+    }
+    // Several files: they become the list to step through.
+    QStringList images;
+    for (const QString& f : files)
+        if (data::ImageFolder::isImageFile(f))
+            images << f;
+    if (images.isEmpty())
+        return;
+    setFileList(images, -1, QString());
+    openIndex(0);
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (m_docksSized)
+        return;
+    // Docks size themselves from their contents' hints; give the image the room instead.
+    m_docksSized = true;
+    resizeDocks({m_folderDock, m_cropDock}, {190, 340}, Qt::Horizontal);
+    resizeDocks({m_cropDock, m_tagDock}, {330, 500}, Qt::Vertical);
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings s;
+    const QByteArray geometry = s.value(QStringLiteral("window/geometry")).toByteArray();
+    const QByteArray state = s.value(QStringLiteral("window/state")).toByteArray();
+    if (!geometry.isEmpty())
+        restoreGeometry(geometry);
+    if (!state.isEmpty() && restoreState(state))
+        m_docksSized = true;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    stopThumbnails();
+    if (m_interactive) {
+        QSettings s;
+        s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+        s.setValue(QStringLiteral("window/state"), saveState());
+    }
+    QMainWindow::closeEvent(event);
+}
+
+// ---------------------------------------------------------------------------------------
+// Status bar
+
+void MainWindow::showStatus(const QString& text, int timeoutMs)
+{
+    m_statusText = text;
+    statusBar()->showMessage(text, timeoutMs);
+}
+
+QString MainWindow::cursorText() const
+{
+    return m_cursorLabel->text();
+}
+
+void MainWindow::showCursorInfo(QPoint p, bool inside)
+{
+    if (!m_image || !inside) {
+        m_cursorLabel->setText(m_image ? tr("x %1  y %2").arg(p.x()).arg(p.y()) : QString());
+        return;
+    }
+    const cv::Mat& px = m_image->pixels;
+    QString value;
+    if (px.channels() == 3) {
+        const int x = p.x(), y = p.y();
+        auto at = [&](int c) {
+            return px.depth() == CV_8U ? double(px.ptr<uint8_t>(y)[3 * x + c]) : double(px.ptr<uint16_t>(y)[3 * x + c]);
+        };
+        value = tr("RGB %1, %2, %3").arg(at(0)).arg(at(1)).arg(at(2));
+    } else {
+        double stored = 0;
+        switch (px.depth()) {
+        case CV_8U: stored = px.at<uint8_t>(p.y(), p.x()); break;
+        case CV_16U: stored = px.at<uint16_t>(p.y(), p.x()); break;
+        case CV_16S: stored = px.at<int16_t>(p.y(), p.x()); break;
+        case CV_32S: stored = px.at<int32_t>(p.y(), p.x()); break;
+        default: break;
+        }
+        value = tr("stored %1  value %2").arg(number(stored), number(m_image->toModality(stored)));
+        if (!m_image->rescaleType.empty())
+            value += QLatin1Char(' ') + QString::fromStdString(m_image->rescaleType);
+    }
+    m_cursorLabel->setText(tr("x %1  y %2   %3").arg(p.x()).arg(p.y()).arg(value));
+}
+
+void MainWindow::updateWindowStatus()
+{
+    if (!m_image) {
+        m_windowLabel->clear();
+        return;
+    }
+    QString w;
+    if (m_viewer->usingVoiLut())
+        w = tr("VOI LUT");
+    else
+        w = tr("W %1  L %2")
+                .arg(number(std::round(m_viewer->window().width)), number(std::round(m_viewer->window().center)));
+    m_windowLabel->setText(tr("%1   zoom %2%").arg(w).arg(m_viewer->zoom() * 100.0, 0, 'f', 0));
+}
+
+void MainWindow::updateRoiInfo()
+{
+    const auto roi = m_viewer->roi();
+    if (!roi || !m_image) {
+        m_cropPanel->setRoiInfo(tr("Drag a rectangle over the image (crop tool, C)"));
+        return;
+    }
+    QString text =
+        tr("Rectangle %1 × %2 px at (%3, %4)").arg(roi->width()).arg(roi->height()).arg(roi->x()).arg(roi->y());
+    if (m_image->spacingRow > 0 && m_image->spacingCol > 0)
+        text += tr(", %1 × %2 mm")
+                    .arg(roi->width() * m_image->spacingCol, 0, 'f', 1)
+                    .arg(roi->height() * m_image->spacingRow, 0, 'f', 1);
+    m_cropPanel->setRoiInfo(text);
+}
+
+// ---------------------------------------------------------------------------------------
+// Crop export
+
+bool MainWindow::saveCrop(const QString& label)
+{
+    if (!m_image) {
+        showStatus(tr("Open an image first"));
+        return false;
+    }
+    if (m_loadPending) {
+        // A second key press before the next image arrived would label the previous one
+        // again and skip an image.
+        showStatus(tr("Still loading the next image: not saved"));
+        return false;
+    }
+    const auto roi = m_viewer->roi();
+    if (!roi) {
+        showStatus(tr("Drag a rectangle over the image first (crop tool: C)"));
+        return false;
+    }
+    data::CropSettings settings = m_cropPanel->settings();
+    if (settings.datasetRoot.isEmpty() && m_interactive) {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Data-set folder for the crops"));
+        if (!dir.isEmpty())
+            m_cropPanel->setDatasetRoot(dir);
+        settings = m_cropPanel->settings();
+    }
+    settings.render = m_viewer->renderParams();
+    const cv::Rect r(roi->x(), roi->y(), roi->width(), roi->height());
+    auto saved = m_exporter.save(*m_image, r, label, settings);
+    if (!saved) {
+        m_lastError = QString::fromStdString(saved.error());
+        showStatus(tr("Crop not saved: %1").arg(m_lastError));
+        return false;
+    }
+    m_lastSavedPath = m_currentPath;
+    m_lastSavedRoi = *roi;
+    const auto manifest = data::CropManifest::load(
+        QDir(settings.datasetRoot).filePath(QString::fromLatin1(data::CropManifest::fileName())));
+    const int count = manifest ? static_cast<int>(manifest->records().size()) : 0;
+    const QString msg = tr("Saved %1 as \"%2\" (%3 in the data set)").arg(saved->file, label).arg(count);
+    m_cropPanel->setLastSaved(msg);
+    m_cropPanel->setUndoEnabled(true);
+    m_undoAction->setEnabled(true);
+    showStatus(msg, 8000);
+    if (m_cropPanel->advanceAfterSave() && m_index >= 0 && m_index + 1 < m_files.size())
+        showNext();
+    return true;
+}
+
+bool MainWindow::undoLastSave()
+{
+    const auto last = m_exporter.lastSaved();
+    auto undone = m_exporter.undo();
+    m_cropPanel->setUndoEnabled(false);
+    m_undoAction->setEnabled(false);
+    if (!undone) {
+        showStatus(tr("Cannot undo: %1").arg(QString::fromStdString(undone.error())));
+        return false;
+    }
+    m_cropPanel->setLastSaved(tr("Undone: %1").arg(last ? last->file : QString()));
+    showStatus(tr("Undid the save of %1").arg(last ? last->file : QString()), 8000);
+    if (!m_lastSavedPath.isEmpty() && m_lastSavedPath != m_currentPath) {
+        m_pendingRoi = m_lastSavedRoi;
+        const int i = static_cast<int>(m_files.indexOf(m_lastSavedPath));
+        if (i >= 0)
+            openIndex(i);
+        else
+            open(m_lastSavedPath);
+    } else if (m_image) {
+        m_viewer->setRoi(m_lastSavedRoi);
+    }
+    return true;
 }
 
 } // namespace lightbox::ui

@@ -1,40 +1,159 @@
 #pragma once
 
+#include <data/CropExporter.h>
 #include <imaging/Image.h>
+#include <imaging/Result.h>
 
+#include <QFutureWatcher>
+#include <QImage>
 #include <QMainWindow>
+#include <QRect>
 #include <QString>
+#include <QStringList>
 
+#include <memory>
+#include <optional>
+
+class QAction;
+class QActionGroup;
+class QDockWidget;
 class QLabel;
-class QScrollArea;
+class QListWidget;
+class QMenu;
 
 namespace lightbox::ui {
 
-/// The application window: opens a radiograph and shows it with its default window.
-/// Loading runs off the GUI thread only in later viewer work; this window loads
-/// synchronously and reports failures in the status bar (and a dialog when interactive).
+class CropPanel;
+class ImageViewer;
+class TagBrowser;
+
+/// The application window: the image viewer in the middle, a folder strip (left), the crop
+/// panel and the DICOM tag tree (right), tools and view actions in a tool bar and menus, and
+/// cursor position, pixel values, window and position in the folder in the status bar.
+///
+/// Files open from File > Open, recent files, drag and drop or the command line; a folder
+/// (or the folder of the opened file) becomes the list that Page Down / Page Up step
+/// through. Loading runs in the thread pool (QtConcurrent + QFutureWatcher) unless
+/// synchronous loading is set (tests, --screenshot); a file that fails to load leaves the
+/// current image in place and explains why in the status bar. Keys 0-9 save the crop under
+/// the task's labels through data::CropExporter and, optionally, open the next image.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
 
-    /// Loads and shows `path`; on failure keeps the current image and returns false with
-    /// lastError() set.
+    /// Loads and shows `path` now, on the calling thread; on failure keeps the current
+    /// image and returns false with lastError() set.
     bool openFile(const QString& path);
+    /// Loads `path` in the thread pool and shows it when ready (the latest request wins).
+    void openFileInBackground(const QString& path);
+    /// Lists the images of `dir` and opens the first; false when there are none.
+    bool openFolder(const QString& dir);
+    /// Steps through the folder list; false at either end.
+    bool showNext();
+    bool showPrevious();
+
+    /// Saves the crop rectangle under `label` (see data::CropExporter); false with the
+    /// reason in the status bar when there is no image, rectangle or data-set folder.
+    bool saveCrop(const QString& label);
+    /// Undoes the last save and goes back to its image and rectangle.
+    bool undoLastSave();
+
     QString lastError() const { return m_lastError; }
-    const imaging::Image& image() const { return m_image; }
-    /// Suppresses modal dialogs (tests, --screenshot).
+    QString currentPath() const { return m_currentPath; }
+    std::shared_ptr<const imaging::Image> image() const { return m_image; }
+    QStringList folderFiles() const { return m_files; }
+    int folderIndex() const { return m_index; }
+    ImageViewer* viewer() const { return m_viewer; }
+    TagBrowser* tagBrowser() const { return m_tags; }
+    CropPanel* cropPanel() const { return m_cropPanel; }
+    /// The latest status-bar message, also after it timed out (tests).
+    QString statusText() const { return m_statusText; }
+    /// The cursor position and pixel values shown in the status bar.
+    QString cursorText() const;
+
+    /// Restores the window geometry and dock layout of the last interactive session.
+    void restoreLayout();
+
+    /// Suppresses modal dialogs (tests, --screenshot); also stops the layout being saved.
     void setInteractive(bool on) { m_interactive = on; }
+    /// Makes every open (navigation included) synchronous (tests, --screenshot).
+    void setSynchronousLoading(bool on) { m_synchronous = on; }
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
 
 private:
-    void openDialog();
-    void refresh();
+    using LoadResult = std::shared_ptr<Result<imaging::Image>>;
+    struct Thumbnail {
+        int index = 0;
+        QImage image;
+    };
 
-    imaging::Image m_image;
+    void buildActions();
+    void buildDocks();
+    void openDialog();
+    void openFolderDialog();
+    void open(const QString& path);
+    bool applyLoaded(const QString& path, Result<imaging::Image>& result);
+    void setFileList(const QStringList& files, int current, const QString& folder);
+    bool openIndex(int index);
+    void updatePosition();
+    void updateWindowStatus();
+    void updateRoiInfo();
+    void rebuildPresets();
+    void rebuildLabelActions(const QStringList& labels);
+    void rebuildRecentMenu();
+    void addRecent(const QString& path);
+    void showCursorInfo(QPoint pixel, bool inside);
+    void showStatus(const QString& text, int timeoutMs = 0);
+    void startThumbnails();
+    void stopThumbnails();
+
+    std::shared_ptr<const imaging::Image> m_image;
+    QString m_currentPath;
     QString m_lastError;
+    QString m_statusText;
     bool m_interactive = true;
-    QScrollArea* m_scroll = nullptr;
-    QLabel* m_view = nullptr;
+    bool m_synchronous = false;
+    quint64 m_loadGeneration = 0;
+    bool m_loadPending = false; ///< a background load is on its way: the image shown is stale
+    std::optional<QRect> m_pendingRoi;
+
+    QStringList m_files;
+    QString m_folder;
+    int m_index = -1;
+    bool m_syncingList = false;
+    bool m_docksSized = false;
+
+    data::CropExporter m_exporter;
+    QString m_lastSavedPath;
+    QRect m_lastSavedRoi;
+
+    ImageViewer* m_viewer = nullptr;
+    TagBrowser* m_tags = nullptr;
+    CropPanel* m_cropPanel = nullptr;
+    QListWidget* m_fileList = nullptr;
+    QDockWidget* m_folderDock = nullptr;
+    QDockWidget* m_tagDock = nullptr;
+    QDockWidget* m_cropDock = nullptr;
+    QLabel* m_cursorLabel = nullptr;
+    QLabel* m_windowLabel = nullptr;
+    QLabel* m_positionLabel = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QMenu* m_presetMenu = nullptr;
+    QMenu* m_labelMenu = nullptr;
+    QAction* m_squareAction = nullptr;
+    QAction* m_invertAction = nullptr;
+    QAction* m_overlayAction = nullptr;
+    QAction* m_undoAction = nullptr;
+    QActionGroup* m_toolGroup = nullptr;
+    QList<QAction*> m_labelActions;
+    QFutureWatcher<Thumbnail>* m_thumbWatcher = nullptr;
 };
 
 } // namespace lightbox::ui

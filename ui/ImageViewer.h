@@ -1,0 +1,176 @@
+#pragma once
+
+#include <imaging/Image.h>
+#include <imaging/Render.h>
+
+#include <QImage>
+#include <QPointF>
+#include <QRect>
+#include <QStringList>
+#include <QTransform>
+#include <QWidget>
+
+#include <opencv2/core/mat.hpp>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace lightbox::ui {
+
+/// The image view of the workstation: shows one radiograph through a window/level lookup
+/// table (imaging::DisplayLut) and lets the user zoom (wheel, around the cursor), pan
+/// (middle drag, or left drag with the Pan tool), window (right drag, or left drag with the
+/// Window tool), rotate in quarter turns, flip, invert, and draw a crop rectangle (Crop tool)
+/// that can be moved and resized by its handles and nudged with the arrow keys.
+///
+/// Rendering only touches the visible part of the image: when zoomed out it reads a cached
+/// INTER_AREA pyramid level of the stored values, so a window change on a 2k x 2k 16-bit
+/// image costs one 64 K-entry table plus one lookup per screen pixel.
+///
+/// The crop rectangle lives in stored-image pixel coordinates (no rotation or flip), which
+/// is what the exporter crops. The corner overlay shows patient, study, window and zoom and
+/// can be hidden for anonymous screenshots. This widget does not load files, keep a
+/// history or know about data sets: MainWindow does.
+class ImageViewer : public QWidget {
+    Q_OBJECT
+public:
+    /// What a left drag does. Right drag always windows, middle drag always pans.
+    enum class Tool { Pan, Window, Crop };
+
+    explicit ImageViewer(QWidget* parent = nullptr);
+    ~ImageViewer() override;
+
+    /// Shows `image` fitted to the widget with its default window; keeps the crop rectangle
+    /// when it still fits inside the new image. A null image clears the view.
+    void setImage(std::shared_ptr<const imaging::Image> image);
+    std::shared_ptr<const imaging::Image> image() const { return m_image; }
+    bool hasImage() const { return m_image && !m_image->empty(); }
+
+    // View
+    /// Fits the whole (rotated) image into the widget, and keeps fitting on resize.
+    void fitToWindow();
+    /// One stored pixel per screen pixel, centred.
+    void actualSize();
+    /// Sets the zoom (screen pixels per image pixel) keeping the image point under
+    /// `anchor` (widget coordinates) fixed; the widget centre when anchor is null.
+    void setZoom(double zoom, std::optional<QPointF> anchor = std::nullopt);
+    double zoom() const { return m_zoom; }
+    /// Offset of the image centre from the widget centre, in screen pixels.
+    void setPan(QPointF pan);
+    QPointF pan() const { return m_pan; }
+    /// Rotates by `quarterTurns` x 90 degrees clockwise.
+    void rotate(int quarterTurns);
+    int rotation() const { return m_rotation * 90; }
+    void flipHorizontal();
+    void flipVertical();
+    /// Back to fit, no rotation, no flips, the default window, not inverted.
+    void resetView();
+
+    // Window / level
+    void setWindow(const imaging::Window& window);
+    /// The window now applied (the file's VOI LUT counts as none: see usingVoiLut()).
+    imaging::Window window() const { return m_params.window; }
+    bool usingVoiLut() const { return m_params.useVoiLut; }
+    /// Uses the file's VOI LUT (when it has one) instead of a linear window.
+    void useVoiLut();
+    void setAutoWindow();
+    void setInverted(bool on);
+    bool inverted() const { return m_params.invert; }
+    /// What the exporter needs to render like the screen.
+    imaging::RenderParams renderParams() const { return m_params; }
+
+    // Tools and overlay
+    void setTool(Tool tool);
+    Tool tool() const { return m_tool; }
+    void setOverlayVisible(bool on);
+    bool overlayVisible() const { return m_overlayVisible; }
+    /// Extra overlay lines for the lower-right corner (e.g. "12 / 340").
+    void setOverlayExtra(const QStringList& lines);
+
+    // Crop rectangle, in stored-image pixels
+    void setSquareCrop(bool on);
+    bool squareCrop() const { return m_square; }
+    std::optional<QRect> roi() const { return m_roi; }
+    void setRoi(const QRect& roi);
+    void clearRoi();
+    /// Moves the rectangle by whole image pixels, kept inside the image.
+    void nudgeRoi(int dx, int dy);
+
+    // Mapping
+    /// Image pixel coordinates (continuous; pixel (i, j) covers [i, i+1) x [j, j+1)) to
+    /// widget coordinates.
+    QTransform imageToWidget() const;
+    QPointF widgetToImage(QPointF widgetPoint) const;
+
+    /// Renders what the widget shows into `target` (any size): the benchmark's paint path.
+    void renderTo(QImage& target);
+
+signals:
+    /// The pointer is over image pixel `pixel` (inside tells whether it lies in the image).
+    void cursorMoved(QPoint pixel, bool inside);
+    void cursorLeft();
+    void windowChanged(const imaging::Window& window);
+    void viewChanged(); ///< zoom, pan, rotation or flips changed
+    void roiChanged();  ///< the crop rectangle was drawn, moved, resized or cleared
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void leaveEvent(QEvent* event) override;
+
+private:
+    enum class Drag { None, Pan, Window, NewRoi, MoveRoi, ResizeRoi };
+    enum Edge { Left = 1, Right = 2, Top = 4, Bottom = 8 };
+
+    void paintImage(QPainter& p, QSize size, double devicePixelRatio);
+    void paintRoi(QPainter& p, QSize size);
+    void paintOverlay(QPainter& p, QSize size);
+    QTransform transformFor(QSize size) const;
+    double fitZoom(QSize size) const;
+    /// The pyramid level for zoom `z`: the stored pixels halved `level` times (INTER_AREA).
+    const cv::Mat& levelPixels(int level);
+    int levelFor(double z) const;
+    void invalidateLut();
+    /// Which ROI handle (edge mask) or the inside (-1) lies under `pos`; 0 when none.
+    int hitRoi(QPointF pos) const;
+    std::vector<std::pair<int, QPointF>> handlePositions() const;
+    void updateRoiDrag(QPointF imagePoint);
+    QRect clampRoi(QRect r) const;
+    void setRoiInternal(std::optional<QRect> r);
+
+    std::shared_ptr<const imaging::Image> m_image;
+    std::vector<cv::Mat> m_levels; ///< m_levels[0] aliases the stored pixels
+    imaging::RenderParams m_params;
+    std::unique_ptr<imaging::DisplayLut> m_lut;
+    imaging::Image m_levelImage; ///< pixels-only view used to apply the LUT to a level
+    cv::Mat m_rendered;          ///< last rendered region (8-bit), reused between paints
+
+    double m_zoom = 1.0;
+    QPointF m_pan;
+    int m_rotation = 0; ///< quarter turns clockwise, 0..3
+    bool m_flipH = false, m_flipV = false;
+    bool m_fit = true;
+
+    Tool m_tool = Tool::Crop;
+    bool m_overlayVisible = true;
+    QStringList m_overlayExtra;
+
+    bool m_square = true;
+    std::optional<QRect> m_roi;
+
+    Drag m_drag = Drag::None;
+    Qt::MouseButton m_dragButton = Qt::NoButton;
+    QPointF m_pressPos, m_lastPos;
+    QPointF m_anchorImage; ///< NewRoi: the fixed corner; MoveRoi: press point in image
+    QRect m_roiAtPress;
+    int m_resizeEdges = 0;
+    imaging::Window m_windowAtPress;
+};
+
+} // namespace lightbox::ui
