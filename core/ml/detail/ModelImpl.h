@@ -1,6 +1,7 @@
 #pragma once
 
 // Internal to core/ml (see detail/Net.h).
+#include "../MlResult.h"
 #include "../Model.h"
 #include "Net.h"
 
@@ -35,6 +36,9 @@ namespace detail {
 torch::Tensor toTensor(const InputImage& input);
 /// "what(): ..." first line of an exception from LibTorch, for user-facing messages.
 std::string shortError(const std::exception& e);
+/// Writes a bundle file (atomically) from card JSON and a module's parameters and buffers.
+/// saveBundle() checks its arguments first; tests use this to write deliberately wrong bundles.
+Status writeBundleFile(const std::string& path, const std::string& cardJson, const torch::nn::Module& net);
 } // namespace detail
 
 } // namespace lightbox::ml
