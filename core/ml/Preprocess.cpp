@@ -91,20 +91,28 @@ std::vector<float> resizeArea(const float* src, int sw, int sh, int dw, int dh)
         return resizeBilinear(src, sw, sh, dw, dh);
     const auto xs = areaSpans(sw, dw);
     const auto ys = areaSpans(sh, dh);
-    std::vector<float> out(static_cast<size_t>(dw) * dh);
-    for (int y = 0; y < dh; ++y) {
-        const Span& sy = ys[y];
+    // Separable: rows first (sh x dw), then columns.
+    std::vector<float> rows(static_cast<size_t>(sh) * dw);
+    for (int y = 0; y < sh; ++y) {
+        const float* in = src + static_cast<size_t>(y) * sw;
+        float* out = rows.data() + static_cast<size_t>(y) * dw;
         for (int x = 0; x < dw; ++x) {
             const Span& sx = xs[x];
-            double acc = 0.0;
-            for (size_t j = 0; j < sy.weights.size(); ++j) {
-                const float* row = src + static_cast<size_t>(sy.first + j) * sw + sx.first;
-                double r = 0.0;
-                for (size_t i = 0; i < sx.weights.size(); ++i)
-                    r += row[i] * sx.weights[i];
-                acc += r * sy.weights[j];
-            }
-            out[static_cast<size_t>(y) * dw + x] = static_cast<float>(acc);
+            float acc = 0.f;
+            for (size_t i = 0; i < sx.weights.size(); ++i)
+                acc += in[sx.first + i] * sx.weights[i];
+            out[x] = acc;
+        }
+    }
+    std::vector<float> out(static_cast<size_t>(dw) * dh, 0.f);
+    for (int y = 0; y < dh; ++y) {
+        const Span& sy = ys[y];
+        float* dst = out.data() + static_cast<size_t>(y) * dw;
+        for (size_t j = 0; j < sy.weights.size(); ++j) {
+            const float* row = rows.data() + static_cast<size_t>(sy.first + j) * dw;
+            const float w = sy.weights[j];
+            for (int x = 0; x < dw; ++x)
+                dst[x] += row[x] * w;
         }
     }
     return out;
@@ -132,18 +140,19 @@ Result<InputImage> preprocess(const RawImage& raw, const PreprocessSpec& spec)
     if (!(raw.maxValue > 0.f))
         return Result<InputImage>::failure("image maxValue must be positive");
 
+    // Resize each source channel once, then convert channels: both steps are linear, so
+    // the order does not change the result, and grey -> RGB costs one resize instead of three.
     const size_t n = static_cast<size_t>(raw.width) * raw.height;
-    // Split into planes, converting channels as needed.
-    std::vector<std::vector<float>> planes(spec.channels, std::vector<float>(n));
-    for (size_t i = 0; i < n; ++i) {
-        const float* px = &raw.data[i * raw.channels];
-        if (spec.channels == raw.channels) {
-            for (int c = 0; c < spec.channels; ++c)
-                planes[c][i] = px[c];
-        } else if (spec.channels == 3) { // grey -> RGB
-            planes[0][i] = planes[1][i] = planes[2][i] = px[0];
-        } else { // RGB -> grey (ITU-R BT.601 luma)
-            planes[0][i] = 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2];
+    const size_t m = static_cast<size_t>(spec.width) * spec.height;
+    std::vector<std::vector<float>> resized(static_cast<size_t>(raw.channels));
+    if (raw.channels == 1) {
+        resized[0] = resizePlane(raw.data.data(), raw.width, raw.height, spec.width, spec.height, spec.resize);
+    } else {
+        std::vector<float> plane(n);
+        for (int c = 0; c < raw.channels; ++c) {
+            for (size_t i = 0; i < n; ++i)
+                plane[i] = raw.data[i * raw.channels + c];
+            resized[c] = resizePlane(plane.data(), raw.width, raw.height, spec.width, spec.height, spec.resize);
         }
     }
 
@@ -151,15 +160,24 @@ Result<InputImage> preprocess(const RawImage& raw, const PreprocessSpec& spec)
     out.channels = spec.channels;
     out.width = spec.width;
     out.height = spec.height;
-    out.data.resize(static_cast<size_t>(spec.channels) * spec.width * spec.height);
+    out.data.resize(static_cast<size_t>(spec.channels) * m);
     const float inv = 1.f / raw.maxValue;
     for (int c = 0; c < spec.channels; ++c) {
-        const auto resized = resizePlane(planes[c].data(), raw.width, raw.height, spec.width, spec.height, spec.resize);
-        float* dst = out.data.data() + static_cast<size_t>(c) * spec.width * spec.height;
-        const float m = spec.mean[c];
-        const float s = 1.f / spec.std[c];
-        for (size_t i = 0; i < resized.size(); ++i)
-            dst[i] = (resized[i] * inv - m) * s;
+        float* dst = out.data.data() + static_cast<size_t>(c) * m;
+        const float mean = spec.mean[c];
+        const float scale = inv / spec.std[c];
+        const float offset = mean / spec.std[c];
+        if (spec.channels == raw.channels || raw.channels == 1) { // same channels, or grey -> RGB
+            const float* srcPlane = resized[raw.channels == 1 ? 0 : c].data();
+            for (size_t i = 0; i < m; ++i)
+                dst[i] = srcPlane[i] * scale - offset;
+        } else { // RGB -> grey (ITU-R BT.601 luma)
+            const float* r = resized[0].data();
+            const float* g = resized[1].data();
+            const float* b = resized[2].data();
+            for (size_t i = 0; i < m; ++i)
+                dst[i] = (0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i]) * scale - offset;
+        }
     }
     return out;
 }
