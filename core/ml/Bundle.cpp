@@ -57,8 +57,8 @@ Result<LoadedModel> loadTorchScript(const std::string& path)
     impl->script = module;
     impl->inChannels = card->preprocess.channels;
     impl->numClasses = card->numClasses();
-    impl->scriptHasParts = module.find_method("forward_features").has_value() &&
-                           module.find_method("forward_head").has_value();
+    impl->scriptHasParts =
+        module.find_method("forward_features").has_value() && module.find_method("forward_head").has_value();
     impl->setEval();
 
     // Check the module against its card once, so a mismatch fails here and not in the viewer.
@@ -84,9 +84,9 @@ Status writeBundleFile(const std::string& path, const std::string& cardJson, con
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     try {
         torch::serialize::OutputArchive archive;
-        auto bytes = torch::from_blob(const_cast<char*>(cardJson.data()), {static_cast<int64_t>(cardJson.size())},
-                                      torch::kUInt8)
-                         .clone();
+        auto bytes =
+            torch::from_blob(const_cast<char*>(cardJson.data()), {static_cast<int64_t>(cardJson.size())}, torch::kUInt8)
+                .clone();
         archive.write(kCardKey, bytes, /*is_buffer=*/true);
         for (const auto& p : net.named_parameters())
             archive.write(archiveKey("p_", p.key()), p.value().detach().to(torch::kCPU));
@@ -180,8 +180,8 @@ Result<LoadedModel> loadModel(const std::string& path)
                 return "bundle has no weights for '" + name + "' (made for a different " + card->architecture +
                        " variant?)";
             if (src.sizes() != dst.sizes())
-                return "weights for '" + name + "' have shape " + shapeText(src.sizes()) + ", " +
-                       card->architecture + " expects " + shapeText(dst.sizes());
+                return "weights for '" + name + "' have shape " + shapeText(src.sizes()) + ", " + card->architecture +
+                       " expects " + shapeText(dst.sizes());
             if (src.scalar_type() != dst.scalar_type())
                 return "weights for '" + name + "' have the wrong type";
             dst.copy_(src);

@@ -150,9 +150,18 @@ Result<Classifier> Classifier::create(LoadedModel model, const ClassifierOptions
     return c;
 }
 
-const ModelCard& Classifier::card() const { return m_state->loaded.card; }
-const Model& Classifier::model() const { return m_state->loaded.model; }
-std::string Classifier::device() const { return m_state ? m_state->device.str() : std::string(); }
+const ModelCard& Classifier::card() const
+{
+    return m_state->loaded.card;
+}
+const Model& Classifier::model() const
+{
+    return m_state->loaded.model;
+}
+std::string Classifier::device() const
+{
+    return m_state ? m_state->device.str() : std::string();
+}
 
 Result<Prediction> Classifier::predictRaw(const RawImage& raw, const PredictOptions& options) const
 {
@@ -186,8 +195,8 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
         layer = impl.layerIndex(options.layer);
         if (layer < 0)
             return R::failure(options.layer.empty() ? "this model offers no layer for Grad-CAM (a TorchScript "
-                                                       "model needs forward_features and forward_head)"
-                                                     : "model has no layer '" + options.layer + "'");
+                                                      "model needs forward_features and forward_head)"
+                                                    : "model has no layer '" + options.layer + "'");
     }
 
     Prediction p;
@@ -213,8 +222,8 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
             logits = impl.headFrom(a, layer);
             if (logits.dim() != 2 || logits.size(1) != numClasses)
                 return R::failure("model output does not match its class count");
-            const int target = options.targetClass >= 0 ? options.targetClass
-                                                        : static_cast<int>(logits.argmax(1).item<int64_t>());
+            const int target =
+                options.targetClass >= 0 ? options.targetClass : static_cast<int>(logits.argmax(1).item<int64_t>());
             auto score = logits.select(0, 0).select(0, target).to(torch::kFloat32);
             gradients = torch::autograd::grad({score}, {a}, {}, /*retain_graph=*/false)[0];
             logits = logits.detach();
@@ -228,8 +237,8 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
 
         if (options.cam != CamMethod::None) {
             torch::NoGradGuard noGrad;
-            auto A = activations.to(torch::kFloat32).select(0, 0);   // C x h x w
-            auto G = gradients.to(torch::kFloat32).select(0, 0);     // C x h x w
+            auto A = activations.to(torch::kFloat32).select(0, 0); // C x h x w
+            auto G = gradients.to(torch::kFloat32).select(0, 0);   // C x h x w
             torch::Tensor weights;
             if (options.cam == CamMethod::GradCam) {
                 weights = G.mean({1, 2}, /*keepdim=*/true);
@@ -244,12 +253,11 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
                 weights = (alpha * torch::relu(G)).sum({1, 2}, /*keepdim=*/true);
             }
             auto cam = normaliseMap(torch::relu((weights * A).sum(0)));
-            auto up = torch::nn::functional::interpolate(
-                cam.unsqueeze(0).unsqueeze(0),
-                torch::nn::functional::InterpolateFuncOptions()
-                    .size(std::vector<int64_t>{spec.height, spec.width})
-                    .mode(torch::kBilinear)
-                    .align_corners(false));
+            auto up = torch::nn::functional::interpolate(cam.unsqueeze(0).unsqueeze(0),
+                                                         torch::nn::functional::InterpolateFuncOptions()
+                                                             .size(std::vector<int64_t>{spec.height, spec.width})
+                                                             .mode(torch::kBilinear)
+                                                             .align_corners(false));
             p.cam = toMap(cam);
             p.camUpsampled = toMap(up.squeeze(0).squeeze(0).clamp(0, 1));
         }

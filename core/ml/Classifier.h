@@ -51,10 +51,10 @@ struct Prediction {
     double latencyMs = 0.0;      ///< forward pass (and map) time
     std::string device;          ///< "cpu", "cuda:0"
 
-    int camClass = -1;           ///< class the map explains (-1: no map)
-    std::string camLayer;        ///< block the map was taken at
-    CamMap cam;                  ///< at the block's resolution
-    CamMap camUpsampled;         ///< bilinearly resized to the network input size
+    int camClass = -1;    ///< class the map explains (-1: no map)
+    std::string camLayer; ///< block the map was taken at
+    CamMap cam;           ///< at the block's resolution
+    CamMap camUpsampled;  ///< bilinearly resized to the network input size
 };
 
 /// Runs a loaded model on preprocessed images and explains the result with Grad-CAM or

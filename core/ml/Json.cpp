@@ -65,8 +65,8 @@ private:
     }
     void skipSpace()
     {
-        while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\n' ||
-                                         m_text[m_pos] == '\r' || m_text[m_pos] == '\t'))
+        while (m_pos < m_text.size() &&
+               (m_text[m_pos] == ' ' || m_text[m_pos] == '\n' || m_text[m_pos] == '\r' || m_text[m_pos] == '\t'))
             ++m_pos;
     }
     bool fail(const char* msg)
@@ -193,10 +193,14 @@ private:
                 for (int i = 0; i < 4; ++i) {
                     const char h = m_text[m_pos++];
                     cp <<= 4;
-                    if (h >= '0' && h <= '9') cp |= h - '0';
-                    else if (h >= 'a' && h <= 'f') cp |= h - 'a' + 10;
-                    else if (h >= 'A' && h <= 'F') cp |= h - 'A' + 10;
-                    else return fail("invalid \\u escape");
+                    if (h >= '0' && h <= '9')
+                        cp |= h - '0';
+                    else if (h >= 'a' && h <= 'f')
+                        cp |= h - 'a' + 10;
+                    else if (h >= 'A' && h <= 'F')
+                        cp |= h - 'A' + 10;
+                    else
+                        return fail("invalid \\u escape");
                 }
                 appendUtf8(s, cp);
                 break;
@@ -282,8 +286,14 @@ private:
 
 } // namespace
 
-const Json::Array& Json::array() const { return m_array ? *m_array : kEmptyArray; }
-const Json::Object& Json::object() const { return m_object ? *m_object : kEmptyObject; }
+const Json::Array& Json::array() const
+{
+    return m_array ? *m_array : kEmptyArray;
+}
+const Json::Object& Json::object() const
+{
+    return m_object ? *m_object : kEmptyObject;
+}
 
 const Json& Json::operator[](const std::string& key) const
 {
@@ -293,7 +303,10 @@ const Json& Json::operator[](const std::string& key) const
     return it == m_object->end() ? kNull : it->second;
 }
 
-bool Json::contains(const std::string& key) const { return m_object && m_object->count(key) != 0; }
+bool Json::contains(const std::string& key) const
+{
+    return m_object && m_object->count(key) != 0;
+}
 
 std::string Json::dump(int indent) const
 {

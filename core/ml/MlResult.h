@@ -11,6 +11,9 @@ using lightbox::Result;
 /// The outcome of an operation that returns no value: ok(), or failure with a message.
 using Status = Result<bool>;
 
-inline Status success() { return Status(true); }
+inline Status success()
+{
+    return Status(true);
+}
 
 } // namespace lightbox::ml

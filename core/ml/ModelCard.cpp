@@ -14,12 +14,9 @@ Json ModelCard::toJson() const
         mean.emplace_back(static_cast<double>(v));
     for (float v : preprocess.std)
         stdv.emplace_back(static_cast<double>(v));
-    Json::Object pre{{"width", preprocess.width},
-                     {"height", preprocess.height},
-                     {"channels", preprocess.channels},
-                     {"mean", Json(mean)},
-                     {"std", Json(stdv)},
-                     {"resize", toString(preprocess.resize)}};
+    Json::Object pre{
+        {"width", preprocess.width}, {"height", preprocess.height}, {"channels", preprocess.channels},
+        {"mean", Json(mean)},        {"std", Json(stdv)},           {"resize", toString(preprocess.resize)}};
     Json::Object m;
     for (const auto& [k, v] : metrics)
         m[k] = v;

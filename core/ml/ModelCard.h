@@ -17,14 +17,14 @@ struct ModelCard {
     static constexpr int kFormatVersion = 1;
 
     int formatVersion = kFormatVersion;
-    std::string architecture;          ///< "resnet18", ... or "torchscript"
-    std::string task;                  ///< "knee-kl", "chest-pneumonia", free text
+    std::string architecture; ///< "resnet18", ... or "torchscript"
+    std::string task;         ///< "knee-kl", "chest-pneumonia", free text
     std::vector<std::string> classNames;
-    bool ordinal = false;              ///< classes are ordered grades (KL 0-4): expected grade is meaningful
+    bool ordinal = false; ///< classes are ordered grades (KL 0-4): expected grade is meaningful
     PreprocessSpec preprocess;
-    std::string trainingSummary;       ///< data set, split, epochs, ... as text
+    std::string trainingSummary;           ///< data set, split, epochs, ... as text
     std::map<std::string, double> metrics; ///< "test_accuracy", "test_auc", ...
-    std::string created;               ///< ISO 8601 UTC, e.g. "2026-01-31T12:00:00Z"
+    std::string created;                   ///< ISO 8601 UTC, e.g. "2026-01-31T12:00:00Z"
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
 

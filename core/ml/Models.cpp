@@ -316,7 +316,7 @@ public:
             int64_t expand, kernel, stride, out;
             int repeats;
         };
-        const Cfg cfg[] = {{1, 3, 1, 16, 1}, {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
+        const Cfg cfg[] = {{1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
                            {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1}};
         int64_t in = 32;
         for (int i = 0; i < 7; ++i) {
@@ -383,11 +383,11 @@ public:
     XceptionImpl(int inChannels, int numClasses) : NetImpl("xception", inChannels, numClasses)
     {
         const auto relu = [] { return nn::ReLU(nn::ReLUOptions(true)); };
-        addStage("entry", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(inChannels, 32, 3).stride(2).bias(false)),
-                                         bn(32), relu(), nn::Conv2d(nn::Conv2dOptions(32, 64, 3).bias(false)),
-                                         bn(64), relu(), XceptionBlock(64, 128, 2, 2, false, true),
-                                         XceptionBlock(128, 256, 2, 2, true, true),
-                                         XceptionBlock(256, 728, 2, 2, true, true)));
+        addStage("entry",
+                 nn::Sequential(nn::Conv2d(nn::Conv2dOptions(inChannels, 32, 3).stride(2).bias(false)), bn(32), relu(),
+                                nn::Conv2d(nn::Conv2dOptions(32, 64, 3).bias(false)), bn(64), relu(),
+                                XceptionBlock(64, 128, 2, 2, false, true), XceptionBlock(128, 256, 2, 2, true, true),
+                                XceptionBlock(256, 728, 2, 2, true, true)));
         nn::Sequential middle;
         for (int i = 0; i < 8; ++i)
             middle->push_back(XceptionBlock(728, 728, 3, 1, true, true));
@@ -436,9 +436,18 @@ const std::vector<std::pair<std::string, Factory>>& factories()
 {
     static const std::vector<std::pair<std::string, Factory>> f = {
         {"cnn5", [](int c, int n) { return std::make_shared<Cnn5Impl>(c, n); }},
-        {"resnet18", [](int c, int n) { return ResNetImpl::make<BasicBlock>("resnet18", {2, 2, 2, 2}, c, n); }},
-        {"resnet34", [](int c, int n) { return ResNetImpl::make<BasicBlock>("resnet34", {3, 4, 6, 3}, c, n); }},
-        {"resnet50", [](int c, int n) { return ResNetImpl::make<Bottleneck>("resnet50", {3, 4, 6, 3}, c, n); }},
+        {"resnet18",
+         [](int c, int n) {
+             return ResNetImpl::make<BasicBlock>("resnet18", {2, 2, 2, 2}, c, n);
+         }},
+        {"resnet34",
+         [](int c, int n) {
+             return ResNetImpl::make<BasicBlock>("resnet34", {3, 4, 6, 3}, c, n);
+         }},
+        {"resnet50",
+         [](int c, int n) {
+             return ResNetImpl::make<Bottleneck>("resnet50", {3, 4, 6, 3}, c, n);
+         }},
         {"densenet121", [](int c, int n) { return std::make_shared<DenseNetImpl>(c, n); }},
         {"efficientnet_b0", [](int c, int n) { return std::make_shared<EfficientNetImpl>(c, n); }},
         {"xception", [](int c, int n) { return std::make_shared<XceptionImpl>(c, n); }},
@@ -457,8 +466,7 @@ std::vector<std::string> netArchitectures()
     return names;
 }
 
-std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses,
-                                   std::string& error)
+std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses, std::string& error)
 {
     for (const auto& [name, make] : factories()) {
         if (name != architecture)
@@ -581,9 +589,18 @@ std::string Model::architecture() const
     return m_impl->net ? m_impl->net->architecture() : "torchscript";
 }
 
-int Model::inChannels() const { return m_impl ? m_impl->inChannels : 0; }
-int Model::numClasses() const { return m_impl ? m_impl->numClasses : 0; }
-bool Model::isTorchScript() const { return m_impl && !m_impl->net; }
+int Model::inChannels() const
+{
+    return m_impl ? m_impl->inChannels : 0;
+}
+int Model::numClasses() const
+{
+    return m_impl ? m_impl->numClasses : 0;
+}
+bool Model::isTorchScript() const
+{
+    return m_impl && !m_impl->net;
+}
 
 std::vector<std::string> Model::layerNames() const
 {
@@ -664,7 +681,10 @@ Result<std::vector<int64_t>> Model::layerShape(int height, int width, const std:
     }
 }
 
-std::vector<std::string> modelArchitectures() { return detail::netArchitectures(); }
+std::vector<std::string> modelArchitectures()
+{
+    return detail::netArchitectures();
+}
 
 Result<Model> createModel(const std::string& architecture, int inChannels, int numClasses)
 {

@@ -5,7 +5,10 @@
 
 namespace lightbox::ml {
 
-const char* toString(ResizeMode mode) { return mode == ResizeMode::Area ? "area" : "bilinear"; }
+const char* toString(ResizeMode mode)
+{
+    return mode == ResizeMode::Area ? "area" : "bilinear";
+}
 
 bool parseResizeMode(const std::string& text, ResizeMode& mode)
 {

@@ -22,7 +22,7 @@ bool parseResizeMode(const std::string& text, ResizeMode& mode);
 struct PreprocessSpec {
     int width = 224;
     int height = 224;
-    int channels = 3;                          ///< 1 (grey) or 3 (RGB)
+    int channels = 3;                                ///< 1 (grey) or 3 (RGB)
     std::vector<float> mean{0.485f, 0.456f, 0.406f}; ///< per channel, on values scaled to 0..1
     std::vector<float> std{0.229f, 0.224f, 0.225f};  ///< per channel
     ResizeMode resize = ResizeMode::Area;
@@ -40,8 +40,7 @@ struct InputImage {
 
     bool valid() const
     {
-        return channels > 0 && height > 0 && width > 0 &&
-               data.size() == static_cast<size_t>(channels) * height * width;
+        return channels > 0 && height > 0 && width > 0 && data.size() == static_cast<size_t>(channels) * height * width;
     }
 };
 

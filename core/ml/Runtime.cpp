@@ -14,7 +14,10 @@ int configureThreads(int threads)
     return torch::get_num_threads();
 }
 
-void manualSeed(uint64_t seed) { torch::manual_seed(seed); }
+void manualSeed(uint64_t seed)
+{
+    torch::manual_seed(seed);
+}
 
 int cudaDeviceCount()
 {

@@ -72,12 +72,24 @@ int main(int argc, char** argv)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-        if (a == "--threads") threads = std::atoi(next().c_str());
-        else if (a == "--size") size = std::atoi(next().c_str());
-        else if (a == "--iterations") iterations = std::atoi(next().c_str());
-        else if (a == "--python") python = next();
-        else if (a == "--smoke") { size = 64; iterations = 1; rawSize = 128; archs = {"resnet18"}; }
-        else { std::fprintf(stderr, "usage: bench_inference [--threads N] [--size S] [--iterations N] [--python PATH] [--smoke]\n"); return 2; }
+        if (a == "--threads")
+            threads = std::atoi(next().c_str());
+        else if (a == "--size")
+            size = std::atoi(next().c_str());
+        else if (a == "--iterations")
+            iterations = std::atoi(next().c_str());
+        else if (a == "--python")
+            python = next();
+        else if (a == "--smoke") {
+            size = 64;
+            iterations = 1;
+            rawSize = 128;
+            archs = {"resnet18"};
+        } else {
+            std::fprintf(
+                stderr, "usage: bench_inference [--threads N] [--size S] [--iterations N] [--python PATH] [--smoke]\n");
+            return 2;
+        }
     }
     threads = configureThreads(threads);
     std::printf("LibTorch %s; %d px input from a %d x %d raw image; median of %d\n", torchSummary().c_str(), size,
@@ -139,7 +151,8 @@ int main(int argc, char** argv)
     };
     row("-", "preprocess", cpp["all"]["preprocess"], havePython ? jsonNumber(py, {"preprocess"}) : -1);
     for (const auto& arch : archs) {
-        row(arch, "forward", cpp[arch]["forward"], havePython ? jsonNumber(py, {"models", arch.c_str(), "forward"}) : -1);
+        row(arch, "forward", cpp[arch]["forward"],
+            havePython ? jsonNumber(py, {"models", arch.c_str(), "forward"}) : -1);
         row(arch, "forward + Grad-CAM", cpp[arch]["gradcam"],
             havePython ? jsonNumber(py, {"models", arch.c_str(), "gradcam"}) : -1);
     }

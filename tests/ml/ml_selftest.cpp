@@ -90,7 +90,8 @@ int main(int argc, char** argv)
             continue;
 
         auto classifier = Classifier::create(loaded.value(), {device, false, 0});
-        check(classifier.ok(), arch + ": classifier on " + device + (classifier.ok() ? "" : " (" + classifier.error() + ")"));
+        check(classifier.ok(),
+              arch + ": classifier on " + device + (classifier.ok() ? "" : " (" + classifier.error() + ")"));
         if (!classifier.ok())
             continue;
         PredictOptions opts;
@@ -108,7 +109,8 @@ int main(int argc, char** argv)
             auto cpu = Classifier::create(loadModel(file).value(), {"cpu", false, 0});
             auto ref = cpu->predict(input, {CamMethod::GradCam, -1, ""});
             const float d = maxDiff(ref->probabilities, p->probabilities);
-            check(d < 1e-3f, arch + ": CPU vs " + classifier->device() + " probabilities differ by " + std::to_string(d));
+            check(d < 1e-3f,
+                  arch + ": CPU vs " + classifier->device() + " probabilities differ by " + std::to_string(d));
             const float dc = maxDiff(ref->cam.values, p->cam.values);
             check(dc < 1e-2f, arch + ": CPU vs GPU Grad-CAM differ by " + std::to_string(dc));
             auto half = Classifier::create(loadModel(file).value(), {device, true, 0});

@@ -28,8 +28,8 @@ constexpr int kPatch = 12; // evidence patch side
 /// noise, with a 12x12 striped patch at a random place. Class 0 has horizontal stripes,
 /// class 1 vertical ones, so the only class evidence is inside the patch.
 struct SyntheticSet {
-    torch::Tensor images; // N x 1 x H x W
-    torch::Tensor labels; // N
+    torch::Tensor images;                    // N x 1 x H x W
+    torch::Tensor labels;                    // N
     std::vector<std::array<int, 2>> corners; // x, y of each patch
 };
 
@@ -226,8 +226,8 @@ void tst_GradCam::camFollowsTargetClass()
         otherHits += peakInBox(other->camUpsampled, m_test->corners[static_cast<size_t>(i)]);
     }
     meanDiff /= n;
-    qInfo("mean |CAM(true) - CAM(other)| = %.3f; evidence hits %d (true class) vs %d (other class) of %d",
-          meanDiff, ownHits, otherHits, n);
+    qInfo("mean |CAM(true) - CAM(other)| = %.3f; evidence hits %d (true class) vs %d (other class) of %d", meanDiff,
+          ownHits, otherHits, n);
     QVERIFY(meanDiff > 0.1);
     QVERIFY(ownHits > otherHits);
 }
@@ -253,9 +253,8 @@ void tst_GradCam::deletionLowersProbability()
 
         std::vector<size_t> order(count);
         std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            return p->camUpsampled.values[a] > p->camUpsampled.values[b];
-        });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return p->camUpsampled.values[a] > p->camUpsampled.values[b]; });
         InputImage byCam = input;
         for (size_t j = 0; j < k; ++j)
             byCam.data[order[j]] = fill;

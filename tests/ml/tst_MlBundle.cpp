@@ -170,16 +170,26 @@ void tst_MlBundle::refuses_data()
 {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("expected"); // part of the message
-    QTest::newRow("missing file") << "missing" << "cannot open";
-    QTest::newRow("empty file") << "empty" << "empty";
-    QTest::newRow("random bytes") << "random" << "not a Lightbox bundle";
-    QTest::newRow("truncated") << "truncated" << "not a Lightbox bundle";
-    QTest::newRow("unknown architecture") << "unknown-arch" << "unknown architecture 'resnet19'";
-    QTest::newRow("wrong class count") << "wrong-classes" << "have shape";
-    QTest::newRow("wrong channels") << "wrong-channels" << "have shape";
-    QTest::newRow("wrong variant") << "wrong-variant" << "no weights for";
-    QTest::newRow("newer format") << "newer" << "newer than this Lightbox supports";
-    QTest::newRow("card not json") << "bad-card" << "not valid JSON";
+    QTest::newRow("missing file") << "missing"
+                                  << "cannot open";
+    QTest::newRow("empty file") << "empty"
+                                << "empty";
+    QTest::newRow("random bytes") << "random"
+                                  << "not a Lightbox bundle";
+    QTest::newRow("truncated") << "truncated"
+                               << "not a Lightbox bundle";
+    QTest::newRow("unknown architecture") << "unknown-arch"
+                                          << "unknown architecture 'resnet19'";
+    QTest::newRow("wrong class count") << "wrong-classes"
+                                       << "have shape";
+    QTest::newRow("wrong channels") << "wrong-channels"
+                                    << "have shape";
+    QTest::newRow("wrong variant") << "wrong-variant"
+                                   << "no weights for";
+    QTest::newRow("newer format") << "newer"
+                                  << "newer than this Lightbox supports";
+    QTest::newRow("card not json") << "bad-card"
+                                   << "not valid JSON";
 }
 
 void tst_MlBundle::refuses()

@@ -89,11 +89,11 @@ void tst_MlTorchScript::matchesPython()
     const QString model = m_dir.filePath(arch + ".pt");
     const QString ref = m_dir.filePath(arch + "-ref");
     QString log;
-    QVERIFY2(exportModel({"--arch", arch, "--classes", QString::number(classes), "--channels",
-                          QString::number(channels), "--size", QString::number(size), "--seed", "3", "--reference",
-                          ref, "--task", "test", model},
-                         log),
-             qPrintable(log));
+    QVERIFY2(
+        exportModel({"--arch", arch, "--classes", QString::number(classes), "--channels", QString::number(channels),
+                     "--size", QString::number(size), "--seed", "3", "--reference", ref, "--task", "test", model},
+                    log),
+        qPrintable(log));
 
     Json meta;
     std::string error;
@@ -165,11 +165,14 @@ void tst_MlTorchScript::refusesCardThatDoesNotFit_data()
 {
     QTest::addColumn<QString>("override");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("class count") << R"({"class_names": ["a", "b", "c"]})" << "card lists 3 classes";
+    QTest::newRow("class count") << R"({"class_names": ["a", "b", "c"]})"
+                                 << "card lists 3 classes";
     QTest::newRow("channels") << R"({"preprocess": {"channels": 3, "mean": [0, 0, 0], "std": [1, 1, 1]}})"
                               << "does not run on its card's input size";
-    QTest::newRow("newer format") << R"({"format_version": 99})" << "newer";
-    QTest::newRow("no preprocess") << R"({"preprocess": null})" << "no preprocess";
+    QTest::newRow("newer format") << R"({"format_version": 99})"
+                                  << "newer";
+    QTest::newRow("no preprocess") << R"({"preprocess": null})"
+                                   << "no preprocess";
 }
 
 void tst_MlTorchScript::refusesCardThatDoesNotFit()
@@ -180,8 +183,8 @@ void tst_MlTorchScript::refusesCardThatDoesNotFit()
     QFETCH(QString, expected);
     const QString model = m_dir.filePath("mismatch.pt");
     QString log;
-    QVERIFY2(exportModel({"--arch", "resnet18", "--size", "64", "--channels", "1", "--classes", "2",
-                          "--card-override", override, model},
+    QVERIFY2(exportModel({"--arch", "resnet18", "--size", "64", "--channels", "1", "--classes", "2", "--card-override",
+                          override, model},
                          log),
              qPrintable(log));
     auto loaded = loadModel(model.toStdString());

@@ -141,8 +141,13 @@ void tst_MlZoo::seedMakesInitRepeatable()
 
 void tst_MlZoo::jsonRoundTrip()
 {
-    Json::Object o{{"name", "knee \"KL\"\n\t\\ ü"}, {"n", 3}, {"x", 0.1}, {"neg", -2.5e-7}, {"b", true},
-                   {"z", nullptr}, {"arr", Json(Json::Array{1, "two", Json(Json::Object{{"k", false}})})}};
+    Json::Object o{{"name", "knee \"KL\"\n\t\\ ü"},
+                   {"n", 3},
+                   {"x", 0.1},
+                   {"neg", -2.5e-7},
+                   {"b", true},
+                   {"z", nullptr},
+                   {"arr", Json(Json::Array{1, "two", Json(Json::Object{{"k", false}})})}};
     const Json j(o);
     for (int indent : {-1, 2}) {
         Json back;
@@ -329,9 +334,9 @@ void tst_MlZoo::preprocessConvertsAndNormalises()
     QCOMPARE(in->channels, 3);
     QCOMPARE(in->width, 2);
     QCOMPARE(in->height, 2);
-    QVERIFY(std::fabs(in->data[0] - 1.f) < 1e-5f);      // R: (1 - .5) / .5, planar first plane
-    QVERIFY(std::fabs(in->data[4] + 2.f) < 1e-5f);      // G: (0 - .5) / .25
-    QVERIFY(std::fabs(in->data[8] + 3.f) < 1e-5f);      // B: (.2 - .5) / .1
+    QVERIFY(std::fabs(in->data[0] - 1.f) < 1e-5f); // R: (1 - .5) / .5, planar first plane
+    QVERIFY(std::fabs(in->data[4] + 2.f) < 1e-5f); // G: (0 - .5) / .25
+    QVERIFY(std::fabs(in->data[8] + 3.f) < 1e-5f); // B: (.2 - .5) / .1
 
     spec.channels = 1;
     spec.mean = {0.f};

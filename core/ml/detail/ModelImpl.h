@@ -13,11 +13,11 @@ namespace lightbox::ml {
 
 /// The LibTorch side of Model: a built-in network or a TorchScript module.
 struct Model::Impl {
-    std::shared_ptr<detail::NetImpl> net;       ///< built-in network, or null
-    std::optional<torch::jit::Module> script;   ///< TorchScript module, or empty
+    std::shared_ptr<detail::NetImpl> net;     ///< built-in network, or null
+    std::optional<torch::jit::Module> script; ///< TorchScript module, or empty
     int inChannels = 0;
     int numClasses = 0;
-    bool scriptHasParts = false;                ///< script has forward_features and forward_head
+    bool scriptHasParts = false; ///< script has forward_features and forward_head
 
     torch::Tensor forward(const torch::Tensor& x);
     /// Output of stage `stage` (index into layerNames) computed from x.

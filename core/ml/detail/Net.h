@@ -50,8 +50,7 @@ private:
 };
 
 /// A built-in network, or nullptr with `error` set for an unknown architecture or invalid sizes.
-std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses,
-                                   std::string& error);
+std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses, std::string& error);
 
 /// All architecture names createNet() accepts.
 std::vector<std::string> netArchitectures();
