@@ -17,7 +17,6 @@ import argparse
 import datetime
 import json
 import os
-import sys
 
 import torch
 import torch.nn as nn
@@ -80,25 +79,32 @@ def first_conv_to_channels(conv, channels):
     return new
 
 
-def build(arch, classes, channels):
+def build(arch, classes, channels, weights=""):
+    """The torchvision model adapted to `channels`, with `weights` (a state_dict of that
+    adapted model) loaded strictly, wrapped into forward_features/forward_head parts."""
     net = getattr(torchvision.models, arch)(num_classes=classes)
     if arch.startswith("resnet"):
         net.conv1 = first_conv_to_channels(net.conv1, channels)
-        return ResNetParts(net)
-    if arch.startswith("densenet"):
+    elif arch.startswith("densenet"):
         net.features.conv0 = first_conv_to_channels(net.features.conv0, channels)
-        return FeaturesClassifierParts(net, relu_after_features=True)
-    if arch.startswith("efficientnet") or arch.startswith("mobilenet"):
+    elif arch.startswith("efficientnet") or arch.startswith("mobilenet"):
         net.features[0][0] = first_conv_to_channels(net.features[0][0], channels)
-        return FeaturesClassifierParts(net, relu_after_features=False)
-    if arch.startswith("vgg"):
+    elif arch.startswith("vgg"):
         net.features[0] = first_conv_to_channels(net.features[0], channels)
         # Drop the last max pool and the 7x7 flattening so the head is pooling + classifier.
         net.features = net.features[:-1]
         net.classifier = nn.Linear(512, classes)
-        return FeaturesClassifierParts(net, relu_after_features=False)
-    raise SystemExit(f"export_torchvision.py: architecture {arch} is not supported "
-                     "(resnet*, densenet*, efficientnet*, mobilenet*, vgg*)")
+    else:
+        raise SystemExit(f"export_torchvision.py: architecture {arch} is not supported "
+                         "(resnet*, densenet*, efficientnet*, mobilenet*, vgg*)")
+    if weights:
+        state = torch.load(weights, map_location="cpu")
+        if isinstance(state, dict) and "state_dict" in state:
+            state = state["state_dict"]
+        net.load_state_dict(state, strict=True)  # raises with the mismatching keys
+    if arch.startswith("resnet"):
+        return ResNetParts(net)
+    return FeaturesClassifierParts(net, relu_after_features=arch.startswith("densenet"))
 
 
 def grad_cam(model, x, target):
@@ -126,7 +132,8 @@ def main():
     p.add_argument("--resize", default="area", choices=("area", "bilinear"))
     p.add_argument("--task", default="")
     p.add_argument("--ordinal", action="store_true")
-    p.add_argument("--weights", default="", help="state_dict (.pth) of the torchvision model to load")
+    p.add_argument("--weights", default="", help="state_dict (.pth) of the torchvision model, after its first "
+                   "convolution was changed to --channels (VGG: classifier = Linear(512, classes))")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-card", action="store_true", help="omit card.json (to test refusal)")
     p.add_argument("--card-override", default="", help="JSON object merged into the card (tests of refusal)")
@@ -134,12 +141,7 @@ def main():
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
-    model = build(a.arch, a.classes, a.channels)
-    if a.weights:
-        state = torch.load(a.weights, map_location="cpu")
-        inner = model  # the wrapper shares the torchvision submodules
-        missing = inner.load_state_dict(state, strict=False)
-        print("loaded weights; missing:", missing.missing_keys, file=sys.stderr)
+    model = build(a.arch, a.classes, a.channels, a.weights)
     model.eval()
 
     names = a.class_names.split(",") if a.class_names else [f"class{i}" for i in range(a.classes)]
