@@ -17,6 +17,8 @@ private slots:
     void initTestCase() { configureThreads(0); }
     void zooShapes_data();
     void zooShapes();
+    void parameterCountsMatchReferences_data();
+    void parameterCountsMatchReferences();
     void unknownArchitecture();
     void invalidSizes();
     void seedMakesInitRepeatable();
@@ -104,6 +106,32 @@ void tst_MlZoo::zooShapes()
     auto wrong = model->logits(randomInput(channels == 1 ? 3 : 1, 64, 64, 7));
     QVERIFY(!wrong.ok());
     QVERIFY(wrong.error().find("channels") != std::string::npos);
+}
+
+void tst_MlZoo::parameterCountsMatchReferences_data()
+{
+    // Trainable parameters for 3 channels and 1000 classes in the reference implementations:
+    // torchvision 0.14 (ResNet, DenseNet, EfficientNet) and Keras applications (Xception).
+    // VGG-16 here has batch norm and a global-average-pool head: 14,714,688 convolution
+    // weights and biases + 8,448 batch-norm weights + 513,000 in the classifier.
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<qlonglong>("expected");
+    QTest::newRow("resnet18") << "resnet18" << 11689512LL;
+    QTest::newRow("resnet34") << "resnet34" << 21797672LL;
+    QTest::newRow("resnet50") << "resnet50" << 25557032LL;
+    QTest::newRow("densenet121") << "densenet121" << 7978856LL;
+    QTest::newRow("efficientnet_b0") << "efficientnet_b0" << 5288548LL;
+    QTest::newRow("xception") << "xception" << 22855952LL;
+    QTest::newRow("vgg16") << "vgg16" << 15236136LL;
+}
+
+void tst_MlZoo::parameterCountsMatchReferences()
+{
+    QFETCH(QString, arch);
+    QFETCH(qlonglong, expected);
+    auto model = createModel(arch.toStdString(), 3, 1000);
+    QVERIFY2(model.ok(), model.error().c_str());
+    QCOMPARE(static_cast<qlonglong>(model->parameterCount()), expected);
 }
 
 void tst_MlZoo::unknownArchitecture()
