@@ -147,6 +147,27 @@ Result<Classifier> Classifier::create(LoadedModel model, const ClassifierOptions
     }
     Classifier c;
     c.m_state = std::move(state);
+    if (options.warmUp) {
+        const PreprocessSpec& spec = c.card().preprocess;
+        InputImage blank;
+        blank.channels = spec.channels;
+        blank.height = spec.height;
+        blank.width = spec.width;
+        blank.data.assign(static_cast<size_t>(spec.channels) * spec.height * spec.width, 0.f);
+        PredictOptions cam;
+        cam.cam = CamMethod::GradCam;
+        const bool hasLayers = !c.model().layerNames().empty();
+        for (int i = 0; i < 2; ++i) {
+            auto plain = c.predict(blank);
+            if (!plain)
+                return R::failure(plain.error());
+            if (hasLayers) {
+                auto withMap = c.predict(blank, cam);
+                if (!withMap)
+                    return R::failure(withMap.error());
+            }
+        }
+    }
     return c;
 }
 

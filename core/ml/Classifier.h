@@ -24,6 +24,9 @@ struct ClassifierOptions {
     std::string device = "auto"; ///< "auto" (first GPU, else CPU), "cpu", "cuda" or "cuda:N"
     bool halfPrecision = false;  ///< autocast to float16 on a GPU; ignored on the CPU
     int threads = 0;             ///< CPU threads: 0 = all cores, < 0 = leave LibTorch's setting
+    /// Run a few passes on a blank image at load (with and without a map), so the first real
+    /// prediction is not slowed by TorchScript's profiling runs and one-time allocations.
+    bool warmUp = true;
 };
 
 /// What to compute for one prediction.
