@@ -26,7 +26,9 @@ constexpr int kPatch = 12; // evidence patch side
 
 /// Synthetic "radiographs": smooth low-frequency anatomy, a vertical density gradient and
 /// noise, with a 12x12 striped patch at a random place. Class 0 has horizontal stripes,
-/// class 1 vertical ones, so the only class evidence is inside the patch.
+/// class 1 vertical ones, so the only class evidence is inside the patch. Every image also
+/// has a bright blob as large and as bright as the patch elsewhere (a distractor that
+/// carries no class information), so a map that merely finds bright structures fails.
 struct SyntheticSet {
     torch::Tensor images;                    // N x 1 x H x W
     torch::Tensor labels;                    // N
@@ -55,6 +57,19 @@ SyntheticSet makeSet(int n)
         const int x0 = static_cast<int>(p[i][0]);
         const int y0 = static_cast<int>(p[i][1]);
         s.corners.push_back({x0, y0});
+        // Distractor: a Gaussian blob (peak 0.4, like the stripes) whose 12x12 box does not
+        // touch the patch.
+        int bx = 0, by = 0;
+        do {
+            auto b = torch::randint(2, kSize - kPatch - 1, {2}, torch::kLong);
+            bx = static_cast<int>(b[0].item<int64_t>());
+            by = static_cast<int>(b[1].item<int64_t>());
+        } while (std::abs(bx - x0) < kPatch + 2 && std::abs(by - y0) < kPatch + 2);
+        for (int dy = 0; dy < kPatch; ++dy)
+            for (int dx = 0; dx < kPatch; ++dx) {
+                const float ry = dy - (kPatch - 1) / 2.f, rx = dx - (kPatch - 1) / 2.f;
+                img[i][0][by + dy][bx + dx] += 0.4f * std::exp(-(rx * rx + ry * ry) / (2.f * 3.f * 3.f));
+            }
         for (int dy = 0; dy < kPatch; ++dy)
             for (int dx = 0; dx < kPatch; ++dx) {
                 const int phase = lab[i] == 0 ? dy : dx;
