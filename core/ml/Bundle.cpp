@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -172,6 +173,18 @@ Result<LoadedModel> loadModel(const std::string& path)
         return R::failure("bundle cannot be used: " + error);
 
     try {
+        // Every tensor in the file must belong to the architecture: weights of a larger
+        // variant under a smaller variant's card would otherwise load partly and silently.
+        std::set<std::string> expected{kCardKey};
+        for (const auto& p : net->named_parameters())
+            expected.insert(archiveKey("p_", p.key()));
+        for (const auto& b : net->named_buffers())
+            expected.insert(archiveKey("b_", b.key()));
+        for (const auto& key : archive.keys())
+            if (!expected.count(key))
+                return R::failure("bundle holds weights that " + card->architecture + " does not have ('" + key +
+                                  "'); it was made for a different architecture or variant");
+
         torch::NoGradGuard noGrad;
         auto copyInto = [&](const std::string& prefix, const std::string& name, torch::Tensor& dst,
                             bool isBuffer) -> std::string {

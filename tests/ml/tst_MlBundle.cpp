@@ -184,8 +184,10 @@ void tst_MlBundle::refuses_data()
                                        << "have shape";
     QTest::newRow("wrong channels") << "wrong-channels"
                                     << "have shape";
-    QTest::newRow("wrong variant") << "wrong-variant"
-                                   << "no weights for";
+    QTest::newRow("smaller variant's weights") << "wrong-variant"
+                                               << "no weights for";
+    QTest::newRow("larger variant's weights") << "larger-variant"
+                                              << "resnet18 does not have ('p_layer";
     QTest::newRow("newer format") << "newer"
                                   << "newer than this Lightbox supports";
     QTest::newRow("card not json") << "bad-card"
@@ -219,7 +221,8 @@ void tst_MlBundle::refuses()
         std::string error;
         auto cnn = lightbox::ml::detail::createNet("cnn5", 1, 2, error);
         auto resnet18 = lightbox::ml::detail::createNet("resnet18", 1, 2, error);
-        QVERIFY(cnn && resnet18);
+        auto resnet34 = lightbox::ml::detail::createNet("resnet34", 1, 2, error);
+        QVERIFY(cnn && resnet18 && resnet34);
         ModelCard card = cardFor("cnn5", 1, 2);
         std::shared_ptr<torch::nn::Module> net = cnn;
         std::string json;
@@ -232,6 +235,9 @@ void tst_MlBundle::refuses()
         } else if (k == "wrong-variant") {
             card = cardFor("resnet34", 1, 2);
             net = resnet18;
+        } else if (k == "larger-variant") {
+            card = cardFor("resnet18", 1, 2);
+            net = resnet34;
         } else if (k == "newer") {
             auto o = card.toJson().object();
             o["format_version"] = ModelCard::kFormatVersion + 1;
