@@ -25,7 +25,8 @@ bool parseResizeMode(const std::string& text, ResizeMode& mode)
 
 std::string PreprocessSpec::validate() const
 {
-    if (width <= 0 || height <= 0 || width > 8192 || height > 8192)
+    // 2048 bounds the memory a card can make a load-time check pass allocate.
+    if (width <= 0 || height <= 0 || width > 2048 || height > 2048)
         return "input size " + std::to_string(width) + "x" + std::to_string(height) + " is out of range";
     if (channels != 1 && channels != 3)
         return "input channels must be 1 or 3, not " + std::to_string(channels);

@@ -20,8 +20,8 @@ bool parseResizeMode(const std::string& text, ResizeMode& mode);
 /// What a network expects at its input. Travels inside the model card, so training and
 /// inference use the same resizing, channels and normalisation.
 struct PreprocessSpec {
-    int width = 224;
-    int height = 224;
+    int width = 224;                                 ///< network input width, 1..2048
+    int height = 224;                                ///< network input height, 1..2048
     int channels = 3;                                ///< 1 (grey) or 3 (RGB)
     std::vector<float> mean{0.485f, 0.456f, 0.406f}; ///< per channel, on values scaled to 0..1
     std::vector<float> std{0.229f, 0.224f, 0.225f};  ///< per channel

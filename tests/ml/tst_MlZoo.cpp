@@ -375,6 +375,10 @@ void tst_MlZoo::preprocessConvertsAndNormalises()
 
     spec.mean = {0.f, 0.f};
     QVERIFY(!preprocess(raw, spec).ok());
+    spec.mean = {0.f};
+    spec.width = 4096; // beyond the 2048 limit
+    QVERIFY(!spec.validate().empty());
+    spec.width = 2;
     raw.data.pop_back();
     spec.mean = {0.f};
     QVERIFY(!preprocess(raw, spec).ok());
