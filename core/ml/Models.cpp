@@ -255,7 +255,9 @@ TORCH_MODULE(DenseNet);
 
 // ---------------------------------------------------------------------------------------
 // EfficientNet-B0 (Tan & Le 2019): MBConv blocks with squeeze-excitation and SiLU.
-// Stochastic depth is left out (it only matters when training large variants).
+// Stochastic depth is left out (it only matters when training large variants). Batch norm
+// uses eps 1e-5 and momentum 0.1 as torchvision's B0 does (TF/Keras use 1e-3 and 0.01), so
+// torchvision weights carry over exactly (tst_MlTorchvisionParity).
 
 class SqueezeExciteImpl : public nn::Module {
 public:
@@ -285,15 +287,15 @@ public:
         m_block = register_module("block", nn::Sequential());
         if (expand != 1) {
             m_block->push_back(conv(in, mid, 1));
-            m_block->push_back(bn(mid, 1e-3, 0.01));
+            m_block->push_back(bn(mid));
             m_block->push_back(nn::SiLU());
         }
         m_block->push_back(conv(mid, mid, kernel, stride, mid));
-        m_block->push_back(bn(mid, 1e-3, 0.01));
+        m_block->push_back(bn(mid));
         m_block->push_back(nn::SiLU());
         m_block->push_back(SqueezeExcite(mid, std::max<int64_t>(1, in / 4)));
         m_block->push_back(conv(mid, out, 1));
-        m_block->push_back(bn(out, 1e-3, 0.01));
+        m_block->push_back(bn(out));
     }
     torch::Tensor forward(torch::Tensor x)
     {
@@ -311,7 +313,7 @@ class EfficientNetImpl : public NetImpl {
 public:
     EfficientNetImpl(int inChannels, int numClasses) : NetImpl("efficientnet_b0", inChannels, numClasses)
     {
-        addStage("stem", nn::Sequential(conv(inChannels, 32, 3, 2), bn(32, 1e-3, 0.01), nn::SiLU()));
+        addStage("stem", nn::Sequential(conv(inChannels, 32, 3, 2), bn(32), nn::SiLU()));
         struct Cfg {
             int64_t expand, kernel, stride, out;
             int repeats;
@@ -327,7 +329,7 @@ public:
             }
             addStage("stage" + std::to_string(i + 1), s);
         }
-        addStage("top", nn::Sequential(conv(in, 1280, 1), bn(1280, 1e-3, 0.01), nn::SiLU()));
+        addStage("top", nn::Sequential(conv(in, 1280, 1), bn(1280), nn::SiLU()));
         addLinearHead(1280, 0.2);
         initWeights();
     }
