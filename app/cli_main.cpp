@@ -3,10 +3,14 @@
 #include <imaging/ImageLoader.h>
 #include <imaging/ImageWriter.h>
 #include <imaging/Render.h>
+#include <ml/Classifier.h>
 #include <ml/Runtime.h>
+
+#include <opencv2/imgproc.hpp>
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -35,6 +39,12 @@ int usage(FILE* out)
                       "       [--window C,W] [--frame N]\n"
                       "      saves a de-identified crop into DIR/LABEL/ and DIR/manifest.csv, as the\n"
                       "      viewer's crop tool does (default: 224 px, windowed 8-bit)\n"
+                      "  predict --model M [--device D] [--roi X,Y,W,H] [--cam OUT.png] [--cam-method M]\n"
+                      "          [--class N] [--layer NAME] [--threads N] [--json] FILE...\n"
+                      "      classify each image (rendered with its default window, optionally cropped)\n"
+                      "      with a model bundle or TorchScript file; --cam writes a Grad-CAM overlay\n"
+                      "      (OUT-<name>.png for several files); --cam-method gradcam|gradcam++;\n"
+                      "      --device auto|cpu|cuda|cuda:N\n"
                       "  version\n"
                       "      versions of Lightbox and LibTorch, and the devices it can use\n");
     return out == stderr ? 2 : 0;
@@ -300,6 +310,171 @@ int cmdCrop(const QStringList& argv)
     return 0;
 }
 
+/// "OUT.png" for one input, "OUT-<input stem>.png" for several.
+QString camPath(const QString& out, const QString& input, bool several)
+{
+    if (!several)
+        return out;
+    const QFileInfo o(out);
+    const QString stem = QFileInfo(input).completeBaseName();
+    return o.path() + "/" + o.completeBaseName() + "-" + stem + "." + (o.suffix().isEmpty() ? "png" : o.suffix());
+}
+
+/// The crop over the image with the map (JET colours) blended on top, RGB order.
+cv::Mat camOverlay(const cv::Mat& crop8, const ml::CamMap& cam)
+{
+    cv::Mat map(cam.height, cam.width, CV_32F, const_cast<float*>(cam.values.data()));
+    cv::Mat resized, map8, colour, base;
+    cv::resize(map, resized, crop8.size(), 0, 0, cv::INTER_LINEAR);
+    resized.convertTo(map8, CV_8U, 255.0);
+    cv::applyColorMap(map8, colour, cv::COLORMAP_JET);
+    cv::cvtColor(colour, colour, cv::COLOR_BGR2RGB);
+    if (crop8.channels() == 1)
+        cv::cvtColor(crop8, base, cv::COLOR_GRAY2RGB);
+    else
+        base = crop8;
+    cv::Mat out;
+    cv::addWeighted(base, 0.6, colour, 0.4, 0.0, out);
+    return out;
+}
+
+int cmdPredict(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"model", "device", "roi", "cam", "cam-method", "class", "layer", "threads", "frame"}, args,
+                   error) ||
+        args.positional.isEmpty() || !args.has("model"))
+        return error.isEmpty() ? usage(stderr) : fail("predict", error.toStdString());
+
+    ml::ClassifierOptions copts;
+    if (args.has("device"))
+        copts.device = args.value("device").toStdString();
+    if (args.has("threads"))
+        copts.threads = args.value("threads").toInt();
+    auto classifier = ml::Classifier::load(args.value("model").toStdString(), copts);
+    if (!classifier)
+        return fail(args.value("model"), classifier.error());
+    const ml::ModelCard& card = classifier->card();
+
+    ml::PredictOptions popts;
+    if (args.has("cam")) {
+        const QString method = args.has("cam-method") ? args.value("cam-method") : "gradcam";
+        if (method == "gradcam")
+            popts.cam = ml::CamMethod::GradCam;
+        else if (method == "gradcam++")
+            popts.cam = ml::CamMethod::GradCamPlusPlus;
+        else
+            return fail("predict", "--cam-method must be gradcam or gradcam++");
+        popts.layer = args.value("layer").toStdString();
+        if (args.has("class")) {
+            bool ok = false;
+            popts.targetClass = args.value("class").toInt(&ok);
+            if (!ok || popts.targetClass < 0 || popts.targetClass >= card.numClasses())
+                return fail("predict", "--class needs a class index below " + std::to_string(card.numClasses()));
+        }
+    }
+    cv::Rect roi;
+    if (args.has("roi")) {
+        const QStringList parts = args.value("roi").split(',');
+        bool ok = parts.size() == 4;
+        int v[4] = {0, 0, 0, 0};
+        for (int i = 0; ok && i < 4; ++i)
+            v[i] = parts[i].toInt(&ok);
+        if (!ok || v[2] <= 0 || v[3] <= 0)
+            return fail("predict", "--roi needs X,Y,W,H with W, H > 0");
+        roi = cv::Rect(v[0], v[1], v[2], v[3]);
+    }
+    imaging::LoadOptions lopts;
+    if (!parseFrame(args, lopts, error))
+        return fail("predict", error.toStdString());
+
+    const bool json = args.has("json");
+    QJsonArray results;
+    int failures = 0;
+    for (const QString& file : args.positional) {
+        auto img = imaging::loadImage(file.toStdString(), lopts);
+        if (!img) {
+            fail(file, img.error());
+            ++failures;
+            continue;
+        }
+        // The model sees what the reader sees: the default window, MONOCHROME1 inverted.
+        cv::Mat shown = imaging::render8(img.value());
+        if (args.has("roi")) {
+            if ((roi & cv::Rect(0, 0, shown.cols, shown.rows)) != roi) {
+                fail(file, "--roi lies outside the " + std::to_string(shown.cols) + "x" + std::to_string(shown.rows) +
+                               " image");
+                ++failures;
+                continue;
+            }
+            shown = shown(roi).clone();
+        }
+        ml::RawImage raw;
+        raw.width = shown.cols;
+        raw.height = shown.rows;
+        raw.channels = shown.channels();
+        raw.maxValue = 255.f;
+        cv::Mat f;
+        shown.convertTo(f, CV_32F);
+        f = f.reshape(1, 1);
+        raw.data.assign(f.ptr<float>(), f.ptr<float>() + f.total());
+        auto p = classifier->predictRaw(raw, popts);
+        if (!p) {
+            fail(file, p.error());
+            ++failures;
+            continue;
+        }
+        QString camFile;
+        if (popts.cam != ml::CamMethod::None) {
+            camFile = camPath(args.value("cam"), file, args.positional.size() > 1);
+            auto w = imaging::writePng(camOverlay(shown, p->camUpsampled), camFile.toStdString());
+            if (!w) {
+                fail(camFile, w.error());
+                ++failures;
+            }
+        }
+        if (json) {
+            QJsonObject o{{"file", file},
+                          {"class", p->topClass},
+                          {"className", QString::fromStdString(p->topClassName)},
+                          {"probability", p->topProbability},
+                          {"device", QString::fromStdString(p->device)},
+                          {"latencyMs", p->latencyMs}};
+            QJsonObject probs;
+            for (size_t i = 0; i < p->probabilities.size(); ++i)
+                probs[QString::fromStdString(card.classNames[i])] = p->probabilities[i];
+            o["probabilities"] = probs;
+            if (card.ordinal)
+                o["expectedGrade"] = p->expectedGrade;
+            if (!camFile.isEmpty())
+                o["cam"] = QJsonObject{{"file", camFile},
+                                       {"method", ml::toString(popts.cam)},
+                                       {"class", p->camClass},
+                                       {"layer", QString::fromStdString(p->camLayer)}};
+            results.append(o);
+        } else {
+            std::printf("%s: %s (%.1f %%)", qPrintable(file), p->topClassName.c_str(), 100.0 * p->topProbability);
+            if (card.ordinal)
+                std::printf(", expected grade %.2f", p->expectedGrade);
+            std::printf("  [%.1f ms on %s]\n", p->latencyMs, p->device.c_str());
+            for (size_t i = 0; i < p->probabilities.size(); ++i)
+                std::printf("  %-20s %6.2f %%\n", card.classNames[i].c_str(), 100.0 * p->probabilities[i]);
+            if (!camFile.isEmpty())
+                std::printf("  %s map of class %d at %s -> %s\n", ml::toString(popts.cam), p->camClass,
+                            p->camLayer.c_str(), qPrintable(camFile));
+        }
+    }
+    if (json) {
+        QJsonObject doc{{"model", args.value("model")},
+                        {"architecture", QString::fromStdString(card.architecture)},
+                        {"task", QString::fromStdString(card.task)},
+                        {"results", results}};
+        std::printf("%s", QJsonDocument(doc).toJson(QJsonDocument::Indented).constData());
+    }
+    return failures ? 1 : 0;
+}
+
 int cmdVersion()
 {
     ml::configureThreads();
@@ -324,6 +499,8 @@ int main(int argc, char** argv)
         return cmdConvert(args);
     if (cmd == "crop")
         return cmdCrop(args);
+    if (cmd == "predict")
+        return cmdPredict(args);
     if (cmd == "version" || cmd == "--version")
         return cmdVersion();
     std::fprintf(stderr, "lightbox-cli: unknown command '%s'\n", qPrintable(cmd));

@@ -14,6 +14,11 @@ int configureThreads(int threads)
     return torch::get_num_threads();
 }
 
+void manualSeed(uint64_t seed)
+{
+    torch::manual_seed(seed);
+}
+
 int cudaDeviceCount()
 {
     return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace lightbox::ml {
@@ -10,6 +11,9 @@ int configureThreads(int threads = 0);
 
 /// "1.13.1 (CPU)" or "2.x (CUDA 12.x, 1 device)": what this build of LibTorch can use.
 std::string torchSummary();
+
+/// Seeds LibTorch's global generators (CPU and CUDA) for repeatable initialisation and training.
+void manualSeed(uint64_t seed);
 
 /// Number of CUDA devices LibTorch sees (0 on a CPU build or a machine without a GPU).
 int cudaDeviceCount();

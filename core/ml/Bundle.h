@@ -1,0 +1,31 @@
+#pragma once
+
+#include "MlResult.h"
+#include "Model.h"
+#include "ModelCard.h"
+
+#include <string>
+
+namespace lightbox::ml {
+
+/// A network with its card, as read from disk.
+struct LoadedModel {
+    Model model;
+    ModelCard card;
+    std::string path;
+};
+
+/// Writes a Lightbox model bundle: one file holding every parameter and buffer of a built-in
+/// network plus its card as JSON. The file is written next to `path` and renamed over it,
+/// so a crash never leaves a half-written bundle. Refuses TorchScript models (they are
+/// already files) and a card whose architecture, channels or class count disagree with the
+/// network.
+Status saveBundle(const Model& model, const ModelCard& card, const std::string& path);
+
+/// Reads a Lightbox bundle or a TorchScript file exported from Python with a `card.json`
+/// extra file (see scripts/export_torchvision.py). Never throws: a missing, truncated or
+/// foreign file, an unknown architecture, weights of the wrong shape or a card from a newer
+/// format come back as a failure with a message. The model is on the CPU in eval mode.
+Result<LoadedModel> loadModel(const std::string& path);
+
+} // namespace lightbox::ml

@@ -1,0 +1,92 @@
+#pragma once
+
+#include "Bundle.h"
+#include "MlResult.h"
+#include "Preprocess.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lightbox::ml {
+
+/// Which class-activation map to compute with a prediction.
+enum class CamMethod {
+    None,
+    GradCam,         ///< Selvaraju et al. 2017: channel weights = mean gradient
+    GradCamPlusPlus, ///< Chattopadhay et al. 2018: weights from positive gradients with pixel-wise alphas
+};
+
+const char* toString(CamMethod method);
+
+/// How a classifier runs.
+struct ClassifierOptions {
+    std::string device = "auto"; ///< "auto" (first GPU, else CPU), "cpu", "cuda" or "cuda:N"
+    bool halfPrecision = false;  ///< autocast to float16 on a GPU; ignored on the CPU
+    int threads = 0;             ///< CPU threads: 0 = all cores, < 0 = leave LibTorch's setting
+    /// Run a few passes on a blank image at load (with and without a map), so the first real
+    /// prediction is not slowed by TorchScript's profiling runs and one-time allocations.
+    bool warmUp = true;
+};
+
+/// What to compute for one prediction.
+struct PredictOptions {
+    CamMethod cam = CamMethod::None;
+    int targetClass = -1; ///< class the map explains; -1 = the top class
+    std::string layer;    ///< block to take the map at (Model::layerNames()); empty = last conv block
+};
+
+/// A heat map in 0..1 (row-major, height x width).
+struct CamMap {
+    int width = 0;
+    int height = 0;
+    std::vector<float> values;
+    bool empty() const { return values.empty(); }
+};
+
+/// One classification result.
+struct Prediction {
+    std::vector<float> probabilities; ///< softmax, one per class
+    int topClass = -1;
+    float topProbability = 0.f;
+    std::string topClassName;
+    double expectedGrade = -1.0; ///< sum(p_i * i) for ordinal models, else -1
+    double latencyMs = 0.0;      ///< forward pass (and map) time
+    std::string device;          ///< "cpu", "cuda:0"
+
+    int camClass = -1;    ///< class the map explains (-1: no map)
+    std::string camLayer; ///< block the map was taken at
+    CamMap cam;           ///< at the block's resolution
+    CamMap camUpsampled;  ///< bilinearly resized to the network input size
+};
+
+/// Runs a loaded model on preprocessed images and explains the result with Grad-CAM or
+/// Grad-CAM++. Synchronous: call it from a worker thread, one predict() at a time per
+/// instance (copies share the network). It does not crop, window or resize raw images
+/// itself beyond preprocess(); the caller hands it the region to classify.
+class Classifier {
+public:
+    Classifier() = default;
+
+    /// Loads a bundle or TorchScript file (see loadModel()) and moves it to the chosen device.
+    static Result<Classifier> load(const std::string& path, const ClassifierOptions& options = {});
+    /// Wraps an already loaded model.
+    static Result<Classifier> create(LoadedModel model, const ClassifierOptions& options = {});
+
+    bool valid() const { return m_state != nullptr; }
+    const ModelCard& card() const;
+    const Model& model() const;
+    /// The device in use, e.g. "cpu" or "cuda:0".
+    std::string device() const;
+
+    /// Classifies one image already brought to card().preprocess (size and channels).
+    Result<Prediction> predict(const InputImage& input, const PredictOptions& options = {}) const;
+    /// Preprocesses raw pixels with the card's spec, then predicts.
+    Result<Prediction> predictRaw(const RawImage& raw, const PredictOptions& options = {}) const;
+
+private:
+    struct State;
+    std::shared_ptr<State> m_state;
+};
+
+} // namespace lightbox::ml

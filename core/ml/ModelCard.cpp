@@ -1,0 +1,108 @@
+#include "ModelCard.h"
+
+#include <ctime>
+
+namespace lightbox::ml {
+
+Json ModelCard::toJson() const
+{
+    Json::Array names;
+    for (const auto& n : classNames)
+        names.emplace_back(n);
+    Json::Array mean, stdv;
+    for (float v : preprocess.mean)
+        mean.emplace_back(static_cast<double>(v));
+    for (float v : preprocess.std)
+        stdv.emplace_back(static_cast<double>(v));
+    Json::Object pre{
+        {"width", preprocess.width}, {"height", preprocess.height}, {"channels", preprocess.channels},
+        {"mean", Json(mean)},        {"std", Json(stdv)},           {"resize", toString(preprocess.resize)}};
+    Json::Object m;
+    for (const auto& [k, v] : metrics)
+        m[k] = v;
+    return Json(Json::Object{{"format_version", formatVersion},
+                             {"architecture", architecture},
+                             {"task", task},
+                             {"class_names", Json(names)},
+                             {"ordinal", ordinal},
+                             {"preprocess", Json(pre)},
+                             {"training_summary", trainingSummary},
+                             {"metrics", Json(m)},
+                             {"created", created}});
+}
+
+Result<ModelCard> ModelCard::fromJson(const Json& j)
+{
+    using R = Result<ModelCard>;
+    if (!j.isObject())
+        return R::failure("model card is not a JSON object");
+    ModelCard c;
+    if (!j["format_version"].isNumber())
+        return R::failure("model card has no format_version");
+    c.formatVersion = j["format_version"].toInt();
+    if (c.formatVersion > kFormatVersion)
+        return R::failure("model card format version " + std::to_string(c.formatVersion) +
+                          " is newer than this Lightbox supports (" + std::to_string(kFormatVersion) +
+                          "); update Lightbox to open it");
+    if (c.formatVersion < 1)
+        return R::failure("model card format version " + std::to_string(c.formatVersion) + " is invalid");
+    c.architecture = j["architecture"].toString();
+    if (c.architecture.empty())
+        return R::failure("model card has no architecture");
+    c.task = j["task"].toString();
+    for (const auto& n : j["class_names"].array()) {
+        if (!n.isString())
+            return R::failure("model card class_names must be strings");
+        c.classNames.push_back(n.toString());
+    }
+    if (c.classNames.empty())
+        return R::failure("model card has no class_names");
+    c.ordinal = j["ordinal"].toBool(false);
+
+    const Json& p = j["preprocess"];
+    if (!p.isObject())
+        return R::failure("model card has no preprocess section");
+    c.preprocess.width = p["width"].toInt(0);
+    c.preprocess.height = p["height"].toInt(0);
+    c.preprocess.channels = p["channels"].toInt(0);
+    c.preprocess.mean.clear();
+    c.preprocess.std.clear();
+    for (const auto& v : p["mean"].array())
+        c.preprocess.mean.push_back(static_cast<float>(v.toNumber()));
+    for (const auto& v : p["std"].array())
+        c.preprocess.std.push_back(static_cast<float>(v.toNumber()));
+    const std::string resize = p["resize"].toString("area");
+    if (!parseResizeMode(resize, c.preprocess.resize))
+        return R::failure("model card resize mode '" + resize + "' is unknown");
+    const std::string bad = c.preprocess.validate();
+    if (!bad.empty())
+        return R::failure("model card preprocess: " + bad);
+
+    c.trainingSummary = j["training_summary"].toString();
+    for (const auto& [k, v] : j["metrics"].object())
+        if (v.isNumber())
+            c.metrics[k] = v.toNumber();
+    c.created = j["created"].toString();
+    return c;
+}
+
+Result<ModelCard> ModelCard::fromJsonText(const std::string& text)
+{
+    Json j;
+    std::string error;
+    if (!Json::parse(text, j, error))
+        return Result<ModelCard>::failure("model card is not valid JSON (" + error + ")");
+    return fromJson(j);
+}
+
+std::string isoTimestampUtc()
+{
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+} // namespace lightbox::ml

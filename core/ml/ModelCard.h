@@ -1,0 +1,41 @@
+#pragma once
+
+#include "Json.h"
+#include "MlResult.h"
+#include "Preprocess.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lightbox::ml {
+
+/// What a model is and how it was made: stored as JSON inside every bundle (and as
+/// `card.json` beside a TorchScript export). It does not hold weights.
+struct ModelCard {
+    /// Bundle/card format this build writes; a card with a higher number is refused.
+    static constexpr int kFormatVersion = 1;
+
+    int formatVersion = kFormatVersion;
+    std::string architecture; ///< "resnet18", ... or "torchscript"
+    std::string task;         ///< "knee-kl", "chest-pneumonia", free text
+    std::vector<std::string> classNames;
+    bool ordinal = false; ///< classes are ordered grades (KL 0-4): expected grade is meaningful
+    PreprocessSpec preprocess;
+    std::string trainingSummary;           ///< data set, split, epochs, ... as text
+    std::map<std::string, double> metrics; ///< "test_accuracy", "test_auc", ...
+    std::string created;                   ///< ISO 8601 UTC, e.g. "2026-01-31T12:00:00Z"
+
+    int numClasses() const { return static_cast<int>(classNames.size()); }
+
+    Json toJson() const;
+    std::string toJsonText() const { return toJson().dump(2); }
+    /// Reads a card; refuses a newer format version and missing or malformed fields.
+    static Result<ModelCard> fromJson(const Json& json);
+    static Result<ModelCard> fromJsonText(const std::string& text);
+};
+
+/// The current time as ISO 8601 UTC ("2026-01-31T12:00:00Z").
+std::string isoTimestampUtc();
+
+} // namespace lightbox::ml

@@ -1,0 +1,58 @@
+#pragma once
+
+// Internal to core/ml: included by core/ml's .cpp files and by tests/benchmarks of core/ml
+// only. It brings in LibTorch, so no public header may include it.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace lightbox::ml::detail {
+
+/// Base of every built-in network: a chain of named stages whose last one is the last
+/// convolutional block, followed by a head (global average pool + classifier). Keeping the
+/// two apart lets Grad-CAM take gradients at any stage output.
+class NetImpl : public torch::nn::Module {
+public:
+    torch::Tensor forward(torch::Tensor x) { return head(features(x)); }
+    /// Output of the last convolutional block.
+    torch::Tensor features(torch::Tensor x) { return runStages(std::move(x), 0, stageCount()); }
+    /// Runs stages [from, to) on x.
+    torch::Tensor runStages(torch::Tensor x, int from, int to);
+    /// Pooling and classifier on a feature map; returns logits.
+    virtual torch::Tensor head(torch::Tensor features);
+
+    int stageCount() const { return static_cast<int>(m_stages.size()); }
+    const std::vector<std::string>& stageNames() const { return m_stageNames; }
+    /// Index of a stage by name; the last stage for an empty name; -1 when unknown.
+    int stageIndex(const std::string& name) const;
+
+    int inChannels() const { return m_inChannels; }
+    int numClasses() const { return m_numClasses; }
+    const std::string& architecture() const { return m_architecture; }
+
+protected:
+    NetImpl(std::string architecture, int inChannels, int numClasses);
+    void addStage(const std::string& name, torch::nn::Sequential stage);
+    /// Global average pool, optional dropout and a linear layer from `features` channels.
+    void addLinearHead(int64_t features, double dropout);
+    /// Kaiming-normal (fan_out, ReLU) convolutions, zero biases, batch norm 1/0, linear N(0, 0.01).
+    void initWeights();
+
+private:
+    std::string m_architecture;
+    int m_inChannels;
+    int m_numClasses;
+    std::vector<torch::nn::Sequential> m_stages;
+    std::vector<std::string> m_stageNames;
+    torch::nn::Dropout m_dropout{nullptr};
+    torch::nn::Linear m_fc{nullptr};
+};
+
+/// A built-in network, or nullptr with `error` set for an unknown architecture or invalid sizes.
+std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses, std::string& error);
+
+/// All architecture names createNet() accepts.
+std::vector<std::string> netArchitectures();
+
+} // namespace lightbox::ml::detail
