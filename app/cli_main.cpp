@@ -1,5 +1,6 @@
 // lightbox-cli: everything the GUI does, headless.
 #include <data/CropExporter.h>
+#include <data/ModelInput.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/ImageWriter.h>
 #include <imaging/Render.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 
 using namespace lightbox;
 
@@ -400,25 +402,17 @@ int cmdPredict(const QStringList& argv)
             continue;
         }
         // The model sees what the reader sees: the default window, MONOCHROME1 inverted.
-        cv::Mat shown = imaging::render8(img.value());
-        if (args.has("roi")) {
-            if ((roi & cv::Rect(0, 0, shown.cols, shown.rows)) != roi) {
-                fail(file, "--roi lies outside the " + std::to_string(shown.cols) + "x" + std::to_string(shown.rows) +
-                               " image");
-                ++failures;
-                continue;
-            }
-            shown = shown(roi).clone();
+        std::optional<cv::Rect> cropRect;
+        if (args.has("roi"))
+            cropRect = roi;
+        auto view = data::modelView(img.value(), cropRect);
+        if (!view) {
+            fail(file, view.error());
+            ++failures;
+            continue;
         }
-        ml::RawImage raw;
-        raw.width = shown.cols;
-        raw.height = shown.rows;
-        raw.channels = shown.channels();
-        raw.maxValue = 255.f;
-        cv::Mat f;
-        shown.convertTo(f, CV_32F);
-        f = f.reshape(1, 1);
-        raw.data.assign(f.ptr<float>(), f.ptr<float>() + f.total());
+        const cv::Mat& shown = view.value();
+        const ml::RawImage raw = data::toRawImage(shown);
         auto p = classifier->predictRaw(raw, popts);
         if (!p) {
             fail(file, p.error());
