@@ -300,6 +300,9 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
             }
             cond = first.bad() ? first : makeOFCondition(0, 1, OF_error, "no DICOM image attributes");
         }
+        // It parsed as DICOM but holds no image (a report, a plan, a bare sequence).
+        if (cond.bad() && first.good())
+            return fail("no pixel data: a DICOM data set without image attributes (Rows, SOP Class, Pixel Data)");
     }
     if (cond.bad())
         return fail(std::string("not a readable DICOM file (") + cond.text() + ")");

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Decodes DICOM files with pydicom (Debian's python3-pydicom) and writes frame 0 of each as
 reference pixels for tst_dicom: <out>/<name>.bin (int64 little endian, rows x cols x samples,
-samples interleaved) and <out>/index.txt lines "name rows cols samples photometric" or
+samples interleaved) and <out>/index.txt lines "name rows cols samples photometric" (YBR is converted to RGB with
+pydicom's convert_color_space and noted as RGB_from_YBR_...) or
 "name ERROR message". Files pydicom cannot decode here (no plugin) are listed as errors and
 simply not compared."""
 import os
@@ -10,6 +11,7 @@ import warnings
 
 import numpy as np
 import pydicom
+from pydicom.pixel_data_handlers.util import convert_color_space
 
 warnings.simplefilter("ignore")
 
@@ -29,6 +31,10 @@ def main(src_dir, out_dir, names):
             if samples == 1:
                 arr = arr.reshape(arr.shape[0], arr.shape[1], 1)
             photometric = str(getattr(ds, "PhotometricInterpretation", "")).replace(" ", "_")
+            if samples == 3 and photometric.startswith("YBR"):
+                # pydicom leaves YCbCr as stored; Lightbox shows RGB, so compare in RGB.
+                arr = convert_color_space(arr, photometric, "RGB")
+                photometric = "RGB_from_" + photometric
             arr.astype("<i8").tofile(os.path.join(out_dir, name + ".bin"))
             lines.append(f"{name} {arr.shape[0]} {arr.shape[1]} {arr.shape[2]} {photometric}")
         except Exception as e:  # noqa: BLE001 - any failure means "no reference"

@@ -1,0 +1,625 @@
+// DICOM loading (core/imaging): every pydicom test file has a known outcome, pixels agree
+// with pydicom's decoder, the real CR files decode and render correctly, and malformed
+// input gives a message, never a crash.
+#include <imaging/ImageLoader.h>
+#include <imaging/Render.h>
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/core.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+using namespace lightbox::imaging;
+
+namespace {
+
+const QString kPydicom = QStringLiteral(LIGHTBOX_PYDICOM_FILES);
+const QString kShared = QStringLiteral(LIGHTBOX_SHARED_DATA) + "/dicom";
+
+/// Every .dcm that Debian's python3-pydicom ships, with what Lightbox must make of it:
+/// "" = decodes, anything else = a failure whose message contains that text.
+const std::map<QString, QString>& expectedOutcomes()
+{
+    static const std::map<QString, QString> table = {
+        {"693_J2KI.dcm", ""},
+        {"CT_small.dcm", ""},
+        {"ExplVR_BigEnd.dcm", ""},
+        // Bare data sets without meta header and without image attributes: nothing to show.
+        {"ExplVR_BigEndNoMeta.dcm", "no pixel data"},
+        {"ExplVR_LitEndNoMeta.dcm", "no pixel data"},
+        {"GDCMJ2K_TextGBR.dcm", ""},
+        {"J2K_pixelrep_mismatch.dcm", ""},
+        {"JPEG-lossy.dcm", ""},
+        // Its codestream header claims a 3.8-terapixel image.
+        {"JPEG2000-embedded-sequence-delimiter.dcm", "JPEG 2000"},
+        {"JPEG2000.dcm", ""},
+        {"JPGExtended.dcm", ""},
+        {"MR_small.dcm", ""},
+        {"MR_small_RLE.dcm", ""},
+        {"MR_small_bigendian.dcm", ""},
+        {"MR_small_expb.dcm", ""},
+        {"MR_small_implicit.dcm", ""},
+        {"MR_small_jp2klossless.dcm", ""},
+        {"MR_small_jpeg_ls_lossless.dcm", ""},
+        {"MR_small_padded.dcm", ""},
+        // Pixel data 8130 of 8192 bytes.
+        {"MR_truncated.dcm", "not a readable DICOM file"},
+        {"SC_jpeg_no_color_transform.dcm", ""},
+        {"SC_jpeg_no_color_transform_2.dcm", ""},
+        {"SC_rgb_dcmtk_+eb+cr.dcm", ""},
+        {"SC_rgb_dcmtk_+eb+cy+n1.dcm", ""},
+        {"SC_rgb_dcmtk_+eb+cy+n2.dcm", ""},
+        {"SC_rgb_dcmtk_+eb+cy+np.dcm", ""},
+        {"SC_rgb_dcmtk_+eb+cy+s2.dcm", ""},
+        {"SC_rgb_dcmtk_+eb+cy+s4.dcm", ""},
+        {"SC_rgb_gdcm_KY.dcm", ""},
+        // Meta header says explicit VR, the data set is implicit VR (a highdicom 0.1.0 bug).
+        {"SC_rgb_jpeg.dcm", "not a readable DICOM file"},
+        {"SC_rgb_jpeg_app14_dcmd.dcm", ""},
+        {"SC_rgb_jpeg_dcmd.dcm", ""},
+        {"SC_rgb_jpeg_dcmtk.dcm", ""},
+        {"SC_rgb_jpeg_gdcm.dcm", ""},
+        {"SC_rgb_jpeg_lossy_gdcm.dcm", ""},
+        {"SC_rgb_rle.dcm", ""},
+        {"SC_rgb_rle_16bit.dcm", ""},
+        {"SC_rgb_rle_16bit_2frame.dcm", ""},
+        {"SC_rgb_rle_2frame.dcm", ""},
+        // Unsigned 32-bit samples above 2^31 do not fit the signed 32-bit Image.
+        {"SC_rgb_rle_32bit.dcm", "32-bit"},
+        {"SC_rgb_rle_32bit_2frame.dcm", "32-bit"},
+        {"SC_rgb_small_odd.dcm", ""},
+        {"SC_rgb_small_odd_jpeg.dcm", ""},
+        {"SC_ybr_full_422_uncompressed.dcm", ""},
+        // Non-image objects: plans, structures, reports, waveforms, bare sequences.
+        {"UN_sequence.dcm", "no pixel data"},
+        {"badVR.dcm", ""},
+        {"empty_charset_LEI.dcm", "no pixel data"},
+        {"image_dfl.dcm", ""},
+        {"liver_1frame.dcm", ""},
+        {"liver_expb_1frame.dcm", ""},
+        {"meta_missing_tsyntax.dcm", "missing Rows or Columns"},
+        {"nested_priv_SQ.dcm", "missing Rows or Columns"},
+        {"no_meta.dcm", ""},
+        {"no_meta_group_length.dcm", "no pixel data"},
+        {"priv_SQ.dcm", "no pixel data"},
+        {"reportsi.dcm", "no pixel data"},
+        {"reportsi_with_empty_number_tags.dcm", "no pixel data"},
+        {"rtdose.dcm", ""},
+        {"rtdose_1frame.dcm", ""},
+        {"rtdose_expb.dcm", ""},
+        {"rtdose_expb_1frame.dcm", ""},
+        {"rtdose_rle.dcm", ""},
+        {"rtdose_rle_1frame.dcm", ""},
+        {"rtplan.dcm", "no pixel data"},
+        {"rtplan_truncated.dcm", "not a readable DICOM file"},
+        {"rtstruct.dcm", "no pixel data"},
+        {"test-SR.dcm", "no pixel data"},
+        {"waveform_ecg.dcm", "no pixel data"},
+    };
+    return table;
+}
+
+QStringList pydicomFiles()
+{
+    return QDir(kPydicom).entryList({"*.dcm"}, QDir::Files, QDir::Name);
+}
+
+/// Frame 0 as int64 values, rows x cols x samples interleaved (the reference layout).
+std::vector<int64_t> asInt64(const cv::Mat& m)
+{
+    std::vector<int64_t> out;
+    out.reserve(m.total() * m.channels());
+    for (int y = 0; y < m.rows; ++y)
+        for (int x = 0; x < m.cols * m.channels(); ++x) {
+            switch (m.depth()) {
+            case CV_8U: out.push_back(m.ptr<uint8_t>(y)[x]); break;
+            case CV_16U: out.push_back(m.ptr<uint16_t>(y)[x]); break;
+            case CV_16S: out.push_back(m.ptr<int16_t>(y)[x]); break;
+            case CV_32S: out.push_back(m.ptr<int32_t>(y)[x]); break;
+            default: out.push_back(0);
+            }
+        }
+    return out;
+}
+
+struct Diff {
+    int64_t maxAbs = 0;
+    double meanAbs = 0;
+};
+
+Diff compare(const std::vector<int64_t>& a, const std::vector<int64_t>& b)
+{
+    Diff d;
+    if (a.size() != b.size() || a.empty())
+        return {-1, -1};
+    double sum = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const int64_t e = std::abs(a[i] - b[i]);
+        d.maxAbs = std::max(d.maxAbs, e);
+        sum += double(e);
+    }
+    d.meanAbs = sum / double(a.size());
+    return d;
+}
+
+Image mustLoad(const QString& path, const LoadOptions& opts = {})
+{
+    auto r = loadImage(path.toStdString(), opts);
+    if (!r)
+        qFatal("cannot load %s: %s", qPrintable(path), r.error().c_str());
+    return r.value();
+}
+
+QByteArray readAll(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll();
+}
+
+bool writeBytes(const QString& path, const QByteArray& bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+} // namespace
+
+class TestDicom : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+    /// name -> "rows cols samples photometric" from pydicom, or "ERROR ..."
+    std::map<QString, QStringList> m_reference;
+
+private slots:
+    void initTestCase();
+
+    void everyPydicomFileHasAnExpectedOutcome();
+    void pydicomOutcomes_data();
+    void pydicomOutcomes();
+    void pixelsAgreeWithPydicom_data();
+    void pixelsAgreeWithPydicom();
+    void mrSmallEncodingsAreIdentical();
+
+    void realCrLosslessJ2kIsBitExact();
+    void realCrLossyJ2kIsCloseToRaw();
+    void monochrome1RendersBoneBright();
+    void jpegBaselineChest();
+    void rescaleAndWindowFromFile();
+    void multiFrameIndex();
+    void keyTagsSpacingAndTagDump();
+
+    void truncatedCopiesFailCleanly_data();
+    void truncatedCopiesFailCleanly();
+    void absurdDimensionsAreRefused();
+    void truncatedJpeg2000Stream();
+    void byteFlipFuzzNeverCrashes();
+};
+
+void TestDicom::initTestCase()
+{
+    QVERIFY(m_tmp.isValid());
+    if (pydicomFiles().isEmpty())
+        QFAIL(qPrintable("no pydicom test files in " + kPydicom + " (scripts/setup.sh installs python3-pydicom)"));
+    // Reference pixels from pydicom (Debian's python3-pydicom + numpy).
+    QProcess py;
+    QStringList args{QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/tools/pydicom_reference.py", kPydicom,
+                     m_tmp.filePath("ref")};
+    args += pydicomFiles();
+    py.start("/usr/bin/python3", args);
+    QVERIFY2(py.waitForFinished(120000), "pydicom reference script did not finish");
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    QFile index(m_tmp.filePath("ref/index.txt"));
+    QVERIFY(index.open(QIODevice::ReadOnly));
+    for (const QByteArray& line : index.readAll().split('\n')) {
+        QStringList parts = QString::fromUtf8(line).split(' ', Qt::SkipEmptyParts);
+        if (parts.size() >= 2)
+            m_reference[parts.takeFirst()] = parts;
+    }
+    QVERIFY(m_reference.size() >= 40);
+
+    // Files with a known VOI (two windows; a VOI LUT sequence), written by pydicom.
+    QProcess voi;
+    voi.start("/usr/bin/python3", {QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/tools/make_voi_files.py",
+                                   kPydicom + "/CT_small.dcm", m_tmp.filePath("voi")});
+    QVERIFY(voi.waitForFinished(60000));
+    QVERIFY2(voi.exitCode() == 0, voi.readAllStandardError().constData());
+}
+
+void TestDicom::everyPydicomFileHasAnExpectedOutcome()
+{
+    // A new pydicom release with new files makes this fail until the table covers them.
+    QStringList unlisted;
+    for (const QString& f : pydicomFiles())
+        if (!expectedOutcomes().count(f))
+            unlisted << f;
+    QVERIFY2(unlisted.isEmpty(), qPrintable("no expected outcome for: " + unlisted.join(", ")));
+}
+
+void TestDicom::pydicomOutcomes_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("expectedError");
+    for (const QString& f : pydicomFiles()) {
+        auto it = expectedOutcomes().find(f);
+        QTest::newRow(qPrintable(f)) << f << (it == expectedOutcomes().end() ? QString() : it->second);
+    }
+}
+
+void TestDicom::pydicomOutcomes()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, expectedError);
+    auto r = loadImage((kPydicom + "/" + file).toStdString());
+    if (expectedError.isEmpty()) {
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        const Image& img = r.value();
+        QVERIFY(!img.empty());
+        QVERIFY(img.frameCount >= 1);
+        QCOMPARE(img.format, std::string("DICOM"));
+        QVERIFY(!img.transferSyntaxUid.empty());
+        // Every decoded image renders to 8 bits with a usable window.
+        QVERIFY(img.defaultWindow().valid() || img.voiLut.valid());
+        const cv::Mat shown = render8(img);
+        QCOMPARE(shown.size(), img.pixels.size());
+    } else {
+        QVERIFY2(!r.ok(), "decoded a file that should fail");
+        const QString msg = QString::fromStdString(r.error());
+        QVERIFY2(msg.contains(expectedError, Qt::CaseInsensitive), qPrintable(msg));
+        QVERIFY2(!msg.contains('\n'), "the message is one line");
+    }
+}
+
+void TestDicom::pixelsAgreeWithPydicom_data()
+{
+    QTest::addColumn<QString>("file");
+    for (const auto& [name, ref] : m_reference)
+        if (ref.value(0) != "ERROR" && expectedOutcomes().count(name) && expectedOutcomes().at(name).isEmpty())
+            QTest::newRow(qPrintable(name)) << name;
+}
+
+void TestDicom::pixelsAgreeWithPydicom()
+{
+    QFETCH(QString, file);
+    const QStringList ref = m_reference.at(file);
+    const int rows = ref.value(0).toInt(), cols = ref.value(1).toInt(), samples = ref.value(2).toInt();
+    const QString photometric = ref.value(3);
+    const Image img = mustLoad(kPydicom + "/" + file);
+    QCOMPARE(img.height(), rows);
+    QCOMPARE(img.width(), cols);
+    QCOMPARE(img.channels(), samples);
+
+    const QByteArray bytes = readAll(m_tmp.filePath("ref/" + file + ".bin"));
+    std::vector<int64_t> expected(size_t(bytes.size()) / sizeof(int64_t));
+    std::memcpy(expected.data(), bytes.constData(), expected.size() * sizeof(int64_t));
+    const Diff d = compare(asInt64(img.pixels), expected);
+    QVERIFY2(d.maxAbs >= 0, "pixel count differs from pydicom's");
+
+    // Lossless data must be identical. Lossy JPEG: decoders may round the inverse DCT and
+    // the colour transform differently (libjpeg in DCMTK vs Pillow); pydicom's YBR->RGB
+    // uses its own integer formula, so RGB converted from YBR may differ by a few levels.
+    const bool lossyJpeg =
+        img.transferSyntaxUid == "1.2.840.10008.1.2.4.50" || img.transferSyntaxUid == "1.2.840.10008.1.2.4.51";
+    const bool fromYbr = photometric.startsWith("RGB_from_YBR");
+    int64_t maxAllowed = 0;
+    double meanAllowed = 0;
+    if (lossyJpeg) {
+        maxAllowed = img.pixels.depth() == CV_8U ? 16 : 64;
+        meanAllowed = img.pixels.depth() == CV_8U ? 1.5 : 4.0;
+    } else if (fromYbr) {
+        maxAllowed = 3;
+        meanAllowed = 1.0;
+    }
+    qInfo("%s: max |diff| %lld, mean |diff| %.4f", qPrintable(file), static_cast<long long>(d.maxAbs), d.meanAbs);
+    QVERIFY2(
+        d.maxAbs <= maxAllowed && d.meanAbs <= meanAllowed,
+        qPrintable(
+            QString("max %1 mean %2 (allowed %3 / %4)").arg(d.maxAbs).arg(d.meanAbs).arg(maxAllowed).arg(meanAllowed)));
+}
+
+void TestDicom::mrSmallEncodingsAreIdentical()
+{
+    const Image base = mustLoad(kPydicom + "/MR_small.dcm");
+    for (const char* variant :
+         {"MR_small_RLE.dcm", "MR_small_bigendian.dcm", "MR_small_expb.dcm", "MR_small_implicit.dcm",
+          "MR_small_jp2klossless.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_padded.dcm"}) {
+        const Image v = mustLoad(kPydicom + "/" + variant);
+        QCOMPARE(v.pixels.type(), base.pixels.type());
+        QVERIFY2(cv::norm(v.pixels, base.pixels, cv::NORM_INF) == 0, variant);
+        QCOMPARE(v.isSigned, base.isSigned);
+    }
+}
+
+void TestDicom::realCrLosslessJ2kIsBitExact()
+{
+    const Image raw = mustLoad(kShared + "/tibia-cr-RG3_raw.dcm");
+    const Image j2k = mustLoad(kShared + "/tibia-cr-RG3_J2KR.dcm");
+    QCOMPARE(raw.width(), 1760);
+    QCOMPARE(raw.height(), 1760);
+    QCOMPARE(j2k.pixels.type(), raw.pixels.type());
+    QCOMPARE(cv::norm(j2k.pixels, raw.pixels, cv::NORM_INF), 0.0);
+    QCOMPARE(j2k.photometric, Photometric::Monochrome1);
+    QCOMPARE(j2k.transferSyntaxUid, std::string("1.2.840.10008.1.2.4.90"));
+}
+
+void TestDicom::realCrLossyJ2kIsCloseToRaw()
+{
+    // chest-cr-RG1_raw.dcm is GDCM's decode of the lossy RG1: OpenJPEG must agree with it.
+    {
+        const Image raw = mustLoad(kShared + "/chest-cr-RG1_raw.dcm");
+        const Image j2k = mustLoad(kShared + "/chest-cr-RG1_J2KI.dcm");
+        QCOMPARE(j2k.pixels.size(), raw.pixels.size());
+        const double maxDiff = cv::norm(j2k.pixels, raw.pixels, cv::NORM_INF);
+        qInfo("RG1 J2KI decoded vs GDCM's decode: max |diff| %.0f", maxDiff);
+        QVERIFY(maxDiff <= 1.0);
+    }
+    // tibia-cr-RG3_raw.dcm is the lossless original: the lossy version is close, not equal.
+    const Image raw = mustLoad(kShared + "/tibia-cr-RG3_raw.dcm");
+    const Image j2k = mustLoad(kShared + "/tibia-cr-RG3_J2KI.dcm");
+    QCOMPARE(j2k.pixels.size(), raw.pixels.size());
+    cv::Mat a, b;
+    raw.pixels.convertTo(a, CV_64F);
+    j2k.pixels.convertTo(b, CV_64F);
+    const double meanAbs = cv::norm(a, b, cv::NORM_L1) / double(a.total());
+    double lo, hi;
+    cv::minMaxLoc(a, &lo, &hi);
+    qInfo("RG3 J2KI vs lossless original: mean |diff| %.2f over a range of %.0f", meanAbs, hi - lo);
+    QVERIFY(meanAbs > 0.0);
+    QVERIFY2(meanAbs < 0.01 * (hi - lo), qPrintable(QString::number(meanAbs)));
+}
+
+void TestDicom::monochrome1RendersBoneBright()
+{
+    // RG1 is a PA chest stored MONOCHROME1: the mediastinum and spine (dense) must render
+    // brighter than the lung fields, which only happens when the inversion is applied.
+    const Image img = mustLoad(kShared + "/chest-cr-RG1_J2KI.dcm");
+    QCOMPARE(img.photometric, Photometric::Monochrome1);
+    const cv::Mat shown = render8(img);
+    const int w = shown.cols, h = shown.rows;
+    const cv::Rect centre(w * 45 / 100, h * 35 / 100, w / 10, h * 3 / 10);
+    const cv::Rect leftLung(w * 22 / 100, h * 35 / 100, w / 10, h * 3 / 10);
+    const cv::Rect rightLung(w * 68 / 100, h * 35 / 100, w / 10, h * 3 / 10);
+    const double c = cv::mean(shown(centre))[0], l = cv::mean(shown(leftLung))[0], r = cv::mean(shown(rightLung))[0];
+    qInfo("mean grey: mediastinum %.1f, lungs %.1f / %.1f", c, l, r);
+    QVERIFY(c > l + 20 && c > r + 20);
+    // The user's invert flips it back.
+    RenderParams p;
+    p.window = img.defaultWindow();
+    p.invert = true;
+    const cv::Mat inverted = render8(img, p);
+    QVERIFY(cv::mean(inverted(centre))[0] < cv::mean(inverted(leftLung))[0]);
+}
+
+void TestDicom::jpegBaselineChest()
+{
+    const Image img = mustLoad(kShared + "/chest-cr-rsna-jpegbaseline.dcm");
+    QCOMPARE(img.width(), 1024);
+    QCOMPARE(img.height(), 1024);
+    QCOMPARE(img.pixels.type(), CV_8UC1);
+    QCOMPARE(img.photometric, Photometric::Monochrome2);
+    double lo, hi;
+    cv::minMaxLoc(img.pixels, &lo, &hi);
+    QVERIFY(hi - lo > 150); // a real radiograph, not a flat decode failure
+}
+
+void TestDicom::rescaleAndWindowFromFile()
+{
+    const Image ct = mustLoad(kPydicom + "/CT_small.dcm");
+    QCOMPARE(ct.rescaleSlope, 1.0);
+    QCOMPARE(ct.rescaleIntercept, -1024.0);
+    QCOMPARE(ct.toModality(1024), 0.0);
+    QVERIFY(ct.isSigned);
+    QCOMPARE(ct.pixels.type(), CV_16SC1);
+    QCOMPARE(ct.spacingRow, 0.661468);
+    QCOMPARE(ct.spacingSource, std::string("PixelSpacing"));
+
+    // CT_small carries no window: the automatic one spans the bulk of the values.
+    QVERIFY(ct.fileWindows.empty());
+    QVERIFY(ct.autoWindow.valid());
+    cv::Mat modality;
+    ct.pixels.convertTo(modality, CV_64F, ct.rescaleSlope, ct.rescaleIntercept);
+    double lo, hi;
+    cv::minMaxLoc(modality, &lo, &hi);
+    QVERIFY(ct.autoWindow.center > lo && ct.autoWindow.center < hi);
+    QVERIFY(ct.autoWindow.width <= hi - lo);
+
+    // Several windows: all kept in file order with their explanations, the first is the
+    // default, and it drives the rendering.
+    const Image two = mustLoad(m_tmp.filePath("voi/two_windows.dcm"));
+    QCOMPARE(int(two.fileWindows.size()), 2);
+    QCOMPARE(two.fileWindows[0].center, 40.0);
+    QCOMPARE(two.fileWindows[1].width, 1800.0);
+    QVERIFY(QString::fromStdString(two.fileWindows[1].explanation).contains("BONE"));
+    QCOMPARE(two.defaultWindow().center, 40.0);
+    const cv::Mat shown = render8(two);
+    for (int y = 0; y < two.height(); y += 7)
+        for (int x = 0; x < two.width(); x += 5) {
+            const double v = two.toModality(two.pixels.at<int16_t>(y, x));
+            const int s = shown.at<uint8_t>(y, x);
+            if (v <= 40 - 175 - 1)
+                QCOMPARE(s, 0);
+            else if (v >= 40 + 175)
+                QCOMPARE(s, 255);
+        }
+
+    // A VOI LUT sequence (no windows): read, and the rendering follows the LUT.
+    const Image lut = mustLoad(m_tmp.filePath("voi/voi_lut.dcm"));
+    QVERIFY(lut.fileWindows.empty());
+    QVERIFY(lut.voiLut.valid());
+    QCOMPARE(int(lut.voiLut.data.size()), 4096);
+    QCOMPARE(lut.voiLut.firstMapped, -1024);
+    RenderParams p;
+    p.useVoiLut = true;
+    const cv::Mat viaLut = render8(lut, p);
+    int worst = 0;
+    for (int y = 0; y < lut.height(); y += 3)
+        for (int x = 0; x < lut.width(); x += 3) {
+            const double v = std::clamp(lut.toModality(lut.pixels.at<int16_t>(y, x)), -1024.0, 3071.0);
+            const int expected = int(std::lround(255.0 * std::sqrt((v + 1024.0) / 4095.0)));
+            worst = std::max(worst, std::abs(expected - int(viaLut.at<uint8_t>(y, x))));
+        }
+    QVERIFY2(worst <= 1, qPrintable(QString("VOI LUT rendering off by %1 levels").arg(worst)));
+}
+
+void TestDicom::multiFrameIndex()
+{
+    const QString path = kPydicom + "/SC_rgb_rle_2frame.dcm";
+    LoadOptions o0, o1, o2;
+    o1.frame = 1;
+    o2.frame = 2;
+    const Image f0 = mustLoad(path, o0), f1 = mustLoad(path, o1);
+    QCOMPARE(f0.frameCount, 2);
+    QCOMPARE(f1.frameIndex, 1);
+    QVERIFY(cv::norm(f0.pixels, f1.pixels, cv::NORM_INF) > 0);
+    auto bad = loadImage(path.toStdString(), o2);
+    QVERIFY(!bad.ok());
+    QVERIFY2(QString::fromStdString(bad.error()).contains("frame"), bad.error().c_str());
+
+    // A 10-frame dose grid: each frame is a different dose plane.
+    LoadOptions o9;
+    o9.frame = 9;
+    const Image d9 = mustLoad(kPydicom + "/rtdose.dcm", o9);
+    QCOMPARE(d9.frameCount, 15);
+    QCOMPARE(d9.frameIndex, 9);
+}
+
+void TestDicom::keyTagsSpacingAndTagDump()
+{
+    LoadOptions opts;
+    opts.tags = true;
+    const Image img = mustLoad(kShared + "/chest-cr-RG1_J2KI.dcm", opts);
+    QCOMPARE(img.keyTag("Modality"), std::string("CR"));
+    QCOMPARE(img.keyTag("ViewPosition"), std::string("PA"));
+    QCOMPARE(img.keyTag("BodyPartExamined"), std::string("CHEST"));
+    // RG1 stores Pixel Spacing 0\\0: unknown, not zero-sized pixels.
+    QCOMPARE(img.spacingRow, 0.0);
+    const Image rsna = mustLoad(kShared + "/chest-cr-rsna-jpegbaseline.dcm");
+    QCOMPARE(rsna.spacingRow, 0.168);
+    QCOMPARE(rsna.spacingCol, 0.168);
+    QVERIFY(img.tags.size() > 30);
+    bool sawTransferSyntax = false;
+    for (const TagEntry& t : img.tags)
+        sawTransferSyntax |= t.group == 0x0002 && t.element == 0x0010;
+    QVERIFY(sawTransferSyntax);
+
+    // Nested sequences appear with their items' elements one level deeper.
+    const Image nested = mustLoad(kPydicom + "/rtdose.dcm", opts);
+    int maxDepth = 0;
+    bool sqFollowedByDeeper = false;
+    for (size_t i = 0; i + 1 < nested.tags.size(); ++i) {
+        maxDepth = std::max(maxDepth, nested.tags[i].depth);
+        if (nested.tags[i].vr == "SQ" && nested.tags[i + 1].depth == nested.tags[i].depth + 1)
+            sqFollowedByDeeper = true;
+    }
+    QVERIFY(sqFollowedByDeeper);
+    QVERIFY(maxDepth >= 2);
+    // Without the option the dump stays empty (cheap loading for folder views).
+    QVERIFY(mustLoad(kPydicom + "/rtdose.dcm").tags.empty());
+}
+
+void TestDicom::truncatedCopiesFailCleanly_data()
+{
+    QTest::addColumn<QString>("source");
+    QTest::addColumn<double>("fraction");
+    for (const char* f :
+         {"CT_small.dcm", "MR_small_RLE.dcm", "JPEG2000.dcm", "SC_rgb_jpeg_dcmtk.dcm", "MR_small_jpeg_ls_lossless.dcm"})
+        for (double frac : {0.0, 0.001, 0.05, 0.5, 0.9, 0.999})
+            QTest::newRow(qPrintable(QString("%1@%2").arg(f).arg(frac))) << QString(f) << frac;
+}
+
+void TestDicom::truncatedCopiesFailCleanly()
+{
+    QFETCH(QString, source);
+    QFETCH(double, fraction);
+    const QByteArray all = readAll(kPydicom + "/" + source);
+    const QString path = m_tmp.filePath("trunc-" + source);
+    QVERIFY(writeBytes(path, all.left(int(all.size() * fraction))));
+    auto r = loadImage(path.toStdString());
+    // Truncation inside trailing padding may still decode; otherwise a one-line message.
+    if (!r.ok()) {
+        QVERIFY(!r.error().empty());
+        QVERIFY(r.error().find('\n') == std::string::npos);
+    } else {
+        QVERIFY(fraction > 0.9);
+    }
+}
+
+void TestDicom::absurdDimensionsAreRefused()
+{
+    // CT_small with Rows and Columns patched to 65535: a 8 GiB frame would be needed.
+    QByteArray bytes = readAll(kPydicom + "/CT_small.dcm");
+    const QByteArray rowsTag("\x28\x00\x10\x00US\x02\x00", 8);
+    const QByteArray colsTag("\x28\x00\x11\x00US\x02\x00", 8);
+    const int r = bytes.indexOf(rowsTag), c = bytes.indexOf(colsTag);
+    QVERIFY(r > 0 && c > 0);
+    bytes[r + 8] = '\xff';
+    bytes[r + 9] = '\xff';
+    bytes[c + 8] = '\xff';
+    bytes[c + 9] = '\xff';
+    const QString path = m_tmp.filePath("huge.dcm");
+    QVERIFY(writeBytes(path, bytes));
+    auto res = loadImage(path.toStdString());
+    QVERIFY(!res.ok());
+    qInfo("%s", res.error().c_str());
+}
+
+void TestDicom::truncatedJpeg2000Stream()
+{
+    // The lossless tibia with its codestream cut short: decoding fails or yields an image
+    // of the right size, never a crash or a hang.
+    const QByteArray all = readAll(kShared + "/tibia-cr-RG3_J2KR.dcm");
+    QVERIFY(all.size() > 100000);
+    const QString path = m_tmp.filePath("tibia-cut.dcm");
+    QVERIFY(writeBytes(path, all.left(all.size() * 6 / 10)));
+    auto r = loadImage(path.toStdString());
+    if (r.ok())
+        QCOMPARE(r.value().width(), 1760);
+    else
+        QVERIFY(!r.error().empty());
+}
+
+void TestDicom::byteFlipFuzzNeverCrashes()
+{
+    // Seeded random corruption of small real files; the loader must return (either way).
+    QRandomGenerator rng(20261122);
+    int failures = 0, total = 0;
+    for (const char* f :
+         {"CT_small.dcm", "MR_small_RLE.dcm", "SC_rgb_jpeg_dcmtk.dcm", "MR_small_jp2klossless.dcm", "JPEG2000.dcm"}) {
+        const QByteArray orig = readAll(kPydicom + "/" + f);
+        if (orig.isEmpty())
+            continue;
+        for (int round = 0; round < 40; ++round) {
+            QByteArray b = orig;
+            const int flips = 1 + int(rng.bounded(8));
+            for (int i = 0; i < flips; ++i)
+                b[int(rng.bounded(b.size()))] = char(rng.bounded(256));
+            const QString path = m_tmp.filePath(QString("fuzz-%1-%2.dcm").arg(f).arg(round));
+            QVERIFY(writeBytes(path, b));
+            auto r = loadImage(path.toStdString());
+            ++total;
+            if (!r.ok()) {
+                ++failures;
+                QVERIFY(!r.error().empty());
+            } else {
+                render8(r.value()); // a decoded image must also render
+            }
+            QFile::remove(path);
+        }
+    }
+    qInfo("fuzz: %d of %d corrupted files refused, the rest decoded", failures, total);
+    QVERIFY(total >= 160);
+}
+
+QTEST_GUILESS_MAIN(TestDicom)
+#include "tst_dicom.moc"
