@@ -29,8 +29,8 @@ struct Window {
 
 /// A VOI lookup table from the file (0028,3010): modality value -> output value.
 struct VoiLut {
-    int firstMapped = 0;     ///< modality value mapped by entry 0
-    int bits = 16;           ///< bits of the output values
+    int firstMapped = 0; ///< modality value mapped by entry 0
+    int bits = 16;       ///< bits of the output values
     std::vector<uint16_t> data;
     std::string explanation;
     bool valid() const { return !data.empty(); }
@@ -44,7 +44,7 @@ struct TagEntry {
     uint16_t element = 0;
     std::string vr;
     std::string name;
-    std::string value; ///< rendered value, shortened for large binary values
+    std::string value;             ///< rendered value, shortened for large binary values
     std::string tagString() const; ///< "(0010,0010)"
 };
 
@@ -62,29 +62,29 @@ struct Image {
     Photometric photometric = Photometric::Monochrome2;
     double rescaleSlope = 1.0;
     double rescaleIntercept = 0.0;
-    std::string rescaleType;          ///< "HU", "US", ... when the file says
+    std::string rescaleType; ///< "HU", "US", ... when the file says
 
-    std::vector<Window> fileWindows;  ///< windows stored in the file, in file order
-    VoiLut voiLut;                    ///< VOI LUT from the file, if any
-    Window autoWindow;                ///< robust automatic window (0.5-99.5 percentiles)
+    std::vector<Window> fileWindows; ///< windows stored in the file, in file order
+    VoiLut voiLut;                   ///< VOI LUT from the file, if any
+    Window autoWindow;               ///< robust automatic window (0.5-99.5 percentiles)
 
-    double spacingRow = 0.0;          ///< mm between rows (0 when unknown)
-    double spacingCol = 0.0;          ///< mm between columns (0 when unknown)
-    std::string spacingSource;        ///< "PixelSpacing", "ImagerPixelSpacing" or empty
+    double spacingRow = 0.0;   ///< mm between rows (0 when unknown)
+    double spacingCol = 0.0;   ///< mm between columns (0 when unknown)
+    std::string spacingSource; ///< "PixelSpacing", "ImagerPixelSpacing" or empty
 
     int frameCount = 1;
     int frameIndex = 0;
 
-    std::string format;               ///< "DICOM", "PNG", "JPEG", "TIFF", "BMP"
-    std::string transferSyntaxUid;    ///< DICOM only
-    std::string transferSyntaxName;   ///< DICOM only
+    std::string format;             ///< "DICOM", "PNG", "JPEG", "TIFF", "BMP"
+    std::string transferSyntaxUid;  ///< DICOM only
+    std::string transferSyntaxName; ///< DICOM only
     std::string sourcePath;
 
     /// Key tags by keyword (PatientName, PatientID, PatientBirthDate, StudyDate,
     /// StudyDescription, SeriesDescription, Modality, BodyPartExamined, ViewPosition,
     /// ImageLaterality, Laterality, Manufacturer, SOPInstanceUID, ...); only present ones.
     std::map<std::string, std::string> keyTags;
-    std::vector<TagEntry> tags;       ///< full dump, filled when LoadOptions::tags is set
+    std::vector<TagEntry> tags; ///< full dump, filled when LoadOptions::tags is set
 
     int width() const { return pixels.cols; }
     int height() const { return pixels.rows; }

@@ -21,14 +21,21 @@ namespace {
 void initOpenCvOnce()
 {
     static std::once_flag once;
-    std::call_once(once, [] {
-        cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    });
+    std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT); });
 }
 
-uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
-uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-uint32_t le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
+uint32_t be32(const uint8_t* p)
+{
+    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+uint16_t be16(const uint8_t* p)
+{
+    return uint16_t(p[0] << 8 | p[1]);
+}
+uint32_t le32(const uint8_t* p)
+{
+    return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
+}
 
 /// Width, height, channels and bytes per sample from a PNG, JPEG or BMP header, so that
 /// absurd dimensions are refused before OpenCV allocates anything. Returns false when the
@@ -79,7 +86,10 @@ bool headerDimensions(FileKind kind, const std::vector<uint8_t>& b, std::size_t&
     return false;
 }
 
-Result<Image> fail(const std::string& msg) { return Result<Image>::failure(msg); }
+Result<Image> fail(const std::string& msg)
+{
+    return Result<Image>::failure(msg);
+}
 
 Result<Image> loadRaster(const std::string& path, FileKind kind, const LoadOptions& options)
 {
@@ -201,17 +211,13 @@ Result<Image> loadImage(const std::string& path, const LoadOptions& options)
     try {
         const FileKind kind = sniffFile(path);
         switch (kind) {
-        case FileKind::Dicom:
-            return detail::loadDicom(path, options);
+        case FileKind::Dicom: return detail::loadDicom(path, options);
         case FileKind::Png:
         case FileKind::Jpeg:
         case FileKind::Tiff:
-        case FileKind::Bmp:
-            return loadRaster(path, kind, options);
-        case FileKind::Jpeg2000:
-            return fail("bare JPEG 2000 files are not supported; DICOM-wrapped JPEG 2000 is");
-        case FileKind::Empty:
-            return fail("empty file (0 bytes)");
+        case FileKind::Bmp: return loadRaster(path, kind, options);
+        case FileKind::Jpeg2000: return fail("bare JPEG 2000 files are not supported; DICOM-wrapped JPEG 2000 is");
+        case FileKind::Empty: return fail("empty file (0 bytes)");
         case FileKind::Unknown: {
             // Possibly a DICOM data set without the Part 10 preamble.
             auto r = detail::loadDicom(path, options);

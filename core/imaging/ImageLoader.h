@@ -18,8 +18,8 @@ const char* toString(FileKind kind);
 FileKind sniffFile(const std::string& path);
 
 struct LoadOptions {
-    int frame = 0;            ///< frame of a multi-frame DICOM, 0-based
-    bool tags = false;        ///< fill Image::tags with the full tag dump
+    int frame = 0;     ///< frame of a multi-frame DICOM, 0-based
+    bool tags = false; ///< fill Image::tags with the full tag dump
     /// Refuse images whose decoded frame would exceed this many bytes (checked from the
     /// header, before anything is allocated).
     std::size_t maxBytes = std::size_t(1) << 30;
@@ -33,7 +33,7 @@ Result<Image> loadImage(const std::string& path, const LoadOptions& options = {}
 
 /// The maximum frame size (in bytes) accepted for a width x height x channels image of
 /// bytesPerSample, with a message when it is refused. Shared by every decoder.
-Result<bool> checkFrameSize(std::size_t width, std::size_t height, std::size_t channels,
-                            std::size_t bytesPerSample, std::size_t maxBytes);
+Result<bool> checkFrameSize(std::size_t width, std::size_t height, std::size_t channels, std::size_t bytesPerSample,
+                            std::size_t maxBytes);
 
 } // namespace lightbox::imaging

@@ -81,8 +81,7 @@ bool isJp2(const uint8_t* d, std::size_t n)
 }
 
 template <typename T>
-void copyComponents(const opj_image_t* img, cv::Mat& out, int samples, bool reinterpretSigned,
-                    int bitsStored)
+void copyComponents(const opj_image_t* img, cv::Mat& out, int samples, bool reinterpretSigned, int bitsStored)
 {
     const int rows = out.rows, cols = out.cols;
     const int32_t signBit = bitsStored > 0 && bitsStored < 32 ? (1 << (bitsStored - 1)) : 0;
@@ -152,8 +151,7 @@ Result<cv::Mat> decodeJpeg2000(const uint8_t* data, std::size_t size, const Jpeg
     const int samples = static_cast<int>(img->numcomps) >= 3 && expect.samples == 3 ? 3 : 1;
     if (expect.samples != samples)
         return Result<cv::Mat>::failure("JPEG 2000 codestream has " + std::to_string(img->numcomps) +
-                                        " components but the DICOM header says " +
-                                        std::to_string(expect.samples));
+                                        " components but the DICOM header says " + std::to_string(expect.samples));
     const std::size_t bytes = expect.bitsAllocated > 8 ? 2 : 1;
     if (auto ok = checkFrameSize(width, height, samples, bytes, expect.maxBytes); !ok)
         return Result<cv::Mat>::failure(ok.error());

@@ -22,8 +22,7 @@ inline double linearWindow(double x, double center, double width)
     return ((x - (center - 0.5)) / (width - 1.0) + 0.5) * 255.0;
 }
 
-template <typename T>
-void applyTable(const cv::Mat& src, cv::Mat& dst, const uint8_t* table, int offset)
+template <typename T> void applyTable(const cv::Mat& src, cv::Mat& dst, const uint8_t* table, int offset)
 {
     const int n = src.cols * src.channels();
     for (int y = 0; y < src.rows; ++y) {
@@ -47,9 +46,18 @@ DisplayLut::DisplayLut(const Image& image, const RenderParams& params)
 
     int lo = 0, hi = -1;
     switch (image.pixels.depth()) {
-    case CV_8U: lo = 0; hi = 255; break;
-    case CV_16U: lo = 0; hi = 65535; break;
-    case CV_16S: lo = -32768; hi = 32767; break;
+    case CV_8U:
+        lo = 0;
+        hi = 255;
+        break;
+    case CV_16U:
+        lo = 0;
+        hi = 65535;
+        break;
+    case CV_16S:
+        lo = -32768;
+        hi = 32767;
+        break;
     default: break; // CV_32S: no table
     }
     if (hi >= lo) {
@@ -134,13 +142,16 @@ Window computeAutoWindow(const Image& image, double lowPct, double highPct)
         for (int y = 0; y < px.rows; ++y) {
             if (px.depth() == CV_8U) {
                 const uint8_t* p = px.ptr<uint8_t>(y);
-                for (int x = 0; x < px.cols; ++x) ++hist[p[x]];
+                for (int x = 0; x < px.cols; ++x)
+                    ++hist[p[x]];
             } else if (px.depth() == CV_16U) {
                 const uint16_t* p = px.ptr<uint16_t>(y);
-                for (int x = 0; x < px.cols; ++x) ++hist[p[x]];
+                for (int x = 0; x < px.cols; ++x)
+                    ++hist[p[x]];
             } else {
                 const int16_t* p = px.ptr<int16_t>(y);
-                for (int x = 0; x < px.cols; ++x) ++hist[p[x] + offset];
+                for (int x = 0; x < px.cols; ++x)
+                    ++hist[p[x] + offset];
             }
         }
         const double total = double(px.total());

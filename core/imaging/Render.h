@@ -39,8 +39,8 @@ private:
     RenderParams m_params;
     const VoiLut* m_voi = nullptr;
     bool m_invert = false;
-    int m_offset = 0;               ///< table index of stored value 0
-    std::vector<uint8_t> m_table;   ///< stored value + offset -> display value
+    int m_offset = 0;             ///< table index of stored value 0
+    std::vector<uint8_t> m_table; ///< stored value + offset -> display value
 };
 
 /// Renders the whole image with `params`. Convenience over DisplayLut.

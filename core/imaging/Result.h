@@ -9,8 +9,7 @@ namespace lightbox {
 /// The outcome of an operation that can fail on bad input: a value, or a message the user
 /// can act on ("truncated pixel data: 1024 of 8192 bytes"). Expected failures travel as a
 /// Result; exceptions stay inside the library that raised them.
-template <typename T>
-class Result {
+template <typename T> class Result {
 public:
     Result(T value) : m_value(std::move(value)) {}
     static Result failure(std::string message)
