@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QIcon>
 #include <QFileInfo>
 #include <QImage>
 #include <QPixmap>
@@ -17,6 +18,7 @@ int main(int argc, char** argv)
 {
     QApplication app(argc, argv);
     QApplication::setApplicationName("Lightbox");
+    QApplication::setWindowIcon(QIcon(":/icons/lightbox.png"));
     QApplication::setOrganizationName("Lightbox");
     QApplication::setApplicationVersion(LIGHTBOX_VERSION);
 
