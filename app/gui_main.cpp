@@ -6,8 +6,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
-#include <QIcon>
 #include <QFileInfo>
+#include <QIcon>
 #include <QImage>
 #include <QPixmap>
 #include <QTimer>

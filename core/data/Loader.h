@@ -1,0 +1,75 @@
+#pragma once
+
+#include "Dataset.h"
+
+#include <ml/BatchSource.h>
+#include <ml/Preprocess.h>
+
+#include <opencv2/core.hpp>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace lightbox::data {
+
+/// Random geometric and photometric changes applied to training images on loader threads.
+/// Ranges are symmetric: rotation in [-rotationDeg, rotationDeg], etc.
+struct AugmentOptions {
+    double rotationDeg = 0.0;
+    double shift = 0.0; ///< fraction of the size
+    double shearDeg = 0.0;
+    double zoom = 0.0; ///< scale in [1 - zoom, 1 + zoom]
+    bool horizontalFlip = false;
+    double brightness = 0.0; ///< additive, fraction of full scale
+    double contrast = 0.0;   ///< multiplicative in [1 - c, 1 + c]
+
+    bool enabled() const;
+    /// "none", "light", "standard", "medical-safe" (no crop or zoom that could cut a lesion out:
+    /// small rotation, flip, brightness and contrast only, borders replicated).
+    static bool fromPreset(const std::string& name, AugmentOptions& out);
+    static std::vector<std::string> presetNames();
+};
+
+/// Applies `options` to an 8-bit grey or RGB image (same size out).
+cv::Mat augment(const cv::Mat& view8, const AugmentOptions& options, std::mt19937& rng);
+
+/// Options of an ImageBatchSource.
+struct LoaderOptions {
+    int batchSize = 32;
+    bool shuffle = true;
+    bool balanced = false; ///< sample classes equally (with replacement) instead of shuffling
+    AugmentOptions augment;
+    int threads = 0;  ///< loader threads; 0 = max(1, cores - 1)
+    int prefetch = 4; ///< batches ready ahead
+    uint64_t seed = 42;
+    bool dropLast = false;
+    /// Cache decoded model views (8-bit, before augmentation) in memory up to this many MiB.
+    int cacheMiB = 1024;
+};
+
+/// Reads the samples of one split: decodes each file (imaging::load, then modelView, the
+/// same rendering inference uses), augments, preprocesses to `spec` and batches, on loader
+/// threads that prefetch. A file that cannot be read is skipped and listed by skipped().
+class ImageBatchSource : public ml::BatchSource {
+public:
+    ImageBatchSource(std::vector<Sample> samples, ml::PreprocessSpec spec, LoaderOptions options);
+    ~ImageBatchSource() override;
+
+    void startEpoch(int epoch) override;
+    bool next(ml::Batch& out) override;
+    int64_t sampleCount() const override;
+    int batchCount() const override;
+    std::vector<std::string> skipped() const override;
+    void cancel() override;
+
+    /// One augmented 8-bit sample, for preview grids (index into the samples).
+    Result<cv::Mat> preview(int index, uint64_t seed) const;
+
+private:
+    struct State;
+    std::unique_ptr<State> m_state;
+};
+
+} // namespace lightbox::data

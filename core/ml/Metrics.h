@@ -1,0 +1,65 @@
+#pragma once
+
+// Classification metrics. Torch-free: used by the trainer, the CLI, the evaluation report
+// in the GUI and the tests.
+
+#include "Json.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lightbox::ml {
+
+struct ClassScores {
+    double precision = 0.0; ///< 0 when nothing was predicted as this class
+    double recall = 0.0;    ///< 0 when the class has no samples
+    double f1 = 0.0;
+    int64_t support = 0; ///< true samples of this class
+};
+
+/// One-vs-rest ROC curve of one class.
+struct RocCurve {
+    std::vector<double> fpr; ///< increasing, from 0 to 1
+    std::vector<double> tpr;
+    double auc = 0.0; ///< trapezoidal; NaN when the class has no positives or no negatives
+};
+
+/// Everything the evaluation report shows.
+struct ClassificationReport {
+    int numClasses = 0;
+    std::vector<std::string> classNames;
+    int64_t samples = 0;
+    double accuracy = 0.0;
+    double macroF1 = 0.0;
+    double balancedAccuracy = 0.0;               ///< mean recall
+    std::vector<ClassScores> perClass;           ///< one per class
+    std::vector<std::vector<int64_t>> confusion; ///< [true][predicted]
+    std::vector<RocCurve> roc;                   ///< one per class
+    double macroAuc = 0.0;                       ///< mean of the defined AUCs; NaN when none
+    bool ordinal = false;
+    double quadraticKappa = 0.0;     ///< Cohen's kappa with quadratic weights (ordinal; also computed otherwise)
+    double meanAbsoluteError = 0.0;  ///< |predicted - true| in class steps (ordinal)
+    std::vector<int64_t> trueCounts; ///< per class
+    std::vector<int64_t> predictedCounts;
+
+    Json toJson() const;
+    /// Per-class table: class,precision,recall,f1,support (header included).
+    std::string perClassCsv() const;
+    /// Confusion matrix with a header row of predicted classes.
+    std::string confusionCsv() const;
+};
+
+/// Quadratic weighted kappa of two label vectors over `numClasses` classes (1 when both agree
+/// everywhere; 0 for chance agreement; NaN when undefined, e.g. a single class everywhere).
+double quadraticWeightedKappa(const std::vector<int64_t>& truth, const std::vector<int64_t>& predicted, int numClasses);
+
+/// ROC curve and AUC for binary `positive` flags and scores (ties handled as one step).
+RocCurve rocCurve(const std::vector<bool>& positive, const std::vector<double>& scores);
+
+/// Full report from per-sample probabilities (argmax is the prediction).
+ClassificationReport computeReport(const std::vector<int64_t>& truth,
+                                   const std::vector<std::vector<float>>& probabilities,
+                                   const std::vector<std::string>& classNames, bool ordinal);
+
+} // namespace lightbox::ml

@@ -1,0 +1,143 @@
+#pragma once
+
+#include "BatchSource.h"
+#include "Bundle.h"
+#include "MlResult.h"
+#include "ModelCard.h"
+#include "Preprocess.h"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lightbox::ml {
+
+/// Everything that defines a training run. Written to `<runDir>/config.json` at the start so
+/// a run can be repeated or resumed. Torch-free value type.
+struct TrainConfig {
+    // What to train
+    std::string architecture = "resnet18"; ///< a zoo architecture (modelArchitectures())
+    std::string initBundle;                ///< fine-tune from this bundle instead (architecture taken from it)
+    int freezeAllButLast = -1;             ///< fine-tuning: train only the last N stages + head; -1 = all
+    int unfreezeAtEpoch = -1;              ///< epoch (0-based) at which frozen stages are released; -1 = never
+    std::string task;                      ///< card task id, e.g. "knee-kl"
+    std::vector<std::string> classNames;   ///< class count = size()
+    bool ordinal = false;                  ///< graded labels: QWK/MAE reported, expected grade in the card
+    PreprocessSpec preprocess;             ///< input size, channels, normalisation (goes into the card)
+
+    // Optimisation
+    std::string optimizer = "adamw"; ///< "adam", "adamw", "sgd"
+    double learningRate = 1e-3;
+    double weightDecay = 1e-4;
+    double momentum = 0.9; ///< SGD only
+    int epochs = 20;
+    std::vector<float> classWeights;  ///< per-class loss weights; empty = uniform
+    double labelSmoothing = 0.0;      ///< 0..0.5
+    std::string schedule = "plateau"; ///< "none", "plateau" (ReduceLROnPlateau on val loss), "cosine"
+    int plateauPatience = 2;
+    double plateauFactor = 0.5;
+    double minLearningRate = 1e-6;
+    int earlyStopPatience = 5; ///< epochs without val improvement before stopping; <= 0 = never; best weights restored
+    std::string monitor = "val_loss"; ///< "val_loss" (lower is better) or "val_accuracy" / "val_qwk" (higher)
+
+    // Where and how
+    std::string device = "auto"; ///< "auto", "cpu", "cuda", "cuda:N"
+    bool mixedPrecision = false; ///< autocast float16 on a GPU; ignored on the CPU
+    int threads = 0;             ///< CPU threads for LibTorch (0 = all cores)
+    uint64_t seed = 42;
+    std::string runDir; ///< run folder: config.json, metrics.csv, checkpoint, best.lbx; required
+
+    std::string toJsonText() const;
+    static Result<TrainConfig> fromJsonText(const std::string& text);
+    /// Empty when usable, else what is wrong (unknown optimiser, no classes, ...).
+    std::string validate() const;
+};
+
+/// Progress inside an epoch (throttled by the caller as it likes).
+struct BatchMetrics {
+    int epoch = 0;
+    int batch = 0; ///< 0-based index of the batch just finished
+    int batchCount = 0;
+    double loss = 0.0;     ///< this batch
+    double accuracy = 0.0; ///< this batch
+    double learningRate = 0.0;
+    double imagesPerSecond = 0.0; ///< this epoch so far, loading included
+    double secondsLeft = 0.0;     ///< estimate for the whole run
+};
+
+/// The result of one finished epoch.
+struct EpochMetrics {
+    int epoch = 0; ///< 0-based
+    double trainLoss = 0.0;
+    double trainAccuracy = 0.0;
+    double valLoss = 0.0; ///< NaN without a validation source
+    double valAccuracy = 0.0;
+    double valQwk = 0.0; ///< ordinal runs; NaN otherwise
+    double learningRate = 0.0;
+    double seconds = 0.0;
+    double imagesPerSecond = 0.0;
+    bool best = false; ///< the monitored value improved: best.lbx was written
+};
+
+/// What a finished (or stopped) run leaves behind.
+struct TrainSummary {
+    std::vector<EpochMetrics> history;
+    int bestEpoch = -1;
+    double bestScore = 0.0;
+    bool stoppedEarly = false;        ///< early stopping fired
+    bool cancelled = false;           ///< stop() was asked
+    std::string bestBundle;           ///< path of best.lbx ("" when no epoch finished)
+    std::string device;               ///< "cpu", "cuda:0"
+    std::vector<std::string> skipped; ///< unreadable samples reported by the sources
+};
+
+/// Receives progress from Trainer::run on the training thread. Implementations forward it
+/// (e.g. as queued Qt signals); they must not block for long.
+class TrainingObserver {
+public:
+    virtual ~TrainingObserver() = default;
+    virtual void batchFinished(const BatchMetrics&) {}
+    virtual void epochFinished(const EpochMetrics&) {}
+    virtual void message(const std::string&) {}
+};
+
+/// Cooperative control, shared between the GUI thread and the training thread.
+struct TrainingControl {
+    std::atomic<bool> stop{false};  ///< finish the current batch, keep the last checkpoint, return
+    std::atomic<bool> pause{false}; ///< wait between batches while set
+};
+
+/// Trains a zoo network (or fine-tunes a bundle) on batches from a BatchSource. Synchronous:
+/// run it on a worker thread. After every epoch it writes `<runDir>/checkpoint.pt` (weights,
+/// optimiser, scheduler and history) atomically (temporary file, then rename) and appends a
+/// row to `<runDir>/metrics.csv`; whenever the monitored value improves it writes
+/// `<runDir>/best.lbx`, a model bundle. A killed run therefore loses at most the current epoch,
+/// and run() with `resume` continues from the checkpoint. It does not read image files itself.
+class Trainer {
+public:
+    /// Runs (or resumes) training. `val` may be null (no early stopping, no best selection:
+    /// the last epoch counts as best). Never throws: errors (out of memory, wrong channels, a
+    /// damaged checkpoint) come back as a failure and leave the last checkpoint intact.
+    static Result<TrainSummary> run(const TrainConfig& config, BatchSource& train, BatchSource* val,
+                                    TrainingObserver* observer = nullptr, TrainingControl* control = nullptr,
+                                    bool resume = false);
+
+    /// True when `<runDir>` holds a checkpoint that run(..., resume=true) can continue.
+    static bool canResume(const std::string& runDir);
+};
+
+/// Per-sample output of a model over a data source, for metrics and reports.
+struct EvaluationOutput {
+    int numClasses = 0;
+    std::vector<int64_t> labels;
+    std::vector<std::vector<float>> probabilities; ///< one softmax vector per sample
+    std::vector<std::string> ids;
+    double seconds = 0.0;
+};
+
+/// Runs `model` (eval mode, no gradients) over every batch of `source` (one epoch, epoch 0).
+Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, const std::string& device = "auto",
+                                       int threads = 0);
+
+} // namespace lightbox::ml
