@@ -46,7 +46,7 @@ private:
     std::shared_ptr<Impl> m_impl;
 };
 
-/// Architectures createModel() knows: cnn5, resnet18, resnet34, resnet50, densenet121,
+/// Architectures createModel() knows: cnn5, resnet10s (compact), resnet18, resnet34, resnet50, densenet121,
 /// efficientnet_b0, xception, vgg16.
 std::vector<std::string> modelArchitectures();
 

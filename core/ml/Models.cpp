@@ -171,13 +171,13 @@ class ResNetImpl : public NetImpl {
 public:
     template <typename Block>
     static std::shared_ptr<ResNetImpl> make(const std::string& name, std::vector<int> layers, int inChannels,
-                                            int numClasses)
+                                            int numClasses, int64_t width = 64)
     {
         auto net = std::shared_ptr<ResNetImpl>(new ResNetImpl(name, inChannels, numClasses));
-        net->addStage("stem", nn::Sequential(conv(inChannels, 64, 7, 2), bn(64), nn::ReLU(nn::ReLUOptions(true)),
+        net->addStage("stem", nn::Sequential(conv(inChannels, width, 7, 2), bn(width), nn::ReLU(nn::ReLUOptions(true)),
                                              nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1))));
-        int64_t in = 64;
-        const int64_t planes[] = {64, 128, 256, 512};
+        int64_t in = width;
+        const int64_t planes[] = {width, 2 * width, 4 * width, 8 * width};
         for (int i = 0; i < 4; ++i) {
             nn::Sequential s;
             for (int b = 0; b < layers[i]; ++b) {
@@ -441,6 +441,12 @@ const std::vector<std::pair<std::string, Factory>>& factories()
         {"resnet18",
          [](int c, int n) {
              return ResNetImpl::make<BasicBlock>("resnet18", {2, 2, 2, 2}, c, n);
+         }},
+        // Compact ResNet-10 (one basic block per stage, half width: 1.2 M parameters, ~5 MB),
+        // for models that ship with the program and train on a CPU.
+        {"resnet10s",
+         [](int c, int n) {
+             return ResNetImpl::make<BasicBlock>("resnet10s", {1, 1, 1, 1}, c, n, 32);
          }},
         {"resnet34",
          [](int c, int n) {

@@ -59,6 +59,7 @@ void tst_MlZoo::zooShapes_data()
     QTest::newRow("cnn5-1") << "cnn5" << 1 << 2 << 256 << 8;
     QTest::newRow("cnn5-3") << "cnn5" << 3 << 5 << 256 << 8;
     QTest::newRow("resnet18") << "resnet18" << 1 << 5 << 512 << 2;
+    QTest::newRow("resnet10s") << "resnet10s" << 1 << 5 << 256 << 2;
     QTest::newRow("resnet34") << "resnet34" << 3 << 2 << 512 << 2;
     QTest::newRow("resnet50") << "resnet50" << 3 << 4 << 2048 << 2;
     QTest::newRow("densenet121") << "densenet121" << 1 << 3 << 1024 << 2;
@@ -117,6 +118,8 @@ void tst_MlZoo::parameterCountsMatchReferences_data()
     QTest::addColumn<QString>("arch");
     QTest::addColumn<qlonglong>("expected");
     QTest::newRow("resnet18") << "resnet18" << 11689512LL;
+    // torchvision's BasicBlock in a ResNet with one block per stage and widths 32-64-128-256.
+    QTest::newRow("resnet10s") << "resnet10s" << 1487240LL;
     QTest::newRow("resnet34") << "resnet34" << 21797672LL;
     QTest::newRow("resnet50") << "resnet50" << 25557032LL;
     QTest::newRow("densenet121") << "densenet121" << 7978856LL;
@@ -140,7 +143,7 @@ void tst_MlZoo::unknownArchitecture()
     QVERIFY(!model.ok());
     QVERIFY2(model.error().find("unknown architecture 'resnet19'") != std::string::npos, model.error().c_str());
     QVERIFY(model.error().find("resnet18") != std::string::npos); // lists the known ones
-    QCOMPARE(modelArchitectures().size(), size_t(8));
+    QCOMPARE(modelArchitectures().size(), size_t(9));
 }
 
 void tst_MlZoo::invalidSizes()
