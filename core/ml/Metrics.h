@@ -22,10 +22,15 @@ struct ClassScores {
 struct RocCurve {
     std::vector<double> fpr; ///< increasing, from 0 to 1
     std::vector<double> tpr;
-    double auc = 0.0; ///< trapezoidal; NaN when the class has no positives or no negatives
+    double auc = 0.0; ///< trapezoidal; NaN (and empty fpr/tpr) when the class has no positives or no negatives
 };
 
-/// Everything the evaluation report shows.
+/// Everything the evaluation report shows. Samples whose label is out of range or whose
+/// probability vector does not have one value per class are left out (and not counted).
+/// With no usable sample, accuracy, macroF1, balancedAccuracy, macroAuc, quadraticKappa and
+/// meanAbsoluteError are NaN (written as null in JSON). Macro averages follow scikit-learn's
+/// default: macroF1 over the classes present in the truth or the predictions, balancedAccuracy
+/// over the classes present in the truth.
 struct ClassificationReport {
     int numClasses = 0;
     std::vector<std::string> classNames;
@@ -54,10 +59,11 @@ struct ClassificationReport {
 /// everywhere; 0 for chance agreement; NaN when undefined, e.g. a single class everywhere).
 double quadraticWeightedKappa(const std::vector<int64_t>& truth, const std::vector<int64_t>& predicted, int numClasses);
 
-/// ROC curve and AUC for binary `positive` flags and scores (ties handled as one step).
+/// ROC curve and AUC for binary `positive` flags and scores (ties handled as one step, so a
+/// tie between a positive and a negative counts one half). A NaN score ranks below all others.
 RocCurve rocCurve(const std::vector<bool>& positive, const std::vector<double>& scores);
 
-/// Full report from per-sample probabilities (argmax is the prediction).
+/// Full report from per-sample probabilities (argmax is the prediction; NaN never wins).
 ClassificationReport computeReport(const std::vector<int64_t>& truth,
                                    const std::vector<std::vector<float>>& probabilities,
                                    const std::vector<std::string>& classNames, bool ordinal);
