@@ -1,10 +1,8 @@
 #include "Classifier.h"
 
 #include "Runtime.h"
+#include "detail/Device.h"
 #include "detail/ModelImpl.h"
-
-#include <ATen/autocast_mode.h>
-#include <torch/version.h>
 
 #include <chrono>
 
@@ -26,41 +24,7 @@ struct Classifier::State {
     bool half = false;
 };
 
-namespace {
-
-/// Turns autocast to float16 on for CUDA ops while alive (the API changed in LibTorch 2.4).
-class AutocastGuard {
-public:
-    explicit AutocastGuard(bool enable) : m_enabled(enable)
-    {
-        if (!m_enabled)
-            return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        m_previous = at::autocast::is_autocast_enabled(at::kCUDA);
-        at::autocast::set_autocast_enabled(at::kCUDA, true);
-#else
-        m_previous = at::autocast::is_enabled();
-        at::autocast::set_enabled(true);
-#endif
-    }
-    ~AutocastGuard()
-    {
-        if (!m_enabled)
-            return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, m_previous);
-#else
-        at::autocast::set_enabled(m_previous);
-#endif
-        at::autocast::clear_cache();
-    }
-    AutocastGuard(const AutocastGuard&) = delete;
-    AutocastGuard& operator=(const AutocastGuard&) = delete;
-
-private:
-    bool m_enabled;
-    bool m_previous = false;
-};
+namespace detail {
 
 Result<torch::Device> chooseDevice(const std::string& text)
 {
@@ -91,6 +55,10 @@ Result<torch::Device> chooseDevice(const std::string& text)
     }
     return R::failure("invalid device '" + text + "' (use auto, cpu, cuda or cuda:N)");
 }
+
+} // namespace detail
+
+namespace {
 
 /// Normalises a map to 0..1; all zeros when it is flat (no positive evidence).
 torch::Tensor normaliseMap(torch::Tensor cam)
@@ -128,7 +96,7 @@ Result<Classifier> Classifier::create(LoadedModel model, const ClassifierOptions
     using R = Result<Classifier>;
     if (!model.model.valid())
         return R::failure("no model");
-    auto device = chooseDevice(options.device);
+    auto device = detail::chooseDevice(options.device);
     if (!device)
         return R::failure(device.error());
     if (options.threads >= 0)
@@ -225,7 +193,7 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
     const auto start = std::chrono::steady_clock::now();
     try {
         auto x = detail::toTensor(input).to(m_state->device);
-        AutocastGuard autocast(m_state->half);
+        detail::AutocastGuard autocast(m_state->half);
         torch::Tensor logits;
         torch::Tensor activations, gradients;
         if (options.cam == CamMethod::None) {
