@@ -24,6 +24,10 @@ struct AugmentOptions {
     bool horizontalFlip = false;
     double brightness = 0.0; ///< additive, fraction of full scale
     double contrast = 0.0;   ///< multiplicative in [1 - c, 1 + c]
+    /// Never move image content out of the frame: rotation and shear are combined with the
+    /// zoom-out that keeps the whole rotated image inside, zoom-in is not applied and shifts
+    /// are limited to the free margin. Set by the "medical-safe" preset.
+    bool keepContent = false;
 
     bool enabled() const;
     /// "none", "light", "standard", "medical-safe" (no crop or zoom that could cut a lesion out:

@@ -1,0 +1,239 @@
+#include "Leakage.h"
+
+#include "Dataset.h"
+#include "ModelInput.h"
+
+#include <imaging/ImageLoader.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <bitset>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+namespace lightbox::data {
+
+uint64_t perceptualHash(const cv::Mat& view8)
+{
+    if (view8.empty())
+        return 0;
+    cv::Mat grey;
+    if (view8.channels() == 3)
+        cv::cvtColor(view8, grey, cv::COLOR_RGB2GRAY);
+    else if (view8.channels() == 4)
+        cv::cvtColor(view8, grey, cv::COLOR_RGBA2GRAY);
+    else
+        grey = view8;
+    cv::Mat small, f, freq;
+    cv::resize(grey, small, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
+    small.convertTo(f, CV_32F);
+    cv::dct(f, freq);
+    float coeffs[64];
+    for (int y = 0; y < 8; ++y)
+        for (int x = 0; x < 8; ++x)
+            coeffs[y * 8 + x] = freq.at<float>(y, x);
+    // Median of the 63 AC terms (the DC term only says how bright the image is).
+    float ac[63];
+    std::copy(coeffs + 1, coeffs + 64, ac);
+    std::nth_element(ac, ac + 31, ac + 63);
+    const float median = ac[31];
+    uint64_t hash = 0;
+    for (int i = 1; i < 64; ++i)
+        if (coeffs[i] > median)
+            hash |= uint64_t(1) << i;
+    return hash;
+}
+
+uint64_t pixelHash(const cv::Mat& view8)
+{
+    uint64_t h = 1469598103934665603ull;
+    const auto mix = [&h](uint64_t v) {
+        h ^= v;
+        h *= 1099511628211ull;
+    };
+    mix(uint64_t(view8.cols));
+    mix(uint64_t(view8.rows));
+    mix(uint64_t(view8.type()));
+    const size_t rowBytes = size_t(view8.cols) * view8.elemSize();
+    for (int y = 0; y < view8.rows; ++y) {
+        const uint8_t* p = view8.ptr<uint8_t>(y);
+        size_t x = 0;
+        for (; x + 8 <= rowBytes; x += 8) {
+            uint64_t v;
+            std::memcpy(&v, p + x, 8);
+            mix(v);
+        }
+        for (; x < rowBytes; ++x)
+            mix(p[x]);
+    }
+    return h;
+}
+
+int hammingDistance(uint64_t a, uint64_t b)
+{
+    return int(std::bitset<64>(a ^ b).count());
+}
+
+std::string LeakageReport::summary() const
+{
+    std::string s;
+    if (clean())
+        s = "No leakage found: no duplicate images and no patient in more than one split.";
+    else
+        s = "Leakage: " + std::to_string(exactDuplicates) + " identical image pair(s) and " +
+            std::to_string(nearDuplicates) + " near-duplicate pair(s) across splits, " +
+            std::to_string(patientsInSeveralSplits) + " patient(s) in more than one split.";
+    if (!unreadable.empty())
+        s += " " + std::to_string(unreadable.size()) + " file(s) could not be read.";
+    return s;
+}
+
+namespace {
+
+struct Hashes {
+    uint64_t pixels = 0;
+    uint64_t perceptual = 0;
+    bool ok = false;
+};
+
+/// Runs `fn` on `count` threads (this one included) and waits for all.
+template <typename F> void runOnThreads(int count, const F& fn)
+{
+    std::vector<std::thread> pool;
+    for (int t = 1; t < count; ++t)
+        pool.emplace_back(fn);
+    fn();
+    for (std::thread& t : pool)
+        t.join();
+}
+
+void addExample(LeakageReport& r, std::string line)
+{
+    if (r.examples.size() < 20)
+        r.examples.push_back(std::move(line));
+}
+
+} // namespace
+
+LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
+{
+    LeakageReport report;
+    const std::vector<Sample>& samples = dataset.samples;
+    const size_t n = samples.size();
+
+    // Hash every assigned sample on `threads` threads (decode once, model view, two hashes).
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < n; ++i)
+        if (samples[i].split != Split::Unassigned)
+            todo.push_back(i);
+    std::vector<Hashes> hashes(n);
+    std::vector<std::string> errors(n);
+    int workers = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    workers = std::max(1, std::min<int>(workers, int(todo.size())));
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+        for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
+            const size_t i = todo[k];
+            auto image = imaging::loadImage(samples[i].path);
+            if (!image) {
+                errors[i] = image.error();
+                continue;
+            }
+            auto view = modelView(image.value());
+            if (!view) {
+                errors[i] = view.error();
+                continue;
+            }
+            hashes[i].pixels = pixelHash(view.value());
+            hashes[i].perceptual = perceptualHash(view.value());
+            hashes[i].ok = true;
+        }
+    };
+    runOnThreads(workers, work);
+
+    std::vector<size_t> ok;
+    for (size_t i : todo) {
+        if (hashes[i].ok)
+            ok.push_back(i);
+        else
+            report.unreadable.push_back(samples[i].id + ": " + errors[i]);
+    }
+
+    // Identical pixels: pairs within one hash group that lie in different splits.
+    std::unordered_map<uint64_t, std::vector<size_t>> byPixels;
+    for (size_t i : ok)
+        byPixels[hashes[i].pixels].push_back(i);
+    for (const auto& [hash, group] : byPixels)
+        for (size_t a = 0; a < group.size(); ++a)
+            for (size_t b = a + 1; b < group.size(); ++b)
+                if (samples[group[a]].split != samples[group[b]].split) {
+                    ++report.exactDuplicates;
+                    addExample(report, samples[group[a]].id + " <-> " + samples[group[b]].id + " (identical pixels, " +
+                                           toString(samples[group[a]].split) + " and " +
+                                           toString(samples[group[b]].split) + ")");
+                }
+
+    // Near duplicates: every cross-split pair within maxHamming that is not identical.
+    // Pairs are compared split against split (train x val, train x test, val x test).
+    std::vector<size_t> bySplit[3];
+    for (size_t i : ok)
+        bySplit[int(samples[i].split) - 1].push_back(i);
+    std::mutex reportMutex;
+    for (int sa = 0; sa < 3; ++sa)
+        for (int sb = sa + 1; sb < 3; ++sb) {
+            const std::vector<size_t>& A = bySplit[sa];
+            const std::vector<size_t>& B = bySplit[sb];
+            if (A.empty() || B.empty())
+                continue;
+            std::atomic<size_t> row{0};
+            const auto compare = [&] {
+                int64_t found = 0;
+                std::vector<std::string> lines;
+                for (size_t r; (r = row.fetch_add(1)) < A.size();) {
+                    const Hashes& ha = hashes[A[r]];
+                    for (size_t j : B) {
+                        const Hashes& hb = hashes[j];
+                        if (ha.pixels == hb.pixels)
+                            continue;
+                        const int d = hammingDistance(ha.perceptual, hb.perceptual);
+                        if (d <= maxHamming) {
+                            ++found;
+                            if (lines.size() < 20)
+                                lines.push_back(samples[A[r]].id + " <-> " + samples[j].id +
+                                                " (near duplicate, hash distance " + std::to_string(d) + ")");
+                        }
+                    }
+                }
+                std::lock_guard<std::mutex> lock(reportMutex);
+                report.nearDuplicates += found;
+                for (std::string& l : lines)
+                    addExample(report, std::move(l));
+            };
+            runOnThreads(workers, compare);
+        }
+
+    // Patients in more than one split.
+    std::map<std::string, std::set<Split>> patientSplits;
+    for (size_t i : todo)
+        if (!samples[i].patientId.empty())
+            patientSplits[samples[i].patientId].insert(samples[i].split);
+    for (const auto& [patient, splits] : patientSplits) {
+        if (splits.size() < 2)
+            continue;
+        ++report.patientsInSeveralSplits;
+        std::string where;
+        for (Split s : splits)
+            where += (where.empty() ? "" : ", ") + std::string(toString(s));
+        addExample(report, "patient " + patient + " in " + where);
+    }
+    std::sort(report.unreadable.begin(), report.unreadable.end());
+    return report;
+}
+
+} // namespace lightbox::data

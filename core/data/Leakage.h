@@ -1,0 +1,20 @@
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+
+namespace lightbox::data {
+
+/// 64-bit DCT perceptual hash of an 8-bit grey or RGB image: the image as grey, shrunk to
+/// 32 x 32 (area), its 8 x 8 lowest DCT frequencies compared with their median. Survives
+/// re-encoding, resizing and small brightness changes; used by checkLeakage().
+uint64_t perceptualHash(const cv::Mat& view8);
+
+/// A 64-bit hash of the pixel values and size (FNV-1a): equal for pixel-identical images.
+uint64_t pixelHash(const cv::Mat& view8);
+
+/// Number of differing bits.
+int hammingDistance(uint64_t a, uint64_t b);
+
+} // namespace lightbox::data
