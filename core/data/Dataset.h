@@ -83,7 +83,9 @@ struct LeakageReport {
 
 /// Hashes every sample (64-bit DCT perceptual hash of the model view, and a content hash) and
 /// reports duplicates and shared patients across splits. `maxHamming` is the near-duplicate
-/// threshold. Reads every image once; `threads` <= 0 = all cores.
+/// threshold; a hash match also needs its 32 x 32 thumbnails to correlate (Leakage.h). Reads
+/// every image once; `threads` <= 0 = all cores. Compares all cross-split pairs (fine up to
+/// some 10^5 images). Samples without a split are not checked.
 LeakageReport checkLeakage(const Dataset& dataset, int maxHamming = 4, int threads = 0);
 
 /// Image statistics for the data view.

@@ -19,20 +19,27 @@
 
 namespace lightbox::data {
 
-uint64_t perceptualHash(const cv::Mat& view8)
+cv::Mat leakageThumbnail(const cv::Mat& view8)
 {
     if (view8.empty())
-        return 0;
-    cv::Mat grey;
+        return {};
+    cv::Mat grey, small;
     if (view8.channels() == 3)
         cv::cvtColor(view8, grey, cv::COLOR_RGB2GRAY);
     else if (view8.channels() == 4)
         cv::cvtColor(view8, grey, cv::COLOR_RGBA2GRAY);
     else
         grey = view8;
-    cv::Mat small, f, freq;
     cv::resize(grey, small, cv::Size(32, 32), 0, 0, cv::INTER_AREA);
-    small.convertTo(f, CV_32F);
+    return small;
+}
+
+uint64_t thumbnailHash(const cv::Mat& thumb)
+{
+    if (thumb.empty())
+        return 0;
+    cv::Mat f, freq;
+    thumb.convertTo(f, CV_32F);
     cv::dct(f, freq);
     float coeffs[64];
     for (int y = 0; y < 8; ++y)
@@ -48,6 +55,26 @@ uint64_t perceptualHash(const cv::Mat& view8)
         if (coeffs[i] > median)
             hash |= uint64_t(1) << i;
     return hash;
+}
+
+uint64_t perceptualHash(const cv::Mat& view8)
+{
+    return thumbnailHash(leakageThumbnail(view8));
+}
+
+double thumbnailCorrelation(const cv::Mat& a, const cv::Mat& b)
+{
+    if (a.empty() || b.empty() || a.size() != b.size())
+        return 0.0;
+    cv::Mat fa, fb;
+    a.convertTo(fa, CV_64F);
+    b.convertTo(fb, CV_64F);
+    fa -= cv::mean(fa);
+    fb -= cv::mean(fb);
+    const double na = cv::norm(fa), nb = cv::norm(fb);
+    if (na < 1e-9 || nb < 1e-9) // flat images: alike when their brightness is
+        return std::abs(cv::mean(a)[0] - cv::mean(b)[0]) < 8.0 ? 1.0 : 0.0;
+    return fa.dot(fb) / (na * nb);
 }
 
 uint64_t pixelHash(const cv::Mat& view8)
@@ -99,6 +126,7 @@ namespace {
 struct Hashes {
     uint64_t pixels = 0;
     uint64_t perceptual = 0;
+    cv::Mat thumbnail; ///< 32 x 32 grey, to confirm hash matches
     bool ok = false;
 };
 
@@ -151,7 +179,8 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
                 continue;
             }
             hashes[i].pixels = pixelHash(view.value());
-            hashes[i].perceptual = perceptualHash(view.value());
+            hashes[i].thumbnail = leakageThumbnail(view.value());
+            hashes[i].perceptual = thumbnailHash(hashes[i].thumbnail);
             hashes[i].ok = true;
         }
     };
@@ -184,39 +213,53 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
     std::vector<size_t> bySplit[3];
     for (size_t i : ok)
         bySplit[int(samples[i].split) - 1].push_back(i);
+    // Each thread keeps its first matches by (row, column) so the examples do not depend on
+    // thread timing.
+    struct Match {
+        size_t a, b;
+        int distance;
+        double correlation;
+        bool operator<(const Match& o) const { return a != o.a ? a < o.a : b < o.b; }
+    };
     std::mutex reportMutex;
+    std::vector<Match> examples;
     for (int sa = 0; sa < 3; ++sa)
         for (int sb = sa + 1; sb < 3; ++sb) {
             const std::vector<size_t>& A = bySplit[sa];
             const std::vector<size_t>& B = bySplit[sb];
             if (A.empty() || B.empty())
                 continue;
-            std::atomic<size_t> row{0};
+            std::atomic<size_t> nextRow{0};
             const auto compare = [&] {
                 int64_t found = 0;
-                std::vector<std::string> lines;
-                for (size_t r; (r = row.fetch_add(1)) < A.size();) {
+                std::vector<Match> mine;
+                for (size_t r; (r = nextRow.fetch_add(1)) < A.size();) {
                     const Hashes& ha = hashes[A[r]];
                     for (size_t j : B) {
                         const Hashes& hb = hashes[j];
                         if (ha.pixels == hb.pixels)
                             continue;
                         const int d = hammingDistance(ha.perceptual, hb.perceptual);
-                        if (d <= maxHamming) {
-                            ++found;
-                            if (lines.size() < 20)
-                                lines.push_back(samples[A[r]].id + " <-> " + samples[j].id +
-                                                " (near duplicate, hash distance " + std::to_string(d) + ")");
-                        }
+                        if (d > maxHamming)
+                            continue;
+                        const double corr = thumbnailCorrelation(ha.thumbnail, hb.thumbnail);
+                        if (corr < kNearDuplicateCorrelation)
+                            continue;
+                        ++found;
+                        mine.push_back({A[r], j, d, corr});
                     }
                 }
                 std::lock_guard<std::mutex> lock(reportMutex);
                 report.nearDuplicates += found;
-                for (std::string& l : lines)
-                    addExample(report, std::move(l));
+                examples.insert(examples.end(), mine.begin(), mine.end());
             };
             runOnThreads(workers, compare);
         }
+    std::sort(examples.begin(), examples.end());
+    for (const Match& m : examples)
+        addExample(report, samples[m.a].id + " <-> " + samples[m.b].id + " (near duplicate, hash distance " +
+                               std::to_string(m.distance) + ", correlation " +
+                               std::to_string(int(m.correlation * 100 + 0.5)) + " %)");
 
     // Patients in more than one split.
     std::map<std::string, std::set<Split>> patientSplits;
