@@ -168,20 +168,24 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
     const auto work = [&] {
         for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
             const size_t i = todo[k];
-            auto image = imaging::loadImage(samples[i].path);
-            if (!image) {
-                errors[i] = image.error();
-                continue;
+            try {
+                auto image = imaging::loadImage(samples[i].path);
+                if (!image) {
+                    errors[i] = image.error();
+                    continue;
+                }
+                auto view = modelView(image.value());
+                if (!view) {
+                    errors[i] = view.error();
+                    continue;
+                }
+                hashes[i].pixels = pixelHash(view.value());
+                hashes[i].thumbnail = leakageThumbnail(view.value());
+                hashes[i].perceptual = thumbnailHash(hashes[i].thumbnail);
+                hashes[i].ok = true;
+            } catch (const std::exception& e) {
+                errors[i] = e.what();
             }
-            auto view = modelView(image.value());
-            if (!view) {
-                errors[i] = view.error();
-                continue;
-            }
-            hashes[i].pixels = pixelHash(view.value());
-            hashes[i].thumbnail = leakageThumbnail(view.value());
-            hashes[i].perceptual = thumbnailHash(hashes[i].thumbnail);
-            hashes[i].ok = true;
         }
     };
     runOnThreads(workers, work);

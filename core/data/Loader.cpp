@@ -88,7 +88,10 @@ struct ImageBatchSource::State {
         const size_t n = samples.size();
         order.resize(n);
         Rng rng{options.seed + uint64_t(e)};
-        if (options.balanced) {
+        bool anyClass = false;
+        for (const auto& c : byClass)
+            anyClass = anyClass || !c.empty();
+        if (options.balanced && anyClass) {
             std::vector<const std::vector<int>*> classes;
             for (const auto& c : byClass)
                 if (!c.empty())
@@ -134,21 +137,41 @@ struct ImageBatchSource::State {
             else
                 view = std::move(v.value());
         }
-        std::lock_guard<std::mutex> lock(cacheMutex);
         if (view.empty()) {
-            if (!unreadable[size_t(index)]) {
-                unreadable[size_t(index)] = 1;
-                skipped.push_back(s.id + ": " + reason);
-            }
+            markUnreadable(index, reason);
             if (error)
                 *error = reason;
             return {};
         }
+        std::lock_guard<std::mutex> lock(cacheMutex);
         const size_t bytes = view.total() * view.elemSize();
         const size_t limit = size_t(std::max(0, options.cacheMiB)) << 20;
         if (cacheBytes + bytes <= limit && cache.emplace(index, view).second)
             cacheBytes += bytes;
         return view;
+    }
+
+    void markUnreadable(int index, const std::string& reason) const
+    {
+        std::lock_guard<std::mutex> lock(cacheMutex);
+        if (!unreadable[size_t(index)]) {
+            unreadable[size_t(index)] = 1;
+            skipped.push_back(samples[size_t(index)].id + ": " + reason);
+        }
+    }
+
+    /// load(), with anything a decoder or OpenCV throws turned into a skipped sample: one bad
+    /// file never ends a loader thread.
+    bool loadSafely(int position, int index, float* dst)
+    {
+        try {
+            return load(position, index, dst);
+        } catch (const std::exception& e) {
+            markUnreadable(index, e.what());
+        } catch (...) {
+            markUnreadable(index, "unexpected error while reading");
+        }
+        return false;
     }
 
     /// Augments and preprocesses one sample into `dst` (C x H x W floats).
@@ -164,11 +187,7 @@ struct ImageBatchSource::State {
         }
         auto input = ml::preprocess(toRawImage(v), spec);
         if (!input) {
-            std::lock_guard<std::mutex> lock(cacheMutex);
-            if (!unreadable[size_t(index)]) {
-                unreadable[size_t(index)] = 1;
-                skipped.push_back(samples[size_t(index)].id + ": " + input.error());
-            }
+            markUnreadable(index, input.error());
             return false;
         }
         std::copy(input->data.begin(), input->data.end(), dst);
@@ -187,7 +206,7 @@ struct ImageBatchSource::State {
         out.pixels.resize((last - first) * plane);
         for (size_t pos = first; pos < last && !cancelled.load(); ++pos) {
             const int index = order[pos];
-            if (!load(int(pos), index, out.pixels.data() + size_t(out.n) * plane))
+            if (!loadSafely(int(pos), index, out.pixels.data() + size_t(out.n) * plane))
                 continue;
             const Sample& s = samples[size_t(index)];
             out.labels.push_back(s.label);
@@ -325,16 +344,18 @@ Result<cv::Mat> ImageBatchSource::preview(int index, uint64_t seed) const
     const State& s = *m_state;
     if (index < 0 || size_t(index) >= s.samples.size())
         return Result<cv::Mat>::failure("no sample " + std::to_string(index));
-    std::string error;
-    cv::Mat v = s.view(index, &error);
-    if (v.empty()) {
-        if (error.empty()) // known unreadable: say why again
-            return Result<cv::Mat>::failure(s.samples[size_t(index)].id + " cannot be read");
-        return Result<cv::Mat>::failure(s.samples[size_t(index)].id + ": " + error);
+    const std::string& id = s.samples[size_t(index)].id;
+    try {
+        std::string error;
+        cv::Mat v = s.view(index, &error);
+        if (v.empty())
+            return Result<cv::Mat>::failure(id + (error.empty() ? std::string(" cannot be read") : ": " + error));
+        std::mt19937 rng(uint32_t(mix64(seed)));
+        cv::Mat out = augment(v, s.options.augment, rng);
+        return out.data == v.data ? cv::Mat(out.clone()) : out;
+    } catch (const std::exception& e) {
+        return Result<cv::Mat>::failure(id + ": " + e.what());
     }
-    std::mt19937 rng(uint32_t(mix64(seed)));
-    cv::Mat out = augment(v, s.options.augment, rng);
-    return out.data == v.data ? cv::Mat(out.clone()) : out;
 }
 
 } // namespace lightbox::data

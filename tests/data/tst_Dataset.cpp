@@ -466,6 +466,21 @@ void tst_Dataset::kneeSplitHasNoPatientOverlap()
     for (size_t c = 0; c < all.size(); ++c)
         QVERIFY2(std::abs(double(val[c]) - 0.1 * double(all[c])) <= 0.03 * double(all[c]) + 3,
                  qPrintable(QString("class %1: %2 of %3").arg(c).arg(val[c]).arg(all[c])));
+    // The knee-kl root: given train and val folders; test is carved out of train, by patient.
+    auto root = loadDataset(QFileInfo(kneeDir("train")).absolutePath().toStdString(), opt);
+    QVERIFY2(root.ok(), root.error().c_str());
+    QVERIFY(root->hasGivenSplits);
+    QCOMPARE(root->inSplit(Split::Train).size(), ds->samples.size());
+    const size_t givenVal = root->inSplit(Split::Val).size();
+    QVERIFY(givenVal > 0);
+    QVERIFY(root->inSplit(Split::Test).empty());
+    Dataset carved = root.value();
+    assignSplits(carved);
+    QCOMPARE(carved.inSplit(Split::Val).size(), givenVal);
+    const double testShare = double(carved.inSplit(Split::Test).size()) / double(ds->samples.size());
+    QVERIFY2(testShare > 0.08 && testShare < 0.14, qPrintable(QString::number(testShare)));
+    QCOMPARE(patientsInSeveralSplits(carved), patientsInSeveralSplits(root.value()));
+
     // Without grouping, patients do cross (which is what grouping prevents).
     Dataset ungrouped = ds.value();
     SplitOptions o;
