@@ -1,3 +1,4 @@
+#include <ClassifyPanel.h>
 #include <ImageViewer.h>
 #include <MainWindow.h>
 
@@ -30,10 +31,17 @@ int main(int argc, char** argv)
     QCommandLineOption size("size", "Window size for --screenshot (WxH).", "WxH", "1280x900");
     QCommandLineOption roi("roi", "Crop rectangle to show, in image pixels.", "X,Y,W,H");
     QCommandLineOption noText("no-text", "Hide the corner text (patient and study).");
+    QCommandLineOption model(
+        "model", "Model bundle or TorchScript file to classify with (selected in the classify panel).", "M");
+    QCommandLineOption device("device", "Classifier device: auto, cpu or cuda:N.", "D");
+    QCommandLineOption cam("cam", "Heat map for --model: off, gradcam or gradcam++.", "METHOD");
     parser.addOption(screenshot);
     parser.addOption(size);
     parser.addOption(roi);
     parser.addOption(noText);
+    parser.addOption(model);
+    parser.addOption(device);
+    parser.addOption(cam);
     parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
     parser.process(app);
 
@@ -64,6 +72,26 @@ int main(int argc, char** argv)
     }
     if (parser.isSet(noText))
         window.viewer()->setOverlayVisible(false);
+    lightbox::ui::ClassifyPanel* classify = window.classifyPanel();
+    classify->setSynchronous(shot); // a screenshot shows the result, so it waits for it
+    if (parser.isSet(device) && !classify->setDevice(parser.value(device)))
+        std::fprintf(stderr, "lightbox: unknown device %s\n", qPrintable(parser.value(device)));
+    if (parser.isSet(cam)) {
+        const QString m = parser.value(cam).toLower();
+        classify->setCamMethod(m == "gradcam++" ? lightbox::ml::CamMethod::GradCamPlusPlus
+                               : m == "off"     ? lightbox::ml::CamMethod::None
+                                                : lightbox::ml::CamMethod::GradCam);
+    }
+    bool classified = true;
+    if (parser.isSet(model)) {
+        classified = classify->selectModel(parser.value(model));
+        if (classified && opened) {
+            classify->run();
+            classified = classify->lastResult() && classify->lastResult()->ok();
+        }
+        if (!classified)
+            std::fprintf(stderr, "lightbox: %s\n", qPrintable(classify->errorText()));
+    }
 
     if (shot) {
         // Let the layout settle and the folder thumbnails arrive before grabbing.
@@ -80,7 +108,7 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "lightbox: %s\n", qPrintable(window.lastError()));
             return 2;
         }
-        return 0;
+        return classified ? 0 : 3;
     }
     return app.exec();
 }

@@ -38,6 +38,25 @@ int sign(int v)
     return v < 0 ? -1 : 1;
 }
 
+int cvColormap(ImageViewer::Colormap map)
+{
+    switch (map) {
+    case ImageViewer::Colormap::Jet: return cv::COLORMAP_JET;
+    case ImageViewer::Colormap::Inferno: return cv::COLORMAP_INFERNO;
+    case ImageViewer::Colormap::Turbo: break;
+    }
+    return cv::COLORMAP_TURBO;
+}
+
+/// 8-bit values through an OpenCV colormap, as an RGB QImage.
+QImage colourise(const cv::Mat& values8, ImageViewer::Colormap map)
+{
+    cv::Mat bgr;
+    cv::applyColorMap(values8, bgr, cvColormap(map));
+    return QImage(bgr.data, bgr.cols, bgr.rows, static_cast<qsizetype>(bgr.step), QImage::Format_BGR888)
+        .convertToFormat(QImage::Format_RGB32);
+}
+
 } // namespace
 
 ImageViewer::ImageViewer(QWidget* parent) : QWidget(parent)
@@ -73,6 +92,7 @@ void ImageViewer::setImage(std::shared_ptr<const imaging::Image> image)
     m_drag = Drag::None;
     if (m_roi && (!hasImage() || !QRect(0, 0, m_image->width(), m_image->height()).contains(*m_roi)))
         setRoiInternal(std::nullopt);
+    clearHeatMap(); // it explained the previous image
     update();
     emit windowChanged(m_params.window);
     emit viewChanged();
@@ -267,6 +287,77 @@ void ImageViewer::setOverlayExtra(const QStringList& lines)
 {
     m_overlayExtra = lines;
     update();
+}
+
+// ---------------------------------------------------------------------------------------
+// Heat map
+
+void ImageViewer::setHeatMap(const cv::Mat& values, const QRect& rect, const QString& title)
+{
+    if (values.empty() || rect.isEmpty() || values.channels() != 1) {
+        clearHeatMap();
+        return;
+    }
+    values.convertTo(m_heatValues, CV_32F);
+    cv::min(cv::max(m_heatValues, 0.0), 1.0, m_heatValues);
+    cv::Mat v8;
+    m_heatValues.convertTo(v8, CV_8U, 255.0);
+    m_heatImage = colourise(v8, m_colormap);
+    m_heatRect = rect;
+    m_heatTitle = title;
+    update();
+    emit heatMapChanged();
+}
+
+void ImageViewer::clearHeatMap()
+{
+    if (m_heatValues.empty())
+        return;
+    m_heatValues.release();
+    m_heatImage = {};
+    m_heatRect = {};
+    m_heatTitle.clear();
+    update();
+    emit heatMapChanged();
+}
+
+void ImageViewer::setHeatMapVisible(bool on)
+{
+    if (m_heatVisible == on)
+        return;
+    m_heatVisible = on;
+    update();
+    emit heatMapChanged();
+}
+
+void ImageViewer::setHeatMapOpacity(double opacity)
+{
+    opacity = std::clamp(opacity, 0.0, 1.0);
+    if (opacity == m_heatOpacity)
+        return;
+    m_heatOpacity = opacity;
+    update();
+    emit heatMapChanged();
+}
+
+void ImageViewer::setHeatMapColormap(Colormap map)
+{
+    if (map == m_colormap)
+        return;
+    m_colormap = map;
+    if (hasHeatMap()) {
+        cv::Mat v8;
+        m_heatValues.convertTo(v8, CV_8U, 255.0);
+        m_heatImage = colourise(v8, m_colormap);
+    }
+    update();
+    emit heatMapChanged();
+}
+
+QColor ImageViewer::colormapColor(Colormap map, double value)
+{
+    cv::Mat one(1, 1, CV_8UC1, cv::Scalar(std::clamp(static_cast<int>(std::lround(value * 255.0)), 0, 255)));
+    return QColor(colourise(one, map).pixel(0, 0));
 }
 
 void ImageViewer::setSquareCrop(bool on)
@@ -741,28 +832,79 @@ void ImageViewer::paintOverlay(QPainter& p, QSize size)
     p.restore();
 }
 
+void ImageViewer::paintHeatMap(QPainter& p, QSize size)
+{
+    if (!hasHeatMap() || !m_heatVisible || m_heatOpacity <= 0.0 || !hasImage())
+        return;
+    p.save();
+    p.setTransform(transformFor(size));
+    p.setOpacity(m_heatOpacity);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+    p.drawImage(QRectF(m_heatRect), m_heatImage);
+    p.restore();
+}
+
+void ImageViewer::paintColourBar(QPainter& p, QSize size)
+{
+    if (!hasHeatMap() || !m_heatVisible || !hasImage())
+        return;
+    const int barW = 14, margin = 10;
+    const int barH = std::clamp(size.height() / 3, 60, 240);
+    const QRect bar(size.width() - margin - barW, (size.height() - barH) / 2, barW, barH);
+    cv::Mat ramp(barH, 1, CV_8UC1);
+    for (int i = 0; i < barH; ++i)
+        ramp.at<uint8_t>(i) = static_cast<uint8_t>(std::lround(255.0 * (barH - 1 - i) / std::max(1, barH - 1)));
+    p.save();
+    p.drawImage(bar, colourise(ramp, m_colormap));
+    p.setPen(QPen(QColor(0, 0, 0, 200), 1.0));
+    p.drawRect(bar.adjusted(-1, -1, 0, 0));
+    QFont f = font();
+    f.setPixelSize(12);
+    p.setFont(f);
+    const QFontMetrics fm(f);
+    auto label = [&](const QString& text, int x, int y) {
+        p.setPen(QColor(0, 0, 0, 200));
+        p.drawText(x + 1, y + 1, text);
+        p.setPen(QColor(235, 235, 200));
+        p.drawText(x, y, text);
+    };
+    const QString one = QStringLiteral("1"), zero = QStringLiteral("0");
+    label(one, bar.left() - 4 - fm.horizontalAdvance(one), bar.top() + fm.ascent() - 2);
+    label(zero, bar.left() - 4 - fm.horizontalAdvance(zero), bar.bottom() + 1);
+    if (!m_heatTitle.isEmpty()) {
+        const QString title = fm.elidedText(m_heatTitle, Qt::ElideRight, std::max(40, size.width() / 2));
+        label(title, size.width() - margin - fm.horizontalAdvance(title), bar.top() - fm.descent() - 6);
+    }
+    p.restore();
+}
+
+void ImageViewer::paintAll(QPainter& p, QSize size, double devicePixelRatio)
+{
+    p.fillRect(QRect(QPoint(0, 0), size), Qt::black);
+    paintImage(p, size, devicePixelRatio);
+    paintHeatMap(p, size);
+    paintRoi(p, size);
+    paintOverlay(p, size);
+    paintColourBar(p, size);
+}
+
 void ImageViewer::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
-    p.fillRect(rect(), Qt::black);
     if (!hasImage()) {
+        p.fillRect(rect(), Qt::black);
         p.setPen(QColor(150, 150, 150));
         p.drawText(rect(), Qt::AlignCenter,
                    tr("Open an X-ray or DICOM file (Ctrl+O), a folder (Ctrl+Shift+O), or drop one here"));
         return;
     }
-    paintImage(p, size(), devicePixelRatioF());
-    paintRoi(p, size());
-    paintOverlay(p, size());
+    paintAll(p, size(), devicePixelRatioF());
 }
 
 void ImageViewer::renderTo(QImage& target)
 {
     QPainter p(&target);
-    p.fillRect(QRect(QPoint(0, 0), target.size()), Qt::black);
-    paintImage(p, target.size(), target.devicePixelRatio());
-    paintRoi(p, target.size());
-    paintOverlay(p, target.size());
+    paintAll(p, target.size(), target.devicePixelRatio());
 }
 
 } // namespace lightbox::ui

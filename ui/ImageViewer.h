@@ -3,6 +3,7 @@
 #include <imaging/Image.h>
 #include <imaging/Render.h>
 
+#include <QColor>
 #include <QImage>
 #include <QPointF>
 #include <QRect>
@@ -30,8 +31,12 @@ namespace lightbox::ui {
 ///
 /// The crop rectangle lives in stored-image pixel coordinates (no rotation or flip), which
 /// is what the exporter crops. The corner overlay shows patient, study, window and zoom and
-/// can be hidden for anonymous screenshots. This widget does not load files, keep a
-/// history or know about data sets: MainWindow does.
+/// can be hidden for anonymous screenshots. A heat map (a class-activation map, values
+/// 0..1) can lie over a region of the image: it is placed in image pixels, so it follows
+/// zoom, pan, rotation and flips, is drawn through a colormap at an adjustable opacity with
+/// a colour bar at the right edge, and is dropped when another image is set. This widget
+/// does not load files, keep a history, know about data sets or run models: MainWindow and
+/// the classify panel do.
 class ImageViewer : public QWidget {
     Q_OBJECT
 public:
@@ -88,6 +93,28 @@ public:
     /// Extra overlay lines for the lower-right corner (e.g. "12 / 340").
     void setOverlayExtra(const QStringList& lines);
 
+    // Heat map over the image
+    enum class Colormap { Turbo, Jet, Inferno };
+    /// Lays `values` (CV_32FC1, 0..1, any size) over the image pixels `rect` (the ROI the
+    /// map explains, or the whole image), stretched to it; `title` heads the colour bar.
+    /// Values outside 0..1 are clamped; an empty map or rectangle clears the heat map.
+    void setHeatMap(const cv::Mat& values, const QRect& rect, const QString& title = {});
+    void clearHeatMap();
+    bool hasHeatMap() const { return !m_heatValues.empty(); }
+    /// The image pixels the heat map covers (empty when there is none).
+    QRect heatMapRect() const { return hasHeatMap() ? m_heatRect : QRect(); }
+    QString heatMapTitle() const { return m_heatTitle; }
+    /// Shows or hides the heat map and its colour bar without dropping it.
+    void setHeatMapVisible(bool on);
+    bool heatMapVisible() const { return m_heatVisible; }
+    /// 0 (invisible) .. 1 (opaque).
+    void setHeatMapOpacity(double opacity);
+    double heatMapOpacity() const { return m_heatOpacity; }
+    void setHeatMapColormap(Colormap map);
+    Colormap heatMapColormap() const { return m_colormap; }
+    /// The colour of `value` (0..1) in `map`, as drawn.
+    static QColor colormapColor(Colormap map, double value);
+
     // Crop rectangle, in stored-image pixels
     void setSquareCrop(bool on);
     bool squareCrop() const { return m_square; }
@@ -111,8 +138,9 @@ signals:
     void cursorMoved(QPoint pixel, bool inside);
     void cursorLeft();
     void windowChanged(const imaging::Window& window);
-    void viewChanged(); ///< zoom, pan, rotation or flips changed
-    void roiChanged();  ///< the crop rectangle was drawn, moved, resized or cleared
+    void viewChanged();    ///< zoom, pan, rotation or flips changed
+    void roiChanged();     ///< the crop rectangle was drawn, moved, resized or cleared
+    void heatMapChanged(); ///< set, cleared, shown, hidden, or its opacity or colormap changed
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -131,6 +159,9 @@ private:
     void paintImage(QPainter& p, QSize size, double devicePixelRatio);
     void paintRoi(QPainter& p, QSize size);
     void paintOverlay(QPainter& p, QSize size);
+    void paintHeatMap(QPainter& p, QSize size);
+    void paintColourBar(QPainter& p, QSize size);
+    void paintAll(QPainter& p, QSize size, double devicePixelRatio);
     QTransform transformFor(QSize size) const;
     double fitZoom(QSize size) const;
     /// The pyramid level for zoom `z`: the stored pixels halved `level` times (INTER_AREA).
@@ -163,6 +194,14 @@ private:
 
     bool m_square = true;
     std::optional<QRect> m_roi;
+
+    cv::Mat m_heatValues; ///< CV_32FC1, 0..1
+    QImage m_heatImage;   ///< m_heatValues through the colormap
+    QRect m_heatRect;
+    QString m_heatTitle;
+    bool m_heatVisible = true;
+    double m_heatOpacity = 0.45;
+    Colormap m_colormap = Colormap::Turbo;
 
     Drag m_drag = Drag::None;
     Qt::MouseButton m_dragButton = Qt::NoButton;

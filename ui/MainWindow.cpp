@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "ClassifyPanel.h"
 #include "CropPanel.h"
 #include "ImageConversion.h"
 #include "ImageViewer.h"
@@ -23,8 +24,10 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QtConcurrent/QtConcurrent>
 
@@ -63,7 +66,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setAcceptDrops(true);
 
     m_viewer = new ImageViewer;
-    setCentralWidget(m_viewer);
+    m_tabs = new QTabWidget;
+    m_tabs->setDocumentMode(true);
+    m_tabs->setTabBarAutoHide(true); // the bar shows once a second tab joins the viewer
+    m_tabs->addTab(m_viewer, tr("Viewer"));
+    setCentralWidget(m_tabs);
     buildDocks();
     buildActions();
 
@@ -81,6 +88,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_viewer, &ImageViewer::windowChanged, this, &MainWindow::updateWindowStatus);
     connect(m_viewer, &ImageViewer::viewChanged, this, &MainWindow::updateWindowStatus);
     connect(m_viewer, &ImageViewer::roiChanged, this, &MainWindow::updateRoiInfo);
+    connect(m_viewer, &ImageViewer::roiChanged, m_classifyPanel, &ClassifyPanel::roiChanged);
     m_viewer->setSquareCrop(m_cropPanel->square());
     m_viewer->setFocus();
 }
@@ -115,11 +123,24 @@ void MainWindow::buildDocks()
     connect(m_cropPanel, &CropPanel::labelChosen, this, [this](const QString& l) { saveCrop(l); });
     connect(m_cropPanel, &CropPanel::undoRequested, this, [this] { undoLastSave(); });
 
+    m_classifyPanel = new ClassifyPanel;
+    m_classifyPanel->setViewer(m_viewer);
+    m_classifyDock = new QDockWidget(tr("Classify"), this);
+    m_classifyDock->setObjectName(QStringLiteral("classifyDock"));
+    auto* classifyScroll = new QScrollArea; // the panel is tall: let the dock be shorter
+    classifyScroll->setWidget(m_classifyPanel);
+    classifyScroll->setWidgetResizable(true);
+    classifyScroll->setFrameShape(QFrame::NoFrame);
+    classifyScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_classifyDock->setWidget(classifyScroll);
+    addDockWidget(Qt::RightDockWidgetArea, m_classifyDock);
+
     m_tags = new TagBrowser;
     m_tagDock = new QDockWidget(tr("DICOM tags"), this);
     m_tagDock->setObjectName(QStringLiteral("tagDock"));
     m_tagDock->setWidget(m_tags);
-    addDockWidget(Qt::RightDockWidgetArea, m_tagDock);
+    tabifyDockWidget(m_classifyDock, m_tagDock);
+    m_classifyDock->raise();
 }
 
 void MainWindow::buildActions()
@@ -190,6 +211,14 @@ void MainWindow::buildActions()
     m_labelMenu = tools->addMenu(tr("Save Crop &As"));
     rebuildLabelActions(m_cropPanel->labels());
     connect(m_cropPanel, &CropPanel::labelsChanged, this, &MainWindow::rebuildLabelActions);
+    tools->addSeparator();
+    m_classifyAction = tools->addAction(tr("C&lassify"), this, [this] {
+        m_classifyDock->show();
+        m_classifyDock->raise();
+        m_classifyPanel->run();
+    });
+    m_classifyAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_classifyAction->setToolTip(tr("Run the classify panel's model on the crop, or on the whole image (Ctrl+R)"));
 
     // View
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -214,7 +243,7 @@ void MainWindow::buildActions()
     m_presetMenu = view->addMenu(tr("Window &Presets"));
     QAction* autoWin =
         view->addAction(tr("&Automatic Window"), QKeySequence(Qt::Key_A), m_viewer, &ImageViewer::setAutoWindow);
-    QAction* reset = view->addAction(tr("R&eset View"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+    QAction* reset = view->addAction(tr("R&eset View"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this, [this] {
         m_viewer->resetView();
         m_invertAction->setChecked(false);
     });
@@ -228,6 +257,7 @@ void MainWindow::buildActions()
     view->addSeparator();
     view->addAction(m_folderDock->toggleViewAction());
     view->addAction(m_cropDock->toggleViewAction());
+    view->addAction(m_classifyDock->toggleViewAction());
     view->addAction(m_tagDock->toggleViewAction());
     rebuildPresets();
 
@@ -250,6 +280,8 @@ void MainWindow::buildActions()
     bar->addAction(reset);
     bar->addSeparator();
     bar->addAction(m_overlayAction);
+    bar->addSeparator();
+    bar->addAction(m_classifyAction);
     prev->setText(tr("Previous"));
     next->setText(tr("Next"));
     one->setIconText(tr("1:1"));
@@ -257,6 +289,7 @@ void MainWindow::buildActions()
     flipH->setIconText(tr("Flip"));
     autoWin->setIconText(tr("Auto W/L"));
     m_overlayAction->setIconText(tr("Text"));
+    m_classifyAction->setIconText(tr("Classify"));
     m_squareAction->setIconText(tr("Square"));
     open->setIconText(tr("Open"));
     openDir->setIconText(tr("Folder"));
@@ -384,6 +417,7 @@ bool MainWindow::applyLoaded(const QString& path, Result<imaging::Image>& result
         m_viewer->setRoi(*m_pendingRoi);
         m_pendingRoi.reset();
     }
+    m_classifyPanel->imageChanged();
     m_tags->setImage(*m_image);
     m_invertAction->setChecked(false);
     rebuildPresets();
@@ -602,7 +636,13 @@ void MainWindow::showEvent(QShowEvent* event)
     // Docks size themselves from their contents' hints; give the image the room instead.
     m_docksSized = true;
     resizeDocks({m_folderDock, m_cropDock}, {190, 340}, Qt::Horizontal);
-    resizeDocks({m_cropDock, m_tagDock}, {330, 500}, Qt::Vertical);
+    resizeDocks({m_cropDock, m_classifyDock}, {330, 500}, Qt::Vertical);
+}
+
+void MainWindow::setInteractive(bool on)
+{
+    m_interactive = on;
+    m_classifyPanel->setInteractive(on);
 }
 
 void MainWindow::restoreLayout()

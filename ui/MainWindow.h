@@ -20,16 +20,20 @@ class QDockWidget;
 class QLabel;
 class QListWidget;
 class QMenu;
+class QTabWidget;
 
 namespace lightbox::ui {
 
+class ClassifyPanel;
 class CropPanel;
 class ImageViewer;
 class TagBrowser;
 
-/// The application window: the image viewer in the middle, a folder strip (left), the crop
-/// panel and the DICOM tag tree (right), tools and view actions in a tool bar and menus, and
-/// cursor position, pixel values, window and position in the folder in the status bar.
+/// The application window: the image viewer as the "Viewer" tab of the central tab widget
+/// (centralTabs(); further tabs such as training go beside it), a folder strip (left), the
+/// crop panel, the classify panel and the DICOM tag tree (right), tools and view actions in a
+/// tool bar and menus, and cursor position, pixel values, window and position in the folder
+/// in the status bar.
 ///
 /// Files open from File > Open, recent files, drag and drop or the command line; a folder
 /// (or the folder of the opened file) becomes the list that Page Down / Page Up step
@@ -37,6 +41,8 @@ class TagBrowser;
 /// synchronous loading is set (tests, --screenshot); a file that fails to load leaves the
 /// current image in place and explains why in the status bar. Keys 0-9 save the crop under
 /// the task's labels through data::CropExporter and, optionally, open the next image.
+/// Ctrl+R classifies the crop (or the image) with the classify panel's model; the panel
+/// runs again when the crop or the image changes and its re-run box is ticked.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -68,6 +74,11 @@ public:
     ImageViewer* viewer() const { return m_viewer; }
     TagBrowser* tagBrowser() const { return m_tags; }
     CropPanel* cropPanel() const { return m_cropPanel; }
+    ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
+    /// The central tabs: "Viewer" first.
+    QTabWidget* centralTabs() const { return m_tabs; }
+    /// The action that runs the classifier (Ctrl+R).
+    QAction* classifyAction() const { return m_classifyAction; }
     /// The latest status-bar message, also after it timed out (tests).
     QString statusText() const { return m_statusText; }
     /// The cursor position and pixel values shown in the status bar.
@@ -77,7 +88,7 @@ public:
     void restoreLayout();
 
     /// Suppresses modal dialogs (tests, --screenshot); also stops the layout being saved.
-    void setInteractive(bool on) { m_interactive = on; }
+    void setInteractive(bool on);
     /// Makes every open (navigation included) synchronous (tests, --screenshot).
     void setSynchronousLoading(bool on) { m_synchronous = on; }
 
@@ -134,7 +145,11 @@ private:
     QString m_lastSavedPath;
     QRect m_lastSavedRoi;
 
+    QTabWidget* m_tabs = nullptr;
     ImageViewer* m_viewer = nullptr;
+    ClassifyPanel* m_classifyPanel = nullptr;
+    QDockWidget* m_classifyDock = nullptr;
+    QAction* m_classifyAction = nullptr;
     TagBrowser* m_tags = nullptr;
     CropPanel* m_cropPanel = nullptr;
     QListWidget* m_fileList = nullptr;

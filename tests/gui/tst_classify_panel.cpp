@@ -1,0 +1,587 @@
+// The classify panel driven through the real window under the offscreen platform: small
+// model bundles made at test time, the knee sample image, clicks and keys; results checked
+// against a direct Classifier::predictRaw on the same data::modelInput.
+#include <ClassifyPanel.h>
+#include <ImageViewer.h>
+#include <MainWindow.h>
+
+#include <data/ModelInput.h>
+#include <jobs/PredictJob.h>
+#include <ml/Bundle.h>
+#include <ml/Classifier.h>
+#include <ml/Model.h>
+#include <ml/Runtime.h>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QProcess>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+using namespace lightbox;
+using ui::ClassifyPanel;
+using ui::ImageViewer;
+using ui::MainWindow;
+
+namespace {
+
+const QString kKnee = QStringLiteral(LIGHTBOX_SOURCE_DIR "/resources/samples/knee-kl2-9015402R.png");
+const QString kKnee2 = QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl/val/3/9023348L.png");
+constexpr int kWaitMs = 20000;
+
+ml::ModelCard cardFor(int channels, int classes, bool ordinal)
+{
+    ml::ModelCard card;
+    card.architecture = "cnn5";
+    card.task = "gui test";
+    for (int i = 0; i < classes; ++i)
+        card.classNames.push_back("g" + std::to_string(i));
+    card.ordinal = ordinal;
+    card.preprocess.width = 64;
+    card.preprocess.height = 64;
+    card.preprocess.channels = channels;
+    card.preprocess.mean.assign(static_cast<size_t>(channels), 0.5f);
+    card.preprocess.std.assign(static_cast<size_t>(channels), 0.25f);
+    card.metrics["val_accuracy"] = 0.5;
+    card.created = ml::isoTimestampUtc();
+    return card;
+}
+
+QString makeBundle(const QTemporaryDir& dir, const QString& name, int channels, int classes, bool ordinal)
+{
+    auto model = ml::createModel("cnn5", channels, classes);
+    if (!model)
+        return {};
+    const QString path = dir.filePath(name);
+    return ml::saveBundle(model.value(), cardFor(channels, classes, ordinal), path.toStdString()).ok() ? path
+                                                                                                       : QString();
+}
+
+/// Rewrites the card's last two class names as one, keeping the file's length: a bundle
+/// whose card lists 4 classes over a 5-class network.
+bool mergeLastTwoClasses(const QString& from, const QString& to)
+{
+    QFile in(from);
+    if (!in.open(QIODevice::ReadOnly))
+        return false;
+    QByteArray bytes = in.readAll();
+    const int a = bytes.indexOf("\"g3\"");
+    const int b = bytes.indexOf("\"g4\"", a);
+    if (a < 0 || b < 0 || b - a > 40)
+        return false;
+    const int len = b + 4 - a;
+    bytes.replace(a, len, QByteArray("\"g3") + QByteArray(len - 4, 'x') + "\"");
+    QFile out(to);
+    return out.open(QIODevice::WriteOnly) && out.write(bytes) == bytes.size();
+}
+
+int differingPixels(const QImage& a, const QImage& b, const QRect& within = {})
+{
+    if (a.size() != b.size())
+        return -1;
+    const QImage x = a.convertToFormat(QImage::Format_RGB32), y = b.convertToFormat(QImage::Format_RGB32);
+    const QRect r = within.isNull() ? x.rect() : within & x.rect();
+    int n = 0;
+    for (int row = r.top(); row <= r.bottom(); ++row)
+        for (int col = r.left(); col <= r.right(); ++col)
+            n += x.pixel(col, row) != y.pixel(col, row);
+    return n;
+}
+
+/// Mean colourfulness (max - min channel) over a widget rectangle.
+double colourfulness(const QImage& img, const QRect& r)
+{
+    double sum = 0;
+    int n = 0;
+    const QRect in = r & img.rect();
+    for (int y = in.top(); y <= in.bottom(); ++y)
+        for (int x = in.left(); x <= in.right(); ++x) {
+            const QColor c = img.pixelColor(x, y);
+            sum += std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()});
+            ++n;
+        }
+    return n ? sum / n : 0;
+}
+
+} // namespace
+
+class tst_ClassifyPanel : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void listsModelsAndDevices();
+    void runGivesProbabilitiesAndMapOnTheCrop();
+    void ctrlRRunsAndCacheAvoidsReloading();
+    void overlayToggleOpacityAndRotationChangeThePixels();
+    void camOptionsFollowTheModel();
+    void badModelsShowMessagesAndTheAppKeepsWorking();
+    void rgbModelOnGreyImage();
+    void cropChangeRerunsWhenTicked();
+    void newImageClearsTheOverlay();
+    void latestRequestWins();
+    void screenshotShowsClassification();
+
+private:
+    /// Opens the knee sample, sets `roi`, selects `model` and waits for its description.
+    void prepare(const QString& model, std::optional<QRect> roi);
+    /// Clicks Run and waits for the result it triggers.
+    jobs::PredictResult clickRun();
+    /// The same prediction made directly.
+    ml::Prediction direct(const QString& model, std::optional<QRect> roi);
+
+    std::unique_ptr<MainWindow> m_window;
+    ClassifyPanel* m_panel = nullptr;
+    QTemporaryDir m_settingsDir;
+    QTemporaryDir m_models;
+    QTemporaryDir m_other; // files outside the models folder
+    QString m_grey5, m_rgb3, m_corrupt, m_wrongCount;
+};
+
+void tst_ClassifyPanel::initTestCase()
+{
+    QVERIFY(m_settingsDir.isValid() && m_models.isValid() && m_other.isValid());
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settingsDir.path());
+    QCoreApplication::setOrganizationName(QStringLiteral("LightboxTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("tst_classify_panel"));
+    QVERIFY(QFile::exists(kKnee));
+    ml::configureThreads();
+    ml::manualSeed(7);
+    m_grey5 = makeBundle(m_models, QStringLiteral("grey5.lbx"), 1, 5, true);
+    m_rgb3 = makeBundle(m_models, QStringLiteral("rgb3.lbx"), 3, 3, false);
+    QVERIFY(!m_grey5.isEmpty() && !m_rgb3.isEmpty());
+    m_corrupt = m_other.filePath(QStringLiteral("corrupt.lbx"));
+    {
+        QFile f(m_corrupt);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QFile good(m_grey5);
+        QVERIFY(good.open(QIODevice::ReadOnly));
+        f.write(good.read(300)); // a truncated bundle: the zip header without its directory
+    }
+    m_wrongCount = m_other.filePath(QStringLiteral("wrong-count.lbx"));
+    QVERIFY(mergeLastTwoClasses(m_grey5, m_wrongCount));
+}
+
+void tst_ClassifyPanel::init()
+{
+    QSettings().clear();
+    m_window = std::make_unique<MainWindow>();
+    m_window->setInteractive(false);
+    m_window->setSynchronousLoading(true);
+    m_window->resize(1280, 900);
+    m_panel = m_window->classifyPanel();
+    m_panel->setModelFolders({m_models.path()});
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+}
+
+void tst_ClassifyPanel::cleanup()
+{
+    m_window.reset();
+    m_panel = nullptr;
+}
+
+void tst_ClassifyPanel::prepare(const QString& model, std::optional<QRect> roi)
+{
+    QVERIFY2(m_window->openFile(kKnee), qPrintable(m_window->lastError()));
+    if (roi)
+        m_window->viewer()->setRoi(*roi);
+    QSignalSpy described(m_panel, &ClassifyPanel::modelDescribed);
+    QVERIFY(m_panel->selectModel(model));
+    QVERIFY(described.wait(kWaitMs));
+}
+
+jobs::PredictResult tst_ClassifyPanel::clickRun()
+{
+    QSignalSpy applied(m_panel, &ClassifyPanel::resultApplied);
+    auto* run = m_panel->findChild<QPushButton*>(QStringLiteral("classifyRun"));
+    if (!run)
+        return {};
+    QTest::mouseClick(run, Qt::LeftButton);
+    // The work is in the background: the GUI thread keeps processing events meanwhile.
+    if (!applied.wait(kWaitMs))
+        return {};
+    return qvariant_cast<jobs::PredictResult>(applied.first().first());
+}
+
+ml::Prediction tst_ClassifyPanel::direct(const QString& model, std::optional<QRect> roi)
+{
+    ml::ClassifierOptions o;
+    o.device = "cpu";
+    o.threads = -1;
+    auto c = ml::Classifier::load(model.toStdString(), o);
+    if (!c)
+        return {};
+    std::optional<cv::Rect> r;
+    if (roi)
+        r = cv::Rect(roi->x(), roi->y(), roi->width(), roi->height());
+    auto raw = data::modelInput(*m_window->image(), r);
+    if (!raw)
+        return {};
+    auto p = c->predictRaw(raw.value());
+    return p ? p.value() : ml::Prediction{};
+}
+
+void tst_ClassifyPanel::listsModelsAndDevices()
+{
+    const QStringList paths = m_panel->modelPaths();
+    QCOMPARE(paths.size(), 2);
+    QVERIFY(paths.contains(QFileInfo(m_grey5).absoluteFilePath()));
+    QVERIFY(paths.contains(QFileInfo(m_rgb3).absoluteFilePath()));
+    const auto combos = m_panel->findChildren<QComboBox*>();
+    QComboBox* devices = nullptr;
+    for (QComboBox* c : combos)
+        if (c->findData(QStringLiteral("cpu")) >= 0)
+            devices = c;
+    QVERIFY(devices);
+    QCOMPARE(devices->count(), 2 + ml::cudaDeviceCount());
+    QVERIFY(m_panel->setDevice(QStringLiteral("cpu")));
+    auto* half = m_panel->findChild<QCheckBox*>();
+    for (QCheckBox* c : m_panel->findChildren<QCheckBox*>())
+        if (c->text().contains(QStringLiteral("Half")))
+            half = c;
+    QVERIFY(half && !half->isEnabled()); // half precision is for the GPU only
+    QVERIFY(!m_panel->setDevice(QStringLiteral("cuda:%1").arg(ml::cudaDeviceCount())));
+
+    // Run with no image says so instead of doing anything.
+    QVERIFY(m_panel->selectModel(m_grey5));
+    m_panel->run();
+    QVERIFY2(m_panel->errorText().contains(QStringLiteral("image")), qPrintable(m_panel->errorText()));
+}
+
+void tst_ClassifyPanel::runGivesProbabilitiesAndMapOnTheCrop()
+{
+    const QRect roi(30, 40, 150, 120); // not square: the map must be stretched back onto it
+    prepare(m_grey5, roi);
+    QVERIFY2(m_panel->modelSummary().contains(QStringLiteral("cnn5")), qPrintable(m_panel->modelSummary()));
+    QVERIFY(m_panel->modelSummary().contains(QStringLiteral("64×64")));
+    const jobs::PredictResult r = clickRun();
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.probabilities.size(), size_t(5));
+
+    const std::vector<double> bars = m_panel->barValues();
+    QCOMPARE(bars.size(), size_t(5));
+    QVERIFY(std::abs(std::accumulate(bars.begin(), bars.end(), 0.0) - 100.0) < 0.5);
+    const ml::Prediction d = direct(m_grey5, roi);
+    QCOMPARE(d.probabilities.size(), size_t(5));
+    for (size_t i = 0; i < 5; ++i) {
+        QVERIFY(std::abs(r.probabilities[i] - d.probabilities[i]) < 1e-5f);
+        QVERIFY(std::abs(bars[i] - 100.0 * d.probabilities[i]) <= 0.051);
+    }
+    QCOMPARE(m_panel->highlightedClass(), d.topClass);
+    QCOMPARE(r.ranking.front(), d.topClass);
+    QVERIFY(std::abs(r.expectedGrade - d.expectedGrade) < 1e-4);
+    QVERIFY2(m_panel->expectedGradeText().contains(QString::number(d.expectedGrade, 'f', 2)),
+             qPrintable(m_panel->expectedGradeText()));
+    QVERIFY2(m_panel->infoText().startsWith(QStringLiteral("cpu")) &&
+                 m_panel->infoText().contains(QStringLiteral("ms")),
+             qPrintable(m_panel->infoText()));
+
+    // The map lies on the crop, in image pixels, at the crop's size.
+    const ImageViewer* v = m_window->viewer();
+    QVERIFY(v->hasHeatMap());
+    QCOMPARE(v->heatMapRect(), roi);
+    QCOMPARE(r.camRect, roi);
+    QCOMPARE(r.cam.width, roi.width());
+    QCOMPARE(r.cam.height, roi.height());
+
+    // Without a crop: the whole image.
+    m_window->viewer()->clearRoi();
+    const jobs::PredictResult whole = clickRun();
+    QVERIFY2(whole.ok(), qPrintable(whole.error));
+    QCOMPARE(v->heatMapRect(), QRect(0, 0, m_window->image()->width(), m_window->image()->height()));
+    const ml::Prediction dw = direct(m_grey5, std::nullopt);
+    QVERIFY(std::abs(whole.probabilities[0] - dw.probabilities[0]) < 1e-5f);
+}
+
+void tst_ClassifyPanel::ctrlRRunsAndCacheAvoidsReloading()
+{
+    prepare(m_grey5, QRect(20, 20, 100, 100));
+    const int loads = m_panel->job()->loadCount();
+    QCOMPARE(loads, 1); // describing the model loaded it once
+    QSignalSpy applied(m_panel, &ClassifyPanel::resultApplied);
+    for (int i = 0; i < 3; ++i) {
+        QTest::keyClick(m_window.get(), Qt::Key_R, Qt::ControlModifier);
+        QVERIFY(applied.wait(kWaitMs));
+    }
+    QCOMPARE(applied.count(), 3);
+    QVERIFY(qvariant_cast<jobs::PredictResult>(applied.last().first()).ok());
+    QCOMPARE(m_panel->job()->loadCount(), loads); // re-runs use the cached model
+    QVERIFY(!m_panel->isRunning());
+}
+
+void tst_ClassifyPanel::overlayToggleOpacityAndRotationChangeThePixels()
+{
+    const QRect roi(40, 40, 140, 140);
+    prepare(m_grey5, roi);
+    m_panel->setCamMethod(ml::CamMethod::GradCam);
+    QVERIFY(clickRun().ok());
+    ImageViewer* v = m_window->viewer();
+    QVERIFY(v->hasHeatMap() && v->heatMapVisible());
+    const QRect onScreen = v->imageToWidget().mapRect(QRectF(roi)).toAlignedRect().adjusted(4, 4, -4, -4);
+    const QRect outside = v->imageToWidget().mapRect(QRectF(0, 0, 20, 20)).toAlignedRect();
+    const QImage withMap = v->grab().toImage();
+    QVERIFY2(colourfulness(withMap, onScreen) > 15, "the map tints the crop");
+
+    const auto toggle = m_panel->findChildren<QCheckBox*>();
+    QCheckBox* show = nullptr;
+    for (QCheckBox* c : toggle)
+        if (c->text() == QStringLiteral("Show"))
+            show = c;
+    QVERIFY(show && show->isChecked());
+    QTest::mouseClick(show, Qt::LeftButton);
+    QVERIFY(!v->heatMapVisible());
+    const QImage hidden = v->grab().toImage();
+    QVERIFY(differingPixels(withMap, hidden, onScreen) > onScreen.width() * onScreen.height() / 2);
+    QCOMPARE(differingPixels(withMap, hidden, outside), 0); // only the crop (and the colour bar) change
+    QVERIFY(colourfulness(hidden, onScreen) < 2);           // a grey radiograph again
+    QTest::mouseClick(show, Qt::LeftButton);
+    QVERIFY(v->heatMapVisible());
+    QCOMPARE(differingPixels(withMap, v->grab().toImage(), onScreen), 0);
+
+    auto* slider = m_panel->findChild<QSlider*>(QStringLiteral("classifyOpacity"));
+    QVERIFY(slider);
+    slider->triggerAction(QAbstractSlider::SliderToMaximum); // opaque (End is the window's last-image key)
+    QCOMPARE(v->heatMapOpacity(), 1.0);
+    const QImage opaque = v->grab().toImage();
+    QVERIFY(differingPixels(withMap, opaque, onScreen) > onScreen.width() * onScreen.height() / 2);
+    QVERIFY(colourfulness(opaque, onScreen) > colourfulness(withMap, onScreen));
+    slider->triggerAction(QAbstractSlider::SliderToMinimum); // transparent: the plain image
+    QCOMPARE(differingPixels(hidden, v->grab().toImage(), onScreen), 0);
+    slider->setValue(60);
+
+    // Rotated a quarter turn, the tint follows the crop to its new place on screen.
+    v->rotate(1);
+    const QRect rotated = v->imageToWidget().mapRect(QRectF(roi)).toAlignedRect().adjusted(4, 4, -4, -4);
+    const QRect freed = v->imageToWidget().mapRect(QRectF(0, 200, 24, 24)).toAlignedRect();
+    const QImage turned = v->grab().toImage();
+    QVERIFY(colourfulness(turned, rotated) > 15);
+    QVERIFY(colourfulness(turned, freed) < 2);
+}
+
+void tst_ClassifyPanel::camOptionsFollowTheModel()
+{
+    prepare(m_grey5, QRect(30, 30, 120, 120));
+    QComboBox* classes = nullptr;
+    QComboBox* layers = nullptr;
+    for (QComboBox* c : m_panel->findChildren<QComboBox*>()) {
+        if (c->findText(QStringLiteral("Top-1")) >= 0)
+            classes = c;
+        if (c->findText(QStringLiteral("Last block"), Qt::MatchStartsWith) >= 0)
+            layers = c;
+    }
+    QVERIFY(classes && layers);
+    QCOMPARE(classes->count(), 6); // Top-1 and g0..g4
+    auto model = ml::createModel("cnn5", 1, 5);
+    QVERIFY(model.ok());
+    QCOMPARE(layers->count(), 1 + static_cast<int>(model->layerNames().size()));
+
+    m_panel->setCamMethod(ml::CamMethod::GradCamPlusPlus);
+    m_panel->setCamClass(2);
+    const jobs::PredictResult r = clickRun();
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.camClass, 2);
+    QCOMPARE(r.camMethod, ml::CamMethod::GradCamPlusPlus);
+    QCOMPARE(r.camLayer.toStdString(), model->layerNames().back());
+    QVERIFY(m_window->viewer()->heatMapTitle().contains(QStringLiteral("g2")));
+
+    // Changing the layer re-runs on its own once Run has been pressed.
+    QSignalSpy applied(m_panel, &ClassifyPanel::resultApplied);
+    layers->setCurrentIndex(1);
+    QVERIFY(applied.wait(kWaitMs));
+    const auto again = qvariant_cast<jobs::PredictResult>(applied.first().first());
+    QCOMPARE(again.camLayer, layers->itemData(1).toString());
+
+    // Off: no map, the overlay goes.
+    m_panel->setCamMethod(ml::CamMethod::None);
+    QVERIFY(applied.wait(kWaitMs));
+    QVERIFY(!m_window->viewer()->hasHeatMap());
+}
+
+void tst_ClassifyPanel::badModelsShowMessagesAndTheAppKeepsWorking()
+{
+    prepare(m_grey5, QRect(20, 20, 120, 120));
+    QVERIFY(clickRun().ok());
+    QVERIFY(m_window->viewer()->hasHeatMap());
+
+    // Truncated file.
+    QSignalSpy described(m_panel, &ClassifyPanel::modelDescribed);
+    QVERIFY(m_panel->selectModel(m_corrupt));
+    QVERIFY(described.wait(kWaitMs));
+    QCOMPARE(described.last().first().toBool(), false);
+    QVERIFY2(m_panel->errorText().contains(QStringLiteral("Cannot load the model")), qPrintable(m_panel->errorText()));
+    jobs::PredictResult r = clickRun();
+    QVERIFY(!r.ok());
+    QVERIFY2(m_panel->errorText().contains(QStringLiteral("not a Lightbox bundle")), qPrintable(m_panel->errorText()));
+    QVERIFY(!m_window->viewer()->hasHeatMap()); // no stale map next to an error
+
+    // A card listing 4 classes over a 5-class network.
+    QVERIFY(m_panel->selectModel(m_wrongCount));
+    r = clickRun();
+    QVERIFY(!r.ok());
+    QVERIFY2(!m_panel->errorText().isEmpty(), "a message");
+    qInfo("wrong class count: %s", qPrintable(m_panel->errorText()));
+
+    // A file that is gone.
+    QVERIFY(!m_panel->selectModel(m_other.filePath(QStringLiteral("missing.lbx"))));
+    QVERIFY(m_panel->errorText().contains(QStringLiteral("does not exist")));
+
+    // The window still opens images and the good model still runs.
+    QVERIFY(m_window->openFile(kKnee));
+    QVERIFY(m_panel->selectModel(m_grey5));
+    r = clickRun();
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QVERIFY(m_panel->errorText().isEmpty());
+}
+
+void tst_ClassifyPanel::rgbModelOnGreyImage()
+{
+    const QRect roi(10, 10, 180, 180);
+    prepare(m_rgb3, roi);
+    const jobs::PredictResult r = clickRun();
+    QVERIFY2(r.ok(), qPrintable(r.error)); // grey is replicated to RGB by the model's preprocessing
+    QCOMPARE(m_panel->barValues().size(), size_t(3));
+    const ml::Prediction d = direct(m_rgb3, roi);
+    QCOMPARE(d.probabilities.size(), size_t(3));
+    for (size_t i = 0; i < 3; ++i)
+        QVERIFY(std::abs(r.probabilities[i] - d.probabilities[i]) < 1e-5f);
+    QVERIFY2(!m_panel->expectedGradeText().contains(QStringLiteral("Expected")), "not an ordinal model");
+}
+
+void tst_ClassifyPanel::cropChangeRerunsWhenTicked()
+{
+    prepare(m_grey5, QRect(20, 20, 100, 100));
+    m_panel->setAutoRerun(true);
+    QVERIFY(clickRun().ok());
+    QSignalSpy applied(m_panel, &ClassifyPanel::resultApplied);
+
+    // A drag with the crop tool emits many changes; one run follows when it stops.
+    ImageViewer* v = m_window->viewer();
+    const QPointF from = v->imageToWidget().map(QPointF(70, 70));
+    const QPointF to = v->imageToWidget().map(QPointF(100, 90));
+    QTest::mousePress(v, Qt::LeftButton, {}, from.toPoint());
+    for (int i = 1; i <= 6; ++i)
+        QTest::mouseMove(v, (from + (to - from) * i / 6.0).toPoint());
+    QTest::mouseRelease(v, Qt::LeftButton, {}, to.toPoint());
+    const QRect moved = *v->roi();
+    QVERIFY(moved != QRect(20, 20, 100, 100));
+    QVERIFY(applied.wait(kWaitMs));
+    QTest::qWait(400);
+    QCOMPARE(applied.count(), 1);
+    const auto r = qvariant_cast<jobs::PredictResult>(applied.first().first());
+    QVERIFY(r.ok());
+    QCOMPARE(r.camRect, moved);
+    QCOMPARE(v->heatMapRect(), moved);
+    const ml::Prediction d = direct(m_grey5, moved);
+    QVERIFY(std::abs(r.probabilities[0] - d.probabilities[0]) < 1e-5f);
+
+    // Unticked: the crop changes, nothing runs.
+    m_panel->setAutoRerun(false);
+    applied.clear();
+    v->setRoi(QRect(50, 50, 90, 90));
+    QTest::qWait(600);
+    QCOMPARE(applied.count(), 0);
+}
+
+void tst_ClassifyPanel::newImageClearsTheOverlay()
+{
+    prepare(m_grey5, QRect(20, 20, 100, 100));
+    m_panel->setAutoRerun(false);
+    QVERIFY(clickRun().ok());
+    QVERIFY(m_window->viewer()->hasHeatMap());
+    if (!QFile::exists(kKnee2))
+        QSKIP("the shared knee data is missing");
+    QVERIFY(m_window->openFile(kKnee2));
+    QVERIFY(!m_window->viewer()->hasHeatMap());
+    QVERIFY(m_panel->barValues().front() == 0.0);
+    // Ticked, the new image is classified on its own.
+    m_panel->setAutoRerun(true);
+    QSignalSpy applied(m_panel, &ClassifyPanel::resultApplied);
+    QVERIFY(m_window->openFile(kKnee));
+    QVERIFY(applied.wait(kWaitMs));
+    QVERIFY(m_window->viewer()->hasHeatMap());
+}
+
+void tst_ClassifyPanel::latestRequestWins()
+{
+    QVERIFY(m_window->openFile(kKnee));
+    jobs::PredictJob job;
+    QSignalSpy spy(&job, &jobs::PredictJob::predicted);
+    jobs::PredictRequest req;
+    req.modelPath = m_grey5;
+    req.device = QStringLiteral("cpu");
+    req.image = m_window->image();
+    req.options.cam = ml::CamMethod::GradCam;
+    quint64 last = 0;
+    for (int i = 0; i < 5; ++i) {
+        req.roi = QRect(10 + 5 * i, 10, 100, 100);
+        last = job.predict(req);
+    }
+    QVERIFY(spy.wait(kWaitMs));
+    QTest::qWait(300);
+    QCOMPARE(spy.count(), 1);
+    const auto r = qvariant_cast<jobs::PredictResult>(spy.first().first());
+    QCOMPARE(r.requestId, last);
+    QCOMPARE(r.camRect, QRect(30, 10, 100, 100));
+    QVERIFY(!job.isBusy());
+
+    // An ROI outside the image and a missing image are messages.
+    req.roi = QRect(200, 200, 100, 100);
+    QVERIFY(job.predictNow(req).error.contains(QStringLiteral("outside")));
+    req.image.reset();
+    QVERIFY(!job.predictNow(req).ok());
+    req.image = m_window->image();
+    req.device = QStringLiteral("cuda:%1").arg(ml::cudaDeviceCount());
+    req.roi.reset();
+    const auto noDevice = job.predictNow(req);
+    QVERIFY(!noDevice.ok());
+    QVERIFY2(noDevice.error.contains(QStringLiteral("device")), qPrintable(noDevice.error));
+}
+
+void tst_ClassifyPanel::screenshotShowsClassification()
+{
+    const QString exe = QStringLiteral(LIGHTBOX_BINARY_DIR "/app/lightbox");
+    if (!QFile::exists(exe))
+        QSKIP("lightbox executable not built");
+    const QString out = m_other.filePath(QStringLiteral("classify.png"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_settingsDir.path());
+    p.setProcessEnvironment(env);
+    p.start(exe, {QStringLiteral("--screenshot"), out, QStringLiteral("--size"), QStringLiteral("1000x700"),
+                  QStringLiteral("--model"), m_grey5, QStringLiteral("--roi"), QStringLiteral("30,30,160,160"),
+                  QStringLiteral("--device"), QStringLiteral("cpu"), kKnee});
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    const QImage shot(out);
+    QCOMPARE(shot.size(), QSize(1000, 700));
+    int colourful = 0; // the knee is grey: colour there is the heat map
+    for (int y = 0; y < shot.height(); y += 2)
+        for (int x = 0; x < shot.width(); x += 2) {
+            const QColor c = shot.pixelColor(x, y);
+            colourful += std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()}) > 60;
+        }
+    QVERIFY2(colourful > 2000, qPrintable(QString::number(colourful)));
+
+    // A bad model makes it fail with the message, after writing the picture.
+    p.start(exe, {QStringLiteral("--screenshot"), out, QStringLiteral("--model"), m_corrupt, kKnee});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 3);
+    QVERIFY(p.readAllStandardError().contains("not a Lightbox bundle"));
+}
+
+QTEST_MAIN(tst_ClassifyPanel)
+#include "tst_classify_panel.moc"
