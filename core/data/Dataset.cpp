@@ -237,6 +237,7 @@ Result<Dataset> finish(const std::string& root, Listing&& listing, const Dataset
     ds.classNames = classes.names();
     ds.skipped = std::move(listing.skipped);
     ds.hasGivenSplits = listing.givenSplits;
+    std::vector<size_t> needPatient;
     for (auto& e : listing.entries) {
         const int label = classes.index(e.label);
         if (label < 0) {
@@ -248,9 +249,16 @@ Result<Dataset> finish(const std::string& root, Listing&& listing, const Dataset
         s.id = std::move(e.id);
         s.label = label;
         s.split = e.split;
-        s.patientId = e.hasPatient && options.patientPattern.empty() ? e.patientId : patients->of(s.path);
+        s.patientId = e.patientId;
+        if (!e.hasPatient || !options.patientPattern.empty())
+            needPatient.push_back(ds.samples.size());
         ds.samples.push_back(std::move(s));
     }
+    // Patient ids may mean reading DICOM headers: on all cores.
+    parallelFor(needPatient.size(), 0, [&](size_t k) {
+        Sample& s = ds.samples[needPatient[k]];
+        s.patientId = patients->of(s.path);
+    });
     if (ds.samples.empty())
         return Result<Dataset>::failure(
             "no labelled images found in " + root +
@@ -403,7 +411,8 @@ std::string applyPattern(const std::string& pattern, const std::string& value, c
 QString resolveCsvPath(const std::string& name, const std::vector<QDir>& bases)
 {
     static const char* const extensions[] = {"", ".png", ".jpg", ".jpeg", ".dcm", ".tif", ".tiff", ".bmp"};
-    const QString n = QString::fromStdString(name);
+    QString n = QString::fromStdString(name);
+    n.replace(QLatin1Char('\\'), QLatin1Char('/')); // written on Windows
     const bool hasSuffix = !QFileInfo(n).suffix().isEmpty();
     for (const QDir& base : bases)
         for (const char* ext : extensions) {
@@ -782,12 +791,16 @@ DatasetStats datasetStats(const Dataset& dataset, int maxFiles)
     if (n == 0)
         return st;
     const size_t want = maxFiles <= 0 ? n : std::min(n, size_t(maxFiles));
-    double sumW = 0, sumH = 0;
-    for (size_t k = 0; k < want; ++k) {
+    std::vector<std::pair<int, int>> sizes(want, {0, 0});
+    parallelFor(want, 0, [&](size_t k) {
         // Evenly spread over the (class-ordered) list, so every class is measured.
         const size_t i = want == n ? k : size_t(double(k) * double(n) / double(want));
-        int w = 0, h = 0;
-        if (!imageSize(dataset.samples[i].path, w, h))
+        if (!imageSize(dataset.samples[i].path, sizes[k].first, sizes[k].second))
+            sizes[k] = {0, 0};
+    });
+    double sumW = 0, sumH = 0;
+    for (const auto& [w, h] : sizes) {
+        if (w <= 0 || h <= 0)
             continue;
         if (st.measured == 0) {
             st.minWidth = st.maxWidth = w;

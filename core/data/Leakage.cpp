@@ -1,5 +1,6 @@
 #include "Leakage.h"
 
+#include "DataFiles.h"
 #include "Dataset.h"
 #include "ModelInput.h"
 
@@ -129,17 +130,6 @@ struct Hashes {
     cv::Mat thumbnail; ///< 32 x 32 grey, to confirm hash matches
     bool ok = false;
 };
-
-/// Runs `fn` on `count` threads (this one included) and waits for all.
-template <typename F> void runOnThreads(int count, const F& fn)
-{
-    std::vector<std::thread> pool;
-    for (int t = 1; t < count; ++t)
-        pool.emplace_back(fn);
-    fn();
-    for (std::thread& t : pool)
-        t.join();
-}
 
 void addExample(LeakageReport& r, std::string line)
 {

@@ -329,6 +329,11 @@ void tst_Dataset::dicomPatientId()
     QVERIFY2(ds.ok(), ds.error().c_str());
     QCOMPARE(findSample(ds.value(), "a/x.dcm")->patientId, expected);
     QCOMPARE(findSample(ds.value(), "b/y.png")->patientId, std::string());
+    // The size comes from the header, and agrees with the decoded image.
+    const DatasetStats st = datasetStats(ds.value());
+    QCOMPARE(st.measured, int64_t(2));
+    QCOMPARE(st.maxWidth, image->width());
+    QCOMPARE(st.maxHeight, image->height());
 }
 
 void tst_Dataset::clearErrors()
