@@ -53,9 +53,18 @@ struct LoaderOptions {
     int cacheMiB = 1024;
 };
 
-/// Reads the samples of one split: decodes each file (imaging::load, then modelView, the
-/// same rendering inference uses), augments, preprocesses to `spec` and batches, on loader
-/// threads that prefetch. A file that cannot be read is skipped and listed by skipped().
+/// Reads the samples of one split: decodes each file (imaging::loadImage, then modelView, the
+/// same rendering inference uses), augments, preprocesses to `spec` (ml::preprocess) and
+/// batches, on loader threads that prefetch. A file that cannot be read is skipped and listed
+/// once by skipped(); its batch comes out smaller, and a batch left empty is passed over.
+///
+/// Batches are built by index (each thread takes the next batch number), so the order of
+/// samples, and their augmentation (seeded by seed, epoch and position), is the same for any
+/// thread count. Decoded 8-bit views are cached up to LoaderOptions::cacheMiB, first come
+/// first kept (no eviction), so later epochs skip decoding. startEpoch() may be called at any
+/// time (it stops the current epoch's threads first) and clears an earlier cancel(). One
+/// consumer thread calls startEpoch()/next(); cancel(), skipped() and preview() may be called
+/// from any thread. Does not resample images to a cache size: a view is kept as decoded.
 class ImageBatchSource : public ml::BatchSource {
 public:
     ImageBatchSource(std::vector<Sample> samples, ml::PreprocessSpec spec, LoaderOptions options);
