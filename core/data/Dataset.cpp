@@ -321,7 +321,7 @@ Listing listFolderLayout(const QString& dir)
 // ---- CSV ----------------------------------------------------------------------------------
 
 /// Splits one CSV record (RFC 4180 quoting); reads further lines for quoted line breaks.
-bool readCsvRecord(std::istream& in, std::vector<std::string>& fields)
+bool readCsvRecord(std::istream& in, std::vector<std::string>& fields, char delimiter)
 {
     fields.clear();
     std::string line;
@@ -356,7 +356,7 @@ bool readCsvRecord(std::istream& in, std::vector<std::string>& fields)
             }
         } else if (c == '"') {
             quoted = true;
-        } else if (c == ',') {
+        } else if (c == delimiter) {
             fields.push_back(trim(field));
             field.clear();
         } else if (c != '\r') {
@@ -430,8 +430,19 @@ Result<Listing> listCsv(const QString& csvPath, const DatasetOptions& options, Q
     std::ifstream in(csvPath.toStdString(), std::ios::binary);
     if (!in)
         return Result<Listing>::failure("cannot open " + csvPath.toStdString());
+    // The delimiter: a comma, or the semicolon or tab of spreadsheet exports, whichever the
+    // header line has most of.
+    std::string firstLine;
+    std::getline(in, firstLine);
+    char delimiter = ',';
+    for (const char d : {';', '\t'})
+        if (std::count(firstLine.begin(), firstLine.end(), d) >
+            std::count(firstLine.begin(), firstLine.end(), delimiter))
+            delimiter = d;
+    in.clear();
+    in.seekg(0);
     std::vector<std::string> header;
-    if (!readCsvRecord(in, header) || header.empty() || (header.size() == 1 && header[0].empty()))
+    if (!readCsvRecord(in, header, delimiter) || header.empty() || (header.size() == 1 && header[0].empty()))
         return Result<Listing>::failure(csvPath.toStdString() + " is empty");
     if (!header.empty() && header[0].size() >= 3 && header[0].compare(0, 3, "\xEF\xBB\xBF") == 0)
         header[0] = header[0].substr(3); // UTF-8 byte-order mark
@@ -499,7 +510,7 @@ Result<Listing> listCsv(const QString& csvPath, const DatasetOptions& options, Q
     Listing listing;
     std::vector<std::string> row;
     int rowNumber = 1;
-    while (readCsvRecord(in, row)) {
+    while (readCsvRecord(in, row, delimiter)) {
         ++rowNumber;
         if (row.size() == 1 && row[0].empty())
             continue; // blank line

@@ -251,6 +251,18 @@ void tst_Dataset::csvSplitColumn()
     QCOMPARE(ds->inSplit(Split::Val).size(), size_t(2));
     QCOMPARE(ds->inSplit(Split::Test).size(), size_t(2));
     QCOMPARE(findSample(ds.value(), "img/2.png")->split, Split::Val);
+
+    // A semicolon-separated export with Windows line ends and a byte-order mark.
+    QByteArray semi = "\xEF\xBB\xBF"
+                      "file;label\r\n";
+    for (int i = 0; i < 4; ++i)
+        semi += QString("img\\%1.png;%2\r\n").arg(i).arg(i < 2 ? "x" : "y").toUtf8();
+    QVERIFY(writeBytes(dir.filePath("semi.csv"), semi));
+    auto ds2 = loadDataset(dir.filePath("semi.csv").toStdString());
+    QVERIFY2(ds2.ok(), ds2.error().c_str());
+    QCOMPARE(ds2->classNames, (std::vector<std::string>{"x", "y"}));
+    QCOMPARE(ds2->classCounts(), (std::vector<int64_t>{2, 2}));
+    QVERIFY(findSample(ds2.value(), "img/3.png"));
 }
 
 void tst_Dataset::cropManifest()
