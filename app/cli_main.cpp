@@ -1,9 +1,13 @@
 // lightbox-cli: everything the GUI does, headless.
 #include <data/CropExporter.h>
+#include <data/Loader.h>
 #include <data/ModelInput.h>
+#include <data/TaskPreset.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/ImageWriter.h>
 #include <imaging/Render.h>
+#include <jobs/TrainingWorker.h>
+#include <ml/Bundle.h>
 #include <ml/Classifier.h>
 #include <ml/Runtime.h>
 
@@ -11,16 +15,22 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStringList>
 
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
+#include <unistd.h>
 
 using namespace lightbox;
 
@@ -47,6 +57,22 @@ int usage(FILE* out)
                       "      with a model bundle or TorchScript file; --cam writes a Grad-CAM overlay\n"
                       "      (OUT-<name>.png for several files); --cam-method gradcam|gradcam++;\n"
                       "      --device auto|cpu|cuda|cuda:N\n"
+                      "  train --data DIR --arch A --out RUN_DIR [--preset P] [--epochs N] [--batch N]\n"
+                      "        [--lr X] [--weight-decay X] [--optimizer adam|adamw|sgd] [--size N]\n"
+                      "        [--channels 1|3] [--augment PRESET] [--patience N] [--schedule S]\n"
+                      "        [--label-smoothing X] [--device D] [--threads N] [--loader-threads N]\n"
+                      "        [--seed N] [--balanced] [--class-weights] [--no-leakage-check]\n"
+                      "        [--patient-pattern REGEX] [--resume]\n"
+                      "      trains a zoo network on a data set folder (one sub-folder per class,\n"
+                      "      optionally under train/ val/ test/), CSV or crop-tool root; splits\n"
+                      "      8:1:1 by patient when none are given, checks for leakage, keeps the best\n"
+                      "      epoch on val as RUN_DIR/best.lbx and evaluates it on test (val when\n"
+                      "      there is no test). --resume continues RUN_DIR after a stop (Ctrl-C)\n"
+                      "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
+                      "           [--device D] [--threads N] [--batch N] [--seed N] [--out DIR] [--json]\n"
+                      "      accuracy, per-class scores, confusion matrix, AUC (and QWK/MAE for\n"
+                      "      graded labels) of a bundle on one split; the split comes from the run\n"
+                      "      folder's splits.csv beside the model when there is one\n"
                       "  version\n"
                       "      versions of Lightbox and LibTorch, and the devices it can use\n");
     return out == stderr ? 2 : 0;
@@ -469,6 +495,434 @@ int cmdPredict(const QStringList& argv)
     return failures ? 1 : 0;
 }
 
+// ---------------------------------------------------------------------------------------
+// train / evaluate
+
+std::atomic<jobs::TrainingWorker*> g_worker{nullptr};
+std::atomic<int> g_stopSignals{0};
+
+void onStopSignal(int)
+{
+    if (g_stopSignals.fetch_add(1) > 0)
+        _exit(130); // a second Ctrl-C does not wait for the batch
+    if (jobs::TrainingWorker* w = g_worker.load())
+        w->stop(); // atomic stores only
+}
+
+std::string duration(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0)
+        return "?";
+    const long t = std::lround(seconds);
+    char buf[32];
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60)
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lds", t);
+    return buf;
+}
+
+std::string number(double v, const char* format = "%.4f")
+{
+    if (!std::isfinite(v))
+        return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+void printReport(const ml::ClassificationReport& r, FILE* out)
+{
+    std::fprintf(out, "samples %lld  accuracy %s  balanced accuracy %s  macro F1 %s  macro AUC %s\n",
+                 static_cast<long long>(r.samples), number(r.accuracy).c_str(), number(r.balancedAccuracy).c_str(),
+                 number(r.macroF1).c_str(), number(r.macroAuc).c_str());
+    if (r.ordinal)
+        std::fprintf(out, "quadratic weighted kappa %s  mean absolute error %s (grades)\n",
+                     number(r.quadraticKappa).c_str(), number(r.meanAbsoluteError).c_str());
+    size_t nameWidth = 5;
+    for (const auto& n : r.classNames)
+        nameWidth = std::max(nameWidth, n.size());
+    const int w = static_cast<int>(std::min<size_t>(nameWidth, 40));
+    std::fprintf(out, "%-*s  precision  recall  f1      support  auc     predicted\n", w, "class");
+    for (int c = 0; c < r.numClasses; ++c) {
+        const ml::ClassScores s = c < static_cast<int>(r.perClass.size()) ? r.perClass[c] : ml::ClassScores{};
+        const double auc = c < static_cast<int>(r.roc.size()) ? r.roc[c].auc : NAN;
+        const long long predicted = c < static_cast<int>(r.predictedCounts.size()) ? r.predictedCounts[c] : 0;
+        std::fprintf(out, "%-*s  %-9s  %-6s  %-6s  %7lld  %-6s  %9lld\n", w, r.classNames[c].c_str(),
+                     number(s.precision, "%.3f").c_str(), number(s.recall, "%.3f").c_str(),
+                     number(s.f1, "%.3f").c_str(), static_cast<long long>(s.support), number(auc, "%.3f").c_str(),
+                     predicted);
+    }
+    std::fprintf(out, "confusion matrix (rows: true, columns: predicted)\n");
+    for (int t = 0; t < static_cast<int>(r.confusion.size()); ++t) {
+        std::fprintf(out, "%-*s ", w, r.classNames[t].c_str());
+        for (int64_t v : r.confusion[t])
+            std::fprintf(out, " %6lld", static_cast<long long>(v));
+        std::fprintf(out, "\n");
+    }
+}
+
+bool parseIntOption(const Args& args, const char* name, int minimum, int& out, QString& error)
+{
+    if (!args.has(name))
+        return true;
+    bool ok = false;
+    const int v = args.value(name).toInt(&ok);
+    if (!ok || v < minimum) {
+        error = QString("--%1 needs a whole number >= %2").arg(name).arg(minimum);
+        return false;
+    }
+    out = v;
+    return true;
+}
+
+bool parseDoubleOption(const Args& args, const char* name, double minimum, double& out, QString& error)
+{
+    if (!args.has(name))
+        return true;
+    bool ok = false;
+    const double v = args.value(name).toDouble(&ok);
+    if (!ok || !std::isfinite(v) || v < minimum) {
+        error = QString("--%1 needs a number >= %2").arg(name).arg(minimum);
+        return false;
+    }
+    out = v;
+    return true;
+}
+
+/// Builds the training request from the command line (or the run folder with --resume).
+Result<jobs::TrainingRequest> trainRequest(const Args& args)
+{
+    using R = Result<jobs::TrainingRequest>;
+    QString error;
+    auto fail = [&](const QString& e) { return R::failure(e.toStdString()); };
+    const std::string out = args.value("out").toStdString();
+    if (out.empty())
+        return fail("--out RUN_DIR is required");
+
+    jobs::TrainingRequest req;
+    if (args.has("resume")) {
+        auto r = jobs::TrainingRequest::fromRunFolder(out);
+        if (!r)
+            return r;
+        req = r.value();
+        if (!parseIntOption(args, "epochs", 1, req.config.epochs, error))
+            return fail(error);
+        if (args.has("device"))
+            req.config.device = args.value("device").toStdString();
+        if (!parseIntOption(args, "threads", 0, req.config.threads, error) ||
+            !parseIntOption(args, "loader-threads", 0, req.loaderThreads, error))
+            return fail(error);
+        return req;
+    }
+
+    if (!args.has("data"))
+        return fail("--data DIR is required");
+    req.dataPath = args.value("data").toStdString();
+    req.config.runDir = out;
+    int channels = 1;
+    int size = 224;
+    if (args.has("preset")) {
+        const data::TaskPreset* preset = data::findTaskPreset(args.value("preset").toStdString());
+        if (!preset) {
+            QStringList ids;
+            for (const auto& p : data::taskPresets())
+                ids << QString::fromStdString(p.id);
+            return fail("unknown preset '" + args.value("preset") + "' (known: " + ids.join(", ") + ")");
+        }
+        jobs::applyPreset(*preset, req);
+        channels = preset->channels;
+        size = preset->inputSize;
+    }
+    std::string known;
+    for (const auto& a : ml::modelArchitectures())
+        known += (known.empty() ? "" : ", ") + a;
+    if (args.has("arch"))
+        req.config.architecture = args.value("arch").toStdString();
+    else if (!args.has("preset"))
+        return fail("--arch is required (one of: " + QString::fromStdString(known) + ")");
+    const auto archs = ml::modelArchitectures();
+    if (std::find(archs.begin(), archs.end(), req.config.architecture) == archs.end())
+        return fail("unknown network '" + QString::fromStdString(req.config.architecture) +
+                    "' (known: " + QString::fromStdString(known) + ")");
+    if (!parseIntOption(args, "size", 8, size, error) || !parseIntOption(args, "channels", 1, channels, error))
+        return fail(error);
+    if (channels != 1 && channels != 3)
+        return fail("--channels must be 1 or 3");
+    req.config.preprocess = jobs::defaultPreprocess(channels, size);
+    int seed = static_cast<int>(req.config.seed);
+    int patience = req.config.earlyStopPatience;
+    if (!parseIntOption(args, "epochs", 1, req.config.epochs, error) ||
+        !parseIntOption(args, "batch", 1, req.batchSize, error) ||
+        !parseIntOption(args, "patience", 0, patience, error) ||
+        !parseIntOption(args, "threads", 0, req.config.threads, error) ||
+        !parseIntOption(args, "loader-threads", 0, req.loaderThreads, error) ||
+        !parseIntOption(args, "seed", 0, seed, error) ||
+        !parseDoubleOption(args, "lr", 0.0, req.config.learningRate, error) ||
+        !parseDoubleOption(args, "weight-decay", 0.0, req.config.weightDecay, error) ||
+        !parseDoubleOption(args, "label-smoothing", 0.0, req.config.labelSmoothing, error))
+        return fail(error);
+    req.config.earlyStopPatience = patience;
+    req.config.seed = static_cast<uint64_t>(seed);
+    req.split.seed = req.config.seed;
+    if (args.has("optimizer"))
+        req.config.optimizer = args.value("optimizer").toStdString();
+    if (args.has("schedule"))
+        req.config.schedule = args.value("schedule").toStdString();
+    if (args.has("device"))
+        req.config.device = args.value("device").toStdString();
+    if (args.has("augment"))
+        req.augmentPreset = args.value("augment").toStdString();
+    if (args.has("patient-pattern"))
+        req.dataset.patientPattern = args.value("patient-pattern").toStdString();
+    req.balanced = args.has("balanced");
+    req.classWeightsFromCounts = args.has("class-weights");
+    req.checkLeakage = !args.has("no-leakage-check");
+    data::AugmentOptions probe;
+    if (!data::AugmentOptions::fromPreset(req.augmentPreset, probe))
+        return fail("unknown augmentation preset '" + QString::fromStdString(req.augmentPreset) + "'");
+    if (ml::Trainer::canResume(out))
+        return fail(QString::fromStdString(out) + " already holds a run: add --resume to continue it, or choose "
+                                                  "another --out");
+    if (const std::string problem = req.config.validate(); !problem.empty() && !req.config.classNames.empty())
+        return fail(QString::fromStdString(problem));
+    return req;
+}
+
+int cmdTrain(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv,
+                   {"data",
+                    "arch",
+                    "preset",
+                    "epochs",
+                    "batch",
+                    "lr",
+                    "weight-decay",
+                    "optimizer",
+                    "size",
+                    "channels",
+                    "augment",
+                    "patience",
+                    "schedule",
+                    "label-smoothing",
+                    "device",
+                    "threads",
+                    "loader-threads",
+                    "seed",
+                    "out",
+                    "patient-pattern"},
+                   args, error) ||
+        !args.positional.isEmpty())
+        return error.isEmpty() ? usage(stderr) : fail("train", error.toStdString());
+    auto request = trainRequest(args);
+    if (!request)
+        return fail("train", request.error());
+    const jobs::TrainingRequest& req = request.value();
+    const bool tty = isatty(fileno(stderr));
+    const int epochs = req.config.epochs;
+
+    jobs::TrainingWorker worker(req);
+    bool progressShown = false;
+    auto clearProgress = [&] {
+        if (progressShown && tty)
+            std::fprintf(stderr, "\r%*s\r", 110, "");
+        progressShown = false;
+    };
+    QObject::connect(&worker, &jobs::TrainingWorker::stageChanged, [&](const QString& stage) {
+        clearProgress();
+        std::printf("== %s\n", qPrintable(stage));
+        std::fflush(stdout);
+    });
+    QObject::connect(&worker, &jobs::TrainingWorker::logMessage, [&](const QString& text) {
+        clearProgress();
+        std::printf("   %s\n", qPrintable(text));
+    });
+    QObject::connect(&worker, &jobs::TrainingWorker::datasetReady, [&](const jobs::DatasetSummary& d) {
+        std::printf("data set %s: %lld samples, %zu classes, %s\n", d.root.c_str(), static_cast<long long>(d.samples),
+                    d.classNames.size(), d.hasGivenSplits ? "given splits" : "split 8:1:1 by patient");
+        const char* names[] = {"train", "val", "test"};
+        for (size_t s = 0; s < d.countsPerSplit.size() && s < 3; ++s) {
+            long long total = 0;
+            std::string counts;
+            for (size_t c = 0; c < d.countsPerSplit[s].size(); ++c) {
+                total += d.countsPerSplit[s][c];
+                counts += (c ? " " : "") + d.classNames[c] + ":" + std::to_string(d.countsPerSplit[s][c]);
+            }
+            std::printf("  %-5s %6lld  (%s)\n", names[s], total, counts.c_str());
+        }
+        if (d.stats.measured > 0)
+            std::printf("  image size %d-%d x %d-%d px (mean %.0f x %.0f, %lld measured)\n", d.stats.minWidth,
+                        d.stats.maxWidth, d.stats.minHeight, d.stats.maxHeight, d.stats.meanWidth, d.stats.meanHeight,
+                        static_cast<long long>(d.stats.measured));
+        if (!d.skipped.empty())
+            std::printf("  %zu file(s) left out while listing, e.g. %s\n", d.skipped.size(), d.skipped[0].c_str());
+        std::fflush(stdout);
+    });
+    QObject::connect(&worker, &jobs::TrainingWorker::leakageChecked, [&](const jobs::LeakageSummary& l) {
+        std::printf("leakage check: %s\n", l.report.summary().c_str());
+        for (size_t i = 0; i < l.report.examples.size() && i < 5; ++i)
+            std::printf("  %s\n", l.report.examples[i].c_str());
+        if (!l.report.clean())
+            std::printf("  WARNING: images or patients shared between splits inflate the validation and test "
+                        "scores\n");
+        std::fflush(stdout);
+    });
+    QElapsedTimer sinceProgress;
+    sinceProgress.start();
+    QObject::connect(&worker, &jobs::TrainingWorker::batchProgress, [&](const ml::BatchMetrics& m) {
+        const bool last = m.batch + 1 >= m.batchCount;
+        if (!tty && !last && sinceProgress.elapsed() < 2000)
+            return;
+        sinceProgress.restart();
+        constexpr int kWidth = 24;
+        const double frac = m.batchCount > 0 ? double(m.batch + 1) / m.batchCount : 0.0;
+        const int filled = std::clamp(static_cast<int>(std::lround(frac * kWidth)), 0, kWidth);
+        std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d  loss %.4f  acc %.3f  %.0f img/s  %s left   ", m.epoch + 1,
+                     epochs, std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), m.batch + 1,
+                     m.batchCount, m.loss, m.accuracy, m.imagesPerSecond, duration(m.secondsLeft).c_str());
+        if (!tty)
+            std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+        progressShown = true;
+    });
+    QObject::connect(&worker, &jobs::TrainingWorker::epochCompleted, [&](const ml::EpochMetrics& e) {
+        clearProgress();
+        std::printf("epoch %d/%d  train loss %.4f acc %.4f  val loss %s acc %s", e.epoch + 1, epochs, e.trainLoss,
+                    e.trainAccuracy, number(e.valLoss).c_str(), number(e.valAccuracy).c_str());
+        if (std::isfinite(e.valQwk))
+            std::printf(" qwk %.4f", e.valQwk);
+        std::printf("  lr %.3g  %.1f s  %.0f img/s%s\n", e.learningRate, e.seconds, e.imagesPerSecond,
+                    e.best ? "  * best" : "");
+        std::fflush(stdout);
+    });
+    int rc = 0;
+    QObject::connect(&worker, &jobs::TrainingWorker::failed, [&](const QString& message) {
+        clearProgress();
+        rc = fail("train", message.toStdString());
+    });
+    QObject::connect(&worker, &jobs::TrainingWorker::finished, [&](const jobs::TrainingOutcome& o) {
+        clearProgress();
+        const ml::TrainSummary& s = o.summary;
+        if (s.cancelled) {
+            std::printf("stopped after %zu epoch(s); continue with: lightbox-cli train --resume --out %s\n",
+                        s.history.size(), o.runDir.c_str());
+            rc = 130;
+            return;
+        }
+        std::printf("trained %zu epoch(s) on %s%s; best epoch %d, model %s\n", s.history.size(), s.device.c_str(),
+                    s.stoppedEarly ? " (stopped early)" : "", s.bestEpoch + 1, s.bestBundle.c_str());
+        if (!s.skipped.empty())
+            std::printf("%zu unreadable sample(s) skipped, e.g. %s\n", s.skipped.size(), s.skipped[0].c_str());
+        if (o.report.numClasses > 0) {
+            std::printf("evaluation on the %s split:\n", o.evaluatedSplit.c_str());
+            printReport(o.report, stdout);
+            for (const auto& f : o.reportFiles)
+                std::printf("wrote %s\n", f.c_str());
+        }
+    });
+
+    g_worker = &worker;
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    worker.run();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_worker = nullptr;
+    return rc;
+}
+
+int cmdEvaluate(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"model", "data", "split", "preset", "device", "threads", "batch", "seed", "out"}, args,
+                   error) ||
+        !args.positional.isEmpty() || !args.has("model") || !args.has("data"))
+        return error.isEmpty() ? usage(stderr) : fail("evaluate", error.toStdString());
+    const std::string modelPath = args.value("model").toStdString();
+    auto model = ml::loadModel(modelPath);
+    if (!model)
+        return fail(args.value("model"), model.error());
+    const ml::ModelCard& card = model->card;
+
+    const data::TaskPreset* preset =
+        data::findTaskPreset(args.has("preset") ? args.value("preset").toStdString() : card.task);
+    if (args.has("preset") && !preset)
+        return fail("evaluate", "unknown preset '" + args.value("preset").toStdString() + "'");
+    data::DatasetOptions options = jobs::datasetOptionsFor(preset);
+    if (!preset)
+        options.classes = card.classNames;
+    auto dataset = data::loadDataset(args.value("data").toStdString(), options);
+    if (!dataset)
+        return fail(args.value("data"), dataset.error());
+
+    int seed = 42, threads = 0, batch = 32;
+    if (!parseIntOption(args, "seed", 0, seed, error) || !parseIntOption(args, "threads", 0, threads, error) ||
+        !parseIntOption(args, "batch", 1, batch, error))
+        return fail("evaluate", error.toStdString());
+    // The split the model was trained with, when the bundle sits in its run folder.
+    const std::string runDir = QFileInfo(args.value("model")).absolutePath().toStdString();
+    std::string splitSource = "splits.csv of the run folder";
+    if (!jobs::readSplits(dataset.value(), runDir)) {
+        data::SplitOptions so;
+        so.seed = static_cast<uint64_t>(seed);
+        data::assignSplits(dataset.value(), so);
+        splitSource = dataset->hasGivenSplits ? "given splits" : "split 8:1:1 by patient, seed " + std::to_string(seed);
+    }
+    const QString splitName = args.has("split") ? args.value("split") : "test";
+    data::Split split = data::Split::Unassigned;
+    if (splitName == "test")
+        split = data::Split::Test;
+    else if (splitName == "val")
+        split = data::Split::Val;
+    else if (splitName == "train")
+        split = data::Split::Train;
+    else if (splitName != "all")
+        return fail("evaluate", "--split must be test, val, train or all");
+    if (split == data::Split::Test && !args.has("split") && dataset->inSplit(data::Split::Test).empty()) {
+        std::fprintf(stderr, "lightbox-cli: note: the data set has no test split; evaluating on val\n");
+        split = data::Split::Val;
+    }
+    const std::string device = args.has("device") ? args.value("device").toStdString() : "auto";
+    auto result = jobs::evaluateBundle(modelPath, dataset.value(), split, device, threads, batch);
+    if (!result)
+        return fail("evaluate", result.error());
+    if (args.has("out")) {
+        auto files = jobs::writeReportFiles(result.value(), args.value("out").toStdString());
+        if (!files)
+            return fail("evaluate", files.error());
+    }
+    if (args.has("json")) {
+        ml::Json::Object doc = result->report.toJson().object();
+        doc["model"] = modelPath;
+        doc["architecture"] = card.architecture;
+        doc["task"] = card.task;
+        doc["data"] = args.value("data").toStdString();
+        doc["split"] = result->split;
+        doc["split_source"] = splitSource;
+        doc["seconds"] = result->seconds;
+        ml::Json::Array skipped;
+        for (const auto& s : result->skipped)
+            skipped.emplace_back(s);
+        doc["skipped"] = ml::Json(skipped);
+        std::printf("%s\n", ml::Json(doc).dump(2).c_str());
+        return 0;
+    }
+    std::printf("model %s (%s, task %s)\n", modelPath.c_str(), card.architecture.c_str(),
+                card.task.empty() ? "-" : card.task.c_str());
+    std::printf("data %s, %s split (%s), %.1f s\n", qPrintable(args.value("data")), result->split.c_str(),
+                splitSource.c_str(), result->seconds);
+    if (!result->skipped.empty())
+        std::printf("%zu unreadable sample(s) skipped, e.g. %s\n", result->skipped.size(), result->skipped[0].c_str());
+    printReport(result->report, stdout);
+    return 0;
+}
+
 int cmdVersion()
 {
     ml::configureThreads();
@@ -495,6 +949,10 @@ int main(int argc, char** argv)
         return cmdCrop(args);
     if (cmd == "predict")
         return cmdPredict(args);
+    if (cmd == "train")
+        return cmdTrain(args);
+    if (cmd == "evaluate")
+        return cmdEvaluate(args);
     if (cmd == "version" || cmd == "--version")
         return cmdVersion();
     std::fprintf(stderr, "lightbox-cli: unknown command '%s'\n", qPrintable(cmd));

@@ -1,0 +1,195 @@
+#pragma once
+
+#include <data/Dataset.h>
+#include <data/TaskPreset.h>
+#include <imaging/Result.h>
+#include <ml/Metrics.h>
+#include <ml/Trainer.h>
+
+#include <QElapsedTimer>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lightbox::jobs {
+
+/// Everything a training run needs beyond ml::TrainConfig: where the data comes from, how it
+/// is split and loaded. Saved as `<runDir>/run.json` beside the trainer's config.json so a
+/// stopped run can be resumed from its folder alone.
+struct TrainingRequest {
+    std::string dataPath;                ///< data-set folder, CSV or crop-tool root
+    std::string presetId;                ///< task preset id ("knee-kl"), or empty
+    data::DatasetOptions dataset;        ///< classes, aliases, CSV columns, patient pattern
+    data::SplitOptions split;            ///< used when the data set has no given splits
+    ml::TrainConfig config;              ///< architecture, optimiser, epochs, runDir, ...
+    int batchSize = 32;                  ///< loader batch size
+    bool balanced = false;               ///< balanced sampler instead of shuffling
+    bool classWeightsFromCounts = false; ///< weight the loss by inverse training-split class frequency
+    std::string augmentPreset = "light"; ///< data::AugmentOptions preset name
+    int loaderThreads = 0;               ///< 0 = the loader's default
+    int cacheMiB = 1024;                 ///< decoded-image cache of each loader
+    bool checkLeakage = true;            ///< run data::checkLeakage before training
+    bool resume = false;                 ///< continue the checkpoint in config.runDir
+    int batchSignalsPerSecond = 20;      ///< throttle of batchProgress (epochs always arrive)
+
+    std::string toJsonText() const;
+    static Result<TrainingRequest> fromJsonText(const std::string& text);
+    /// Reads `<runDir>/run.json` and `<runDir>/config.json` and sets resume; fails with a
+    /// message when the folder is not a Lightbox run or has no checkpoint to continue.
+    static Result<TrainingRequest> fromRunFolder(const std::string& runDir);
+};
+
+/// Fills `request` from a task preset: classes, spellings, CSV columns, patient pattern (the
+/// knee set's `<patient><L|R>.png`), ordinal flag, input size, channels, normalisation,
+/// augmentation preset and architecture. Class names in the card are the preset's display names.
+void applyPreset(const data::TaskPreset& preset, TrainingRequest& request);
+
+/// Reading options for a data set labelled like `preset` (classes, aliases, CSV columns,
+/// patient pattern); default options for nullptr.
+data::DatasetOptions datasetOptionsFor(const data::TaskPreset* preset);
+
+/// The normalisation Lightbox trains with for `channels` (ImageNet statistics, or their
+/// grey average for one channel) at `size` x `size`.
+ml::PreprocessSpec defaultPreprocess(int channels, int size);
+
+/// What the data view shows about a loaded data set (after splitting).
+struct DatasetSummary {
+    std::string root;
+    std::vector<std::string> classNames;
+    std::vector<std::vector<int64_t>> countsPerSplit; ///< [Train, Val, Test][class]
+    data::DatasetStats stats;
+    bool hasGivenSplits = false;
+    int64_t samples = 0;
+    std::vector<std::string> skipped;
+};
+
+/// The leakage check as the GUI and the CLI show it.
+struct LeakageSummary {
+    bool checked = false;
+    data::LeakageReport report;
+};
+
+/// What a finished or stopped run hands back.
+struct TrainingOutcome {
+    ml::TrainSummary summary;
+    ml::ClassificationReport report; ///< numClasses == 0 when nothing was evaluated
+    std::string evaluatedSplit;      ///< "test" or "val"
+    std::string runDir;
+    std::vector<std::string> reportFiles; ///< files written into the run folder
+};
+
+/// Result of evaluating a bundle on part of a data set.
+struct EvaluationResult {
+    ml::ClassificationReport report;
+    std::string split; ///< "test", "val", "train" or "all"
+    double seconds = 0.0;
+    std::vector<std::string> skipped;
+    std::string device;
+};
+
+/// Loads the bundle at `modelPath` and evaluates it on `split` of `dataset` (Unassigned = all
+/// samples): ml::loadModel, ml::evaluateModel over an unshuffled, unaugmented loader,
+/// ml::computeReport with the card's class names. Never throws.
+Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data::Dataset& dataset, data::Split split,
+                                        const std::string& device = "auto", int threads = 0, int batchSize = 32);
+
+/// Writes report.json, per_class.csv and confusion.csv into `dir`; returns the paths written.
+Result<std::vector<std::string>> writeReportFiles(const EvaluationResult& result, const std::string& dir);
+
+/// Writes `<runDir>/splits.csv` (id,split) so a resumed run and `evaluate` see the same splits.
+bool writeSplits(const data::Dataset& dataset, const std::string& runDir);
+/// Applies `<runDir>/splits.csv` to the samples it names; false when there is no such file.
+bool readSplits(data::Dataset& dataset, const std::string& runDir);
+
+/// One row of a run's metrics.csv.
+struct EpochRow {
+    int epoch = 0;
+    double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, valQwk = 0, learningRate = 0;
+};
+/// Parses a metrics.csv written by ml::Trainer (columns found by name; missing ones read NaN).
+Result<std::vector<EpochRow>> readMetricsCsv(const std::string& path);
+
+/// One line of the runs table.
+struct RunInfo {
+    std::string dir;
+    std::string architecture;
+    std::string task;
+    int epochs = 0;     ///< epochs finished
+    int bestEpoch = -1; ///< by validation accuracy
+    double bestValAccuracy = 0.0;
+    double bestValQwk = 0.0;     ///< NaN when not ordinal
+    double reportAccuracy = 0.0; ///< from report.json; NaN without one
+    double reportQwk = 0.0;      ///< NaN without one
+    std::string reportSplit;
+    bool resumable = false;
+};
+/// Summarises a run folder (config.json, metrics.csv, report.json); fails when it is none.
+Result<RunInfo> readRunFolder(const std::string& dir);
+
+/// Runs one training job: loads the data set, assigns splits (stratified 8:1:1 grouped by
+/// patient unless the data set brings its own), checks for leakage, trains with ml::Trainer,
+/// evaluates the best bundle on the test split (val when there is none), writes the report
+/// into the run folder and records the metrics in the bundle's card.
+///
+/// Lives on its own QThread (QtCore only: no widgets) or is driven synchronously by the CLI;
+/// run() is the slot to start. pause(), resume() and stop() are thread-safe and take effect
+/// between batches. Progress leaves as value types through signals: batch progress throttled
+/// to request.batchSignalsPerSecond (the last batch of an epoch always), every epoch, stage
+/// changes. Failures come back through
+/// failed(), never as exceptions. It does not own a thread itself.
+class TrainingWorker : public QObject, private ml::TrainingObserver {
+    Q_OBJECT
+public:
+    explicit TrainingWorker(TrainingRequest request, QObject* parent = nullptr);
+    ~TrainingWorker() override;
+
+    const TrainingRequest& request() const { return m_request; }
+
+    /// Thread-safe controls.
+    void pause();
+    void resume();
+    void stop();
+    bool isPaused() const;
+    bool isStopRequested() const;
+
+public slots:
+    /// The whole job, synchronously on the calling thread; ends with finished() or failed().
+    void run();
+
+signals:
+    void stageChanged(const QString& stage);
+    void datasetReady(const lightbox::jobs::DatasetSummary& summary);
+    void leakageChecked(const lightbox::jobs::LeakageSummary& leakage);
+    void batchProgress(const lightbox::ml::BatchMetrics& metrics);
+    void epochCompleted(const lightbox::ml::EpochMetrics& metrics);
+    void logMessage(const QString& text);
+    void finished(const lightbox::jobs::TrainingOutcome& outcome);
+    void failed(const QString& message);
+
+private:
+    void batchFinished(const ml::BatchMetrics& metrics) override;
+    void epochFinished(const ml::EpochMetrics& metrics) override;
+    void message(const std::string& text) override;
+    Result<TrainingOutcome> runJob();
+
+    TrainingRequest m_request;
+    ml::TrainingControl m_control;
+    QElapsedTimer m_batchClock;
+    qint64 m_lastBatchSignalMs = -1000000;
+};
+
+/// Registers the value types above (and the ml ones) for queued connections; idempotent.
+void registerTrainingMetaTypes();
+
+} // namespace lightbox::jobs
+
+Q_DECLARE_METATYPE(lightbox::jobs::DatasetSummary)
+Q_DECLARE_METATYPE(lightbox::jobs::LeakageSummary)
+Q_DECLARE_METATYPE(lightbox::jobs::TrainingOutcome)
+Q_DECLARE_METATYPE(lightbox::ml::BatchMetrics)
+Q_DECLARE_METATYPE(lightbox::ml::EpochMetrics)
