@@ -1,0 +1,250 @@
+// The training tab, driven through its widgets under the offscreen platform: a short cnn5
+// run on a synthetic two-class folder grows the curves while it runs, Pause freezes the
+// progress and Resume continues it, the end shows an evaluation, and the GUI event loop
+// never stalls for long. A data set that does not exist, or is no data set, only shows an
+// error.
+
+#include "SyntheticDataset.h"
+
+#include <EvaluationView.h>
+#include <TrainingTab.h>
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include <qcustomplot.h>
+
+#include <cmath>
+
+using namespace lightbox;
+
+namespace {
+
+/// Records the longest gap between the ticks of a 10 ms timer on the GUI thread.
+class StallMeter {
+public:
+    StallMeter()
+    {
+        m_clock.start();
+        m_timer.setInterval(10);
+        m_timer.setTimerType(Qt::PreciseTimer);
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.elapsed();
+            m_max = std::max(m_max, now - m_last);
+            m_last = now;
+        });
+        m_timer.start();
+    }
+    qint64 maxGapMs() const { return m_max; }
+
+private:
+    QElapsedTimer m_clock;
+    QTimer m_timer;
+    qint64 m_last = 0;
+    qint64 m_max = 0;
+};
+
+void configure(ui::TrainingTab& tab, const QString& data, const QString& runDir, int epochs, int batch)
+{
+    tab.dataPathEdit()->clear();
+    QTest::keyClicks(tab.dataPathEdit(), data);
+    tab.presetCombo()->setCurrentIndex(0); // custom: the folder names are the classes
+    tab.architectureCombo()->setCurrentIndex(tab.architectureCombo()->findText("cnn5"));
+    tab.sizeSpin()->setValue(32);
+    tab.channelsCombo()->setCurrentIndex(tab.channelsCombo()->findData(1));
+    tab.epochsSpin()->setValue(epochs);
+    tab.batchSpin()->setValue(batch);
+    tab.patienceSpin()->setValue(0);
+    tab.augmentCombo()->setCurrentIndex(tab.augmentCombo()->findText("none"));
+    tab.deviceCombo()->setCurrentIndex(tab.deviceCombo()->findText("cpu"));
+    tab.runDirEdit()->clear();
+    QTest::keyClicks(tab.runDirEdit(), runDir);
+}
+
+} // namespace
+
+class TstTrainingTab : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        m_data = m_tmp.filePath("squares");
+        QVERIFY(test::makeSquaresDataset(m_data, 20));
+    }
+
+    void trainPauseResumeEvaluate()
+    {
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.resize(1280, 820);
+        tab.show();
+        const QString runDir = m_tmp.filePath("run-gui");
+        configure(tab, m_data, runDir, 3, 4);
+
+        // What the widgets say is what runs.
+        const jobs::TrainingRequest req = tab.request();
+        QCOMPARE(QString::fromStdString(req.config.architecture), QString("cnn5"));
+        QCOMPARE(req.config.preprocess.width, 32);
+        QCOMPARE(req.config.preprocess.channels, 1);
+        QCOMPARE(req.config.epochs, 3);
+        QCOMPARE(QString::fromStdString(req.config.runDir), runDir);
+
+        QSignalSpy started(&tab, &ui::TrainingTab::trainingStarted);
+        QSignalSpy batches(&tab, &ui::TrainingTab::batchShown);
+        QSignalSpy epochs(&tab, &ui::TrainingTab::epochShown);
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+
+        QCPGraph* batchLoss = tab.batchPlot()->graph(0);
+        bool pausedOnce = false;
+        int lossPointsAtFirstEpoch = -1;
+        bool runningAtFirstEpoch = false;
+        // Pause as soon as the first batch is on the plot, while the run is surely going on.
+        connect(&tab, &ui::TrainingTab::batchShown, this, [&] {
+            if (!pausedOnce) {
+                pausedOnce = true;
+                QTest::mouseClick(tab.pauseButton(), Qt::LeftButton);
+            }
+        });
+        connect(&tab, &ui::TrainingTab::epochShown, this, [&](int epoch) {
+            if (epoch == 0) {
+                lossPointsAtFirstEpoch = tab.lossPlot()->graph(0)->dataCount();
+                runningAtFirstEpoch = tab.isRunning();
+            }
+        });
+
+        StallMeter stall;
+        QElapsedTimer clock;
+        clock.start();
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QCOMPARE(started.count(), 1);
+        QVERIFY(tab.isRunning());
+        QVERIFY(!tab.trainButton()->isEnabled());
+        QVERIFY(!tab.architectureCombo()->isEnabled());
+
+        QTRY_VERIFY_WITH_TIMEOUT(pausedOnce, 45000);
+        QVERIFY(tab.isPaused());
+        QCOMPARE(tab.pauseButton()->text(), QString("Resume"));
+        QVERIFY(batchLoss->dataCount() >= 1);
+        QVERIFY(tab.progressBar()->value() >= 1);
+
+        // Paused: after the batch in flight, nothing moves.
+        QTest::qWait(700);
+        const int frozenPoints = batchLoss->dataCount();
+        const int frozenProgress = tab.progressBar()->value();
+        QTest::qWait(1300);
+        QCOMPARE(batchLoss->dataCount(), frozenPoints);
+        QCOMPARE(tab.progressBar()->value(), frozenProgress);
+        QVERIFY(tab.isRunning());
+        QCOMPARE(finished.count(), 0);
+
+        // Resume: the curves grow again.
+        QTest::mouseClick(tab.pauseButton(), Qt::LeftButton);
+        QVERIFY(!tab.isPaused());
+        QTRY_VERIFY_WITH_TIMEOUT(batchLoss->dataCount() > frozenPoints, 20000);
+
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        const double seconds = clock.elapsed() / 1000.0;
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        QVERIFY(!tab.isRunning());
+        QVERIFY(tab.trainButton()->isEnabled());
+
+        // The per-epoch curves gained their points while the run was going on.
+        QVERIFY(runningAtFirstEpoch);
+        QCOMPARE(lossPointsAtFirstEpoch, 1);
+        QCOMPARE(epochs.count(), 3);
+        QCOMPARE(tab.lossPlot()->graph(0)->dataCount(), 3);
+        QCOMPARE(tab.lossPlot()->graph(1)->dataCount(), 3); // val loss
+        QCOMPARE(tab.accuracyPlot()->graph(0)->dataCount(), 3);
+        QCOMPARE(tab.accuracyPlot()->graph(1)->dataCount(), 3);
+        QVERIFY(tab.batchPlot()->graph(1)->dataCount() == batchLoss->dataCount()); // smoothed
+        QVERIFY(tab.batchPlot()->graph(2)->dataCount() >= 1);                      // learning rate
+        QVERIFY(batchLoss->dataCount() >= 3);
+        QCOMPARE(tab.progressBar()->value(), tab.progressBar()->maximum());
+
+        // Data view: two classes over three splits, and the leakage check ran.
+        QVERIFY(tab.countsPlot()->plottableCount() == 3);
+        QVERIFY(tab.statsLabel()->text().contains("40 images"));
+        QVERIFY(tab.leakageText()->toPlainText().contains("Leakage", Qt::CaseInsensitive));
+
+        // The evaluation on the held-out split.
+        ui::EvaluationView* ev = tab.evaluationView();
+        QVERIFY(ev->hasReport());
+        QCOMPARE(tab.viewTabs()->currentWidget(), static_cast<QWidget*>(ev));
+        QVERIFY(ev->summaryText().startsWith("Accuracy"));
+        QCOMPARE(ev->report().numClasses, 2);
+        QVERIFY(ev->report().samples >= 2);
+        QVERIFY(ev->report().accuracy >= 0.0 && ev->report().accuracy <= 1.0);
+        QCOMPARE(ev->classTable()->rowCount(), 2);
+        QVERIFY(ev->confusionPlot()->plottableCount() == 1);
+        for (const char* f : {"report.json", "per_class.csv", "confusion.csv", "confusion.png", "roc.png",
+                              "distribution.png", "metrics.csv", "best.lbx", "config.json"})
+            QVERIFY2(QFileInfo(QDir(runDir).filePath(f)).size() > 0, f);
+
+        // The runs table lists the run.
+        QVERIFY(tab.runsTable()->rowCount() >= 1);
+        QVERIFY(tab.overlayRun(runDir));
+        QCOMPARE(tab.lossPlot()->graphCount(), 4);
+
+        qInfo("training tab: 3 epochs of cnn5 (32 px, 32 training images) in %.1f s with a pause; longest GUI "
+              "event-loop stall %lld ms",
+              seconds, static_cast<long long>(stall.maxGapMs()));
+        QVERIFY2(stall.maxGapMs() < 500, qPrintable(QString("GUI stalled %1 ms").arg(stall.maxGapMs())));
+    }
+
+    void missingDataset()
+    {
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.show();
+        configure(tab, m_tmp.filePath("no-such-folder"), m_tmp.filePath("run-missing"), 1, 4);
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QVERIFY(!tab.isRunning());
+        QVERIFY2(tab.errorText().contains("does not exist"), qPrintable(tab.errorText()));
+        QCOMPARE(tab.statusText(), tab.errorText());
+
+        // A folder that exists but holds no classes fails in the worker, and says so.
+        const QString empty = m_tmp.filePath("empty");
+        QVERIFY(QDir().mkpath(empty));
+        configure(tab, empty, m_tmp.filePath("run-empty"), 1, 4);
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QCOMPARE(finished.at(0).at(0).toBool(), false);
+        QVERIFY(!tab.errorText().isEmpty());
+        QTRY_VERIFY(!tab.isRunning());
+        QVERIFY(tab.trainButton()->isEnabled());
+        qInfo("error shown: %s", qPrintable(tab.errorText()));
+    }
+
+    void resumeFolderThatIsNoRun()
+    {
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        QVERIFY(!tab.resumeRun(m_tmp.filePath("empty")));
+        QVERIFY(!tab.errorText().isEmpty());
+        QVERIFY(!tab.isRunning());
+    }
+
+private:
+    QTemporaryDir m_tmp;
+    QString m_data;
+};
+
+QTEST_MAIN(TstTrainingTab)
+#include "tst_TrainingTab.moc"

@@ -1,0 +1,234 @@
+// lightbox-cli train / evaluate end to end on a synthetic two-class folder: the run folder's
+// contents, the bundle loads in `predict`, `evaluate --json` reports an accuracy on the same
+// test split, a run stopped with SIGTERM continues with --resume, and bad input is refused
+// with a message.
+
+#include "SyntheticDataset.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+QString cli()
+{
+    return QStringLiteral(LIGHTBOX_BINARY_DIR "/app/lightbox-cli");
+}
+
+Run runCli(const QStringList& args, int timeoutMs = 90000)
+{
+    QProcess p;
+    p.start(cli(), args);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "timed out";
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromLocal8Bit(p.readAllStandardOutput());
+    r.err = QString::fromLocal8Bit(p.readAllStandardError());
+    return r;
+}
+
+QStringList lines(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QStringList out = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+    return out;
+}
+
+QStringList trainArgs(const QString& data, const QString& out, int epochs, int batch)
+{
+    return {"train",
+            "--data",
+            data,
+            "--arch",
+            "cnn5",
+            "--size",
+            "32",
+            "--epochs",
+            QString::number(epochs),
+            "--batch",
+            QString::number(batch),
+            "--patience",
+            "0",
+            "--augment",
+            "none",
+            "--device",
+            "cpu",
+            "--threads",
+            "2",
+            "--out",
+            out};
+}
+
+} // namespace
+
+class TstCliTrain : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        if (!QFileInfo(cli()).isExecutable())
+            QSKIP("lightbox-cli is not built");
+        QVERIFY(m_tmp.isValid());
+        m_data = m_tmp.filePath("squares");
+        QVERIFY(lightbox::test::makeSquaresDataset(m_data, 20));
+    }
+
+    void trainTwoEpochs()
+    {
+        const QString run = m_tmp.filePath("run-cli");
+        const Run r = runCli(trainArgs(m_data, run, 2, 8));
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        // Leakage summary before training, one line per epoch, evaluation at the end.
+        const int leak = r.out.indexOf("leakage check:");
+        const int e1 = r.out.indexOf("epoch 1/2  train loss");
+        const int e2 = r.out.indexOf("epoch 2/2  train loss");
+        const int ev = r.out.indexOf("evaluation on the test split");
+        QVERIFY2(leak >= 0 && e1 > leak && e2 > e1 && ev > e2, qPrintable(r.out));
+        QVERIFY(r.out.contains("accuracy"));
+        QVERIFY(r.err.contains("epoch 1/2 ["));
+
+        for (const char* f : {"config.json", "run.json", "splits.csv", "best.lbx", "checkpoint.pt", "report.json",
+                              "per_class.csv", "confusion.csv"})
+            QVERIFY2(QFileInfo(QDir(run).filePath(f)).size() > 0, f);
+        const QStringList metrics = lines(QDir(run).filePath("metrics.csv"));
+        QCOMPARE(metrics.size(), 3); // header + 2 epochs
+        QVERIFY(metrics[0].startsWith("epoch,train_loss"));
+        const QStringList splits = lines(QDir(run).filePath("splits.csv"));
+        QCOMPARE(splits.size(), 41);
+        m_testCount = splits.filter(",test").size();
+        QVERIFY(m_testCount >= 2);
+
+        // The bundle is an ordinary model for `predict`.
+        const QString image = QDir(m_data).filePath("left/s000l.png");
+        const Run p =
+            runCli({"predict", "--model", QDir(run).filePath("best.lbx"), "--device", "cpu", "--json", image});
+        QVERIFY2(p.code == 0, qPrintable(p.err));
+        const QJsonObject doc = QJsonDocument::fromJson(p.out.toUtf8()).object();
+        const QJsonObject probs = doc["results"].toArray().at(0).toObject()["probabilities"].toObject();
+        QCOMPARE(probs.keys(), QStringList({"left", "right"}));
+        QVERIFY(std::abs(probs["left"].toDouble() + probs["right"].toDouble() - 1.0) < 1e-4);
+        m_run = run;
+    }
+
+    void evaluateJson()
+    {
+        if (m_run.isEmpty())
+            QSKIP("needs trainTwoEpochs");
+        const Run r = runCli(
+            {"evaluate", "--model", QDir(m_run).filePath("best.lbx"), "--data", m_data, "--device", "cpu", "--json"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonObject doc = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QVERIFY2(doc.contains("accuracy"), qPrintable(r.out));
+        const double acc = doc["accuracy"].toDouble(-1);
+        QVERIFY(acc >= 0.0 && acc <= 1.0);
+        QCOMPARE(doc["split"].toString(), QString("test"));
+        QCOMPARE(doc["samples"].toInt(), m_testCount); // the run's own test split
+        QCOMPARE(doc["split_source"].toString(), QString("splits.csv of the run folder"));
+        QCOMPARE(doc["confusion"].toArray().size(), 2);
+
+        // The same numbers as the report written at the end of training.
+        QFile f(QDir(m_run).filePath("report.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(report["accuracy"].toDouble(), acc);
+
+        const Run all = runCli({"evaluate", "--model", QDir(m_run).filePath("best.lbx"), "--data", m_data, "--split",
+                                "all", "--device", "cpu"});
+        QVERIFY2(all.code == 0, qPrintable(all.err));
+        QVERIFY(all.out.contains("samples 40"));
+        QVERIFY(all.out.contains("confusion matrix"));
+    }
+
+    void stopThenResume()
+    {
+        const QString run = m_tmp.filePath("run-stop");
+        QProcess p;
+        p.start(cli(), trainArgs(m_data, run, 60, 4));
+        QVERIFY(p.waitForStarted());
+        QString out;
+        QElapsedTimer clock;
+        clock.start();
+        while (!out.contains("epoch 1/60  train loss") && clock.elapsed() < 60000 && p.state() == QProcess::Running) {
+            p.waitForReadyRead(200);
+            out += QString::fromLocal8Bit(p.readAllStandardOutput());
+        }
+        QVERIFY2(out.contains("epoch 1/60  train loss"), qPrintable(out));
+        p.terminate(); // SIGTERM: finish the batch, keep the checkpoint
+        QVERIFY(p.waitForFinished(30000));
+        out += QString::fromLocal8Bit(p.readAllStandardOutput());
+        QCOMPARE(p.exitCode(), 130);
+        QVERIFY2(out.contains("stopped after"), qPrintable(out));
+        const QStringList before = lines(QDir(run).filePath("metrics.csv"));
+        const int done = before.size() - 1;
+        QVERIFY2(done >= 1 && done < 60, qPrintable(QString::number(done)));
+
+        // Resume and run two more epochs than were done; the finished rows stay as they were.
+        const Run r = runCli({"train", "--resume", "--out", run, "--epochs", QString::number(done + 2)});
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        const QStringList after = lines(QDir(run).filePath("metrics.csv"));
+        QCOMPARE(after.size(), done + 3);
+        for (int i = 0; i < before.size(); ++i)
+            QCOMPARE(after[i], before[i]);
+        QVERIFY(after.last().startsWith(QString::number(done + 1) + ","));
+        QVERIFY(r.out.contains(QString("epoch %1/%2  train loss").arg(done + 2).arg(done + 2)));
+        QVERIFY(!r.out.contains("epoch 1/"));
+        QVERIFY(QFileInfo(QDir(run).filePath("report.json")).size() > 0);
+    }
+
+    void refusals()
+    {
+        const Run missing = runCli(trainArgs(m_tmp.filePath("nothing-here"), m_tmp.filePath("run-x"), 1, 4));
+        QCOMPARE(missing.code, 1);
+        QVERIFY(missing.err.contains("lightbox-cli"));
+        QVERIFY(!QFileInfo::exists(m_tmp.filePath("run-x/best.lbx")));
+
+        if (!m_run.isEmpty()) {
+            const Run again = runCli(trainArgs(m_data, m_run, 1, 4));
+            QCOMPARE(again.code, 1);
+            QVERIFY2(again.err.contains("--resume"), qPrintable(again.err));
+        }
+        const Run noRun = runCli({"train", "--resume", "--out", m_tmp.filePath("squares")});
+        QCOMPARE(noRun.code, 1);
+        QVERIFY2(noRun.err.contains("run folder"), qPrintable(noRun.err));
+
+        const Run badArch = runCli({"train", "--data", m_data, "--arch", "nonet", "--out", m_tmp.filePath("run-y")});
+        QCOMPARE(badArch.code, 1);
+        QVERIFY2(badArch.err.contains("resnet18"), qPrintable(badArch.err)); // names the known networks
+
+        const Run badSplit =
+            runCli({"evaluate", "--model", QDir(m_run).filePath("best.lbx"), "--data", m_data, "--split", "sideways"});
+        QCOMPARE(badSplit.code, 1);
+    }
+
+private:
+    QTemporaryDir m_tmp;
+    QString m_data;
+    QString m_run;
+    int m_testCount = 0;
+};
+
+QTEST_GUILESS_MAIN(TstCliTrain)
+#include "tst_cli_train.moc"

@@ -1,0 +1,326 @@
+#include "EvaluationView.h"
+
+#include "PlotStyle.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+#include <cmath>
+
+namespace lightbox::ui {
+namespace {
+
+QString percent(double v)
+{
+    return std::isfinite(v) ? QString::number(100.0 * v, 'f', 1) + " %" : QStringLiteral("-");
+}
+
+QString fixed(double v, int decimals = 3)
+{
+    return std::isfinite(v) ? QString::number(v, 'f', decimals) : QStringLiteral("-");
+}
+
+bool writeFile(const QString& path, const std::string& text)
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    f.write(text.data(), static_cast<qint64>(text.size()));
+    return f.commit();
+}
+
+QSharedPointer<QCPAxisTickerText> classTicker(const std::vector<std::string>& names)
+{
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (size_t i = 0; i < names.size(); ++i)
+        ticker->addTick(static_cast<double>(i), QString::fromStdString(names[i]));
+    return ticker;
+}
+
+} // namespace
+
+EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
+{
+    m_captionLabel = new QLabel;
+    m_captionLabel->setWordWrap(true);
+    m_summary = new QLabel;
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont big = m_summary->font();
+    big.setPointSizeF(big.pointSizeF() * 1.15);
+    big.setBold(true);
+    m_summary->setFont(big);
+
+    m_export = new QPushButton(tr("Export..."));
+    m_export->setToolTip(tr("Save report.json, per_class.csv, confusion.csv and the plots as PNG into a folder"));
+    m_export->setEnabled(false);
+    connect(m_export, &QPushButton::clicked, this, &EvaluationView::exportDialog);
+
+    m_table = new QTableWidget(0, 6);
+    m_table->setHorizontalHeaderLabels(
+        {tr("Class"), tr("Precision"), tr("Recall"), tr("F1"), tr("Support"), tr("AUC")});
+    m_table->verticalHeader()->setVisible(false);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+
+    m_confusion = new QCustomPlot;
+    m_roc = new QCustomPlot;
+    m_distribution = new QCustomPlot;
+    for (QCustomPlot* p : {m_confusion, m_roc, m_distribution}) {
+        stylePlot(p);
+        p->setMinimumSize(260, 200);
+    }
+    setPlotTitle(m_confusion, tr("Confusion matrix (row-normalised, counts)"));
+    setPlotTitle(m_roc, tr("ROC, one class against the rest"));
+    setPlotTitle(m_distribution, tr("True and predicted class counts"));
+
+    auto* top = new QHBoxLayout;
+    auto* text = new QVBoxLayout;
+    text->addWidget(m_captionLabel);
+    text->addWidget(m_summary);
+    top->addLayout(text, 1);
+    top->addWidget(m_export, 0, Qt::AlignTop);
+
+    auto* grid = new QGridLayout;
+    grid->addWidget(m_table, 0, 0);
+    grid->addWidget(m_confusion, 0, 1);
+    grid->addWidget(m_roc, 1, 0);
+    grid->addWidget(m_distribution, 1, 1);
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(grid, 1);
+    clear();
+}
+
+void EvaluationView::clear()
+{
+    m_report = ml::ClassificationReport{};
+    m_caption.clear();
+    m_captionLabel->setText(tr("No evaluation yet: it appears when a run finishes."));
+    m_summary->clear();
+    m_table->setRowCount(0);
+    for (QCustomPlot* p : {m_confusion, m_roc, m_distribution}) {
+        p->clearPlottables();
+        p->clearItems();
+        p->legend->setVisible(false);
+        p->replot(QCustomPlot::rpQueuedReplot);
+    }
+    m_export->setEnabled(false);
+}
+
+QString EvaluationView::summaryText() const
+{
+    return m_summary->text();
+}
+
+void EvaluationView::setReport(const ml::ClassificationReport& report, const QString& caption)
+{
+    clear();
+    m_report = report;
+    m_caption = caption;
+    m_captionLabel->setText(caption.isEmpty() ? tr("Evaluation") : caption);
+    QString s = tr("Accuracy %1 on %2 images · balanced accuracy %3 · macro F1 %4 · macro AUC %5")
+                    .arg(percent(report.accuracy))
+                    .arg(report.samples)
+                    .arg(percent(report.balancedAccuracy), fixed(report.macroF1), fixed(report.macroAuc));
+    if (report.ordinal)
+        s += tr("\nQuadratic weighted kappa %1 · mean absolute error %2 grades")
+                 .arg(fixed(report.quadraticKappa), fixed(report.meanAbsoluteError, 2));
+    m_summary->setText(s);
+
+    const int n = report.numClasses;
+    m_table->setRowCount(n);
+    for (int c = 0; c < n; ++c) {
+        const ml::ClassScores sc =
+            c < static_cast<int>(report.perClass.size()) ? report.perClass[c] : ml::ClassScores{};
+        const double auc = c < static_cast<int>(report.roc.size()) ? report.roc[c].auc : NAN;
+        const QStringList cells = {QString::fromStdString(report.classNames[c]),
+                                   fixed(sc.precision),
+                                   fixed(sc.recall),
+                                   fixed(sc.f1),
+                                   QString::number(sc.support),
+                                   fixed(auc)};
+        for (int col = 0; col < cells.size(); ++col) {
+            auto* item = new QTableWidgetItem(cells[col]);
+            if (col > 0)
+                item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            m_table->setItem(c, col, item);
+        }
+    }
+    fillConfusion();
+    fillRoc();
+    fillDistribution();
+    m_export->setEnabled(n > 0);
+}
+
+void EvaluationView::fillConfusion()
+{
+    const int n = m_report.numClasses;
+    if (n <= 0 || static_cast<int>(m_report.confusion.size()) != n)
+        return;
+    auto* map = new QCPColorMap(m_confusion->xAxis, m_confusion->yAxis);
+    map->data()->setSize(n, n);
+    map->data()->setRange(QCPRange(0, n - 1), QCPRange(0, n - 1));
+    map->setInterpolate(false);
+    QCPColorGradient gradient;
+    gradient.setColorStopAt(0.0, QColor(247, 251, 255));
+    gradient.setColorStopAt(0.5, QColor(107, 174, 214));
+    gradient.setColorStopAt(1.0, QColor(8, 48, 107));
+    map->setGradient(gradient);
+    map->setDataRange(QCPRange(0, 1));
+    for (int t = 0; t < n; ++t) {
+        int64_t rowTotal = 0;
+        for (int64_t v : m_report.confusion[t])
+            rowTotal += v;
+        for (int p = 0; p < n && p < static_cast<int>(m_report.confusion[t].size()); ++p) {
+            const int64_t count = m_report.confusion[t][p];
+            const double frac = rowTotal > 0 ? double(count) / double(rowTotal) : 0.0;
+            map->data()->setCell(p, t, frac);
+            auto* label = new QCPItemText(m_confusion);
+            label->position->setCoords(p, t);
+            label->setText(QString::number(count));
+            label->setColor(frac > 0.55 ? Qt::white : Qt::black);
+            QFont f = label->font();
+            f.setPointSizeF(n > 6 ? 7.5 : 9.5);
+            label->setFont(f);
+        }
+    }
+    m_confusion->xAxis->setTicker(classTicker(m_report.classNames));
+    m_confusion->yAxis->setTicker(classTicker(m_report.classNames));
+    m_confusion->xAxis->setLabel(tr("Predicted"));
+    m_confusion->yAxis->setLabel(tr("True"));
+    m_confusion->xAxis->setRange(-0.5, n - 0.5);
+    m_confusion->yAxis->setRange(-0.5, n - 0.5);
+    m_confusion->yAxis->setRangeReversed(true);
+    m_confusion->xAxis->grid()->setVisible(false);
+    m_confusion->yAxis->grid()->setVisible(false);
+    if (n > 4)
+        m_confusion->xAxis->setTickLabelRotation(30);
+    m_confusion->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void EvaluationView::fillRoc()
+{
+    auto* diagonal = m_roc->addGraph();
+    diagonal->setData({0.0, 1.0}, {0.0, 1.0});
+    diagonal->setPen(QPen(QColor(160, 160, 160), 1, Qt::DashLine));
+    diagonal->removeFromLegend();
+    for (int c = 0; c < m_report.numClasses && c < static_cast<int>(m_report.roc.size()); ++c) {
+        const ml::RocCurve& roc = m_report.roc[c];
+        if (roc.fpr.empty() || roc.fpr.size() != roc.tpr.size())
+            continue;
+        // Two-class reports carry mirror-image curves: one is enough.
+        if (m_report.numClasses == 2 && c == 0)
+            continue;
+        auto* curve = new QCPCurve(m_roc->xAxis, m_roc->yAxis);
+        curve->setData(QVector<double>(roc.fpr.begin(), roc.fpr.end()),
+                       QVector<double>(roc.tpr.begin(), roc.tpr.end()));
+        curve->setPen(QPen(seriesColour(c), 2));
+        curve->setName(QString("%1 (AUC %2)").arg(QString::fromStdString(m_report.classNames[c]), fixed(roc.auc)));
+    }
+    m_roc->xAxis->setLabel(tr("False positive rate"));
+    m_roc->yAxis->setLabel(tr("True positive rate"));
+    m_roc->xAxis->setRange(0, 1);
+    m_roc->yAxis->setRange(0, 1.02);
+    m_roc->legend->setVisible(true);
+    m_roc->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
+    m_roc->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void EvaluationView::fillDistribution()
+{
+    const int n = m_report.numClasses;
+    auto* group = new QCPBarsGroup(m_distribution);
+    QVector<double> x, truth, predicted;
+    double top = 1;
+    for (int c = 0; c < n; ++c) {
+        x << c;
+        truth << (c < static_cast<int>(m_report.trueCounts.size()) ? double(m_report.trueCounts[c]) : 0.0);
+        predicted << (c < static_cast<int>(m_report.predictedCounts.size()) ? double(m_report.predictedCounts[c])
+                                                                            : 0.0);
+        top = std::max({top, truth.back(), predicted.back()});
+    }
+    auto* t = new QCPBars(m_distribution->xAxis, m_distribution->yAxis);
+    t->setData(x, truth);
+    t->setName(tr("True"));
+    t->setBrush(seriesColour(0));
+    t->setPen(Qt::NoPen);
+    auto* p = new QCPBars(m_distribution->xAxis, m_distribution->yAxis);
+    p->setData(x, predicted);
+    p->setName(tr("Predicted"));
+    p->setBrush(seriesColour(1));
+    p->setPen(Qt::NoPen);
+    for (QCPBars* b : {t, p}) {
+        b->setWidth(0.38);
+        b->setBarsGroup(group);
+    }
+    m_distribution->xAxis->setTicker(classTicker(m_report.classNames));
+    m_distribution->xAxis->setRange(-0.6, n - 0.4);
+    m_distribution->xAxis->grid()->setVisible(false);
+    if (n > 4)
+        m_distribution->xAxis->setTickLabelRotation(30);
+    m_distribution->yAxis->setRange(0, top * 1.15);
+    m_distribution->yAxis->setLabel(tr("Images"));
+    m_distribution->legend->setVisible(true);
+    m_distribution->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop);
+    m_distribution->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QStringList EvaluationView::exportData(const QString& dir) const
+{
+    QStringList written;
+    if (!hasReport() || !QDir().mkpath(dir))
+        return written;
+    const QDir d(dir);
+    const std::pair<const char*, std::string> files[] = {{"report.json", m_report.toJson().dump(2)},
+                                                         {"per_class.csv", m_report.perClassCsv()},
+                                                         {"confusion.csv", m_report.confusionCsv()}};
+    for (const auto& [name, text] : files) {
+        const QString path = d.filePath(QString::fromLatin1(name));
+        if (writeFile(path, text))
+            written << path;
+    }
+    return written;
+}
+
+QStringList EvaluationView::exportPlots(const QString& dir) const
+{
+    QStringList written;
+    if (!hasReport() || !QDir().mkpath(dir))
+        return written;
+    const QDir d(dir);
+    const std::pair<const char*, QCustomPlot*> plots[] = {
+        {"confusion.png", m_confusion}, {"roc.png", m_roc}, {"distribution.png", m_distribution}};
+    for (const auto& [name, plot] : plots) {
+        const QString path = d.filePath(QString::fromLatin1(name));
+        if (plot->savePng(path, 640, 480))
+            written << path;
+    }
+    return written;
+}
+
+void EvaluationView::exportDialog()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export the evaluation into"));
+    if (dir.isEmpty())
+        return;
+    const QStringList files = exportData(dir) + exportPlots(dir);
+    m_captionLabel->setText(m_caption + tr("  (exported %1 files to %2)").arg(files.size()).arg(dir));
+}
+
+} // namespace lightbox::ui

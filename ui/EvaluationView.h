@@ -1,0 +1,61 @@
+#pragma once
+
+#include <ml/Metrics.h>
+
+#include <QString>
+#include <QStringList>
+#include <QWidget>
+
+class QCustomPlot;
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace lightbox::ui {
+
+/// The evaluation report of a model on one split: accuracy and the macro scores (QWK and MAE
+/// for graded labels), a per-class table (precision, recall, F1, support, AUC), the
+/// confusion matrix as a heat map, one-vs-rest ROC curves with their AUC, and the predicted
+/// against the true class distribution. Exports CSV, JSON and PNG. It shows a report; it
+/// does not compute one (see ml::computeReport).
+class EvaluationView : public QWidget {
+    Q_OBJECT
+public:
+    explicit EvaluationView(QWidget* parent = nullptr);
+
+    /// Shows `report`; `caption` says what was evaluated ("test split of run ...").
+    void setReport(const ml::ClassificationReport& report, const QString& caption = {});
+    void clear();
+    bool hasReport() const { return m_report.numClasses > 0; }
+    const ml::ClassificationReport& report() const { return m_report; }
+    /// The headline line ("Accuracy 87.5 % ...") as shown.
+    QString summaryText() const;
+
+    /// Writes report.json, per_class.csv and confusion.csv into `dir`; returns the files.
+    QStringList exportData(const QString& dir) const;
+    /// Writes confusion.png, roc.png and distribution.png into `dir`; returns the files.
+    QStringList exportPlots(const QString& dir) const;
+
+    QTableWidget* classTable() const { return m_table; }
+    QCustomPlot* confusionPlot() const { return m_confusion; }
+    QCustomPlot* rocPlot() const { return m_roc; }
+    QCustomPlot* distributionPlot() const { return m_distribution; }
+
+private:
+    void exportDialog();
+    void fillConfusion();
+    void fillRoc();
+    void fillDistribution();
+
+    ml::ClassificationReport m_report;
+    QString m_caption;
+    QLabel* m_captionLabel = nullptr;
+    QLabel* m_summary = nullptr;
+    QTableWidget* m_table = nullptr;
+    QCustomPlot* m_confusion = nullptr;
+    QCustomPlot* m_roc = nullptr;
+    QCustomPlot* m_distribution = nullptr;
+    QPushButton* m_export = nullptr;
+};
+
+} // namespace lightbox::ui
