@@ -58,6 +58,7 @@ struct ImageBatchSource::State {
     int nextBuild = 0;
     int nextConsume = 0;
     std::map<int, ml::Batch> ready;
+    std::vector<std::vector<float>> spare; ///< pixel buffers of consumed batches, for reuse
     bool stopping = false;
     std::atomic<bool> cancelled{false};
     std::vector<std::thread> workers;
@@ -203,6 +204,14 @@ struct ImageBatchSource::State {
         out.channels = spec.channels;
         out.height = spec.height;
         out.width = spec.width;
+        {
+            // A buffer the consumer has handed back: its pages are mapped already.
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!spare.empty()) {
+                out.pixels = std::move(spare.back());
+                spare.pop_back();
+            }
+        }
         out.pixels.resize((last - first) * plane);
         for (size_t pos = first; pos < last && !cancelled.load(); ++pos) {
             const int index = order[pos];
@@ -305,6 +314,8 @@ bool ImageBatchSource::next(ml::Batch& out)
         s.consumed.notify_all();
         if (batch.n == 0)
             continue; // every sample of this batch was unreadable
+        if (out.pixels.capacity() >= batch.pixels.size() && s.spare.size() < size_t(s.window()) + 1)
+            s.spare.push_back(std::move(out.pixels)); // recycled by the loader threads
         out = std::move(batch);
         return true;
     }
