@@ -104,6 +104,7 @@ private slots:
     void leakageCleanSet();
     void leakageFindsPlantedDuplicates();
     void leakageKneeGivenSplits();
+    void leakageAcrossDicomEncodings();
     void perceptualHashSurvivesReencoding();
     void statistics();
 };
@@ -609,6 +610,33 @@ void tst_Dataset::leakageKneeGivenSplits()
         qInfo("  %s", r.examples[i].c_str());
     QCOMPARE(r.patientsInSeveralSplits, int64_t(patientsInSeveralSplits(ds)));
     QVERIFY(r.unreadable.empty());
+}
+
+void tst_Dataset::leakageAcrossDicomEncodings()
+{
+    // One radiograph stored three ways: uncompressed, lossless and lossy JPEG 2000.
+    const QString shared = QStringLiteral(LIGHTBOX_SHARED_DATA "/dicom/");
+    const QStringList files = {"tibia-cr-RG3_raw.dcm", "tibia-cr-RG3_J2KR.dcm", "tibia-cr-RG3_J2KI.dcm",
+                               "chest-cr-RG1_raw.dcm"};
+    for (const QString& f : files)
+        if (!QFileInfo::exists(shared + f))
+            QSKIP("shared DICOM files not present");
+    QTemporaryDir dir;
+    const QStringList where = {"train/a/", "val/a/", "test/b/", "train/b/"};
+    for (int i = 0; i < files.size(); ++i) {
+        QDir().mkpath(dir.filePath(where[i]));
+        QVERIFY(QFile::copy(shared + files[i], dir.filePath(where[i] + files[i])));
+    }
+    auto ds = loadDataset(dir.path().toStdString());
+    QVERIFY2(ds.ok(), ds.error().c_str());
+    const LeakageReport r = checkLeakage(ds.value(), 4, 2);
+    QString all;
+    for (const std::string& e : r.examples)
+        all += QString::fromStdString(e) + "\n";
+    // raw = lossless: identical pixels; lossy: near duplicate of both; the chest: of neither.
+    QCOMPARE(r.exactDuplicates, int64_t(1));
+    QCOMPARE(r.nearDuplicates, int64_t(2));
+    QVERIFY2(!all.contains("chest"), qPrintable(all));
 }
 
 void tst_Dataset::perceptualHashSurvivesReencoding()

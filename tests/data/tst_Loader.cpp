@@ -248,6 +248,25 @@ void tst_Loader::batchesMatchPreprocess()
     QCOMPARE(sizes, (std::vector<int>{4, 4, 2}));
     QVERIFY(src.skipped().empty());
 
+    // A DICOM radiograph (16-bit, windowed by modelView) takes the same path.
+    const QString dcm = QStringLiteral(LIGHTBOX_SHARED_DATA "/dicom/chest-cr-RG1_raw.dcm");
+    if (QFileInfo::exists(dcm)) {
+        Sample s;
+        s.path = dcm.toStdString();
+        s.id = "chest.dcm";
+        s.label = 1;
+        ImageBatchSource dicom({s}, sp, o);
+        dicom.startEpoch(0);
+        QVERIFY(dicom.next(b));
+        QCOMPARE(b.n, 1);
+        auto image = imaging::loadImage(s.path);
+        QVERIFY(image.ok());
+        auto expected = ml::preprocess(modelInput(image.value()).value(), sp);
+        QVERIFY(expected.ok());
+        QVERIFY(b.pixels == expected->data);
+        QVERIFY(!dicom.next(b));
+    }
+
     // Grey input from RGB files.
     ImageBatchSource grey(ds.samples, spec(16, 1), o);
     grey.startEpoch(0);
