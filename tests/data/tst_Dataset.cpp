@@ -91,6 +91,7 @@ private slots:
     void classFolders();
     void givenSplitsAndClassSpellings();
     void naturalClassOrder();
+    void unpackedArchiveFolder();
     void csvWithPatternAndImageFolder();
     void csvSplitColumn();
     void cropManifest();
@@ -185,6 +186,26 @@ void tst_Dataset::naturalClassOrder()
     auto ds = loadDataset(dir.path().toStdString());
     QVERIFY2(ds.ok(), ds.error().c_str());
     QCOMPARE(ds->classNames, (std::vector<std::string>{"1", "2", "10"}));
+}
+
+void tst_Dataset::unpackedArchiveFolder()
+{
+    // Kaggle's chest_xray.zip: chest_xray/chest_xray/{train,val,test}/..., plus __MACOSX junk.
+    QTemporaryDir dir;
+    int seed = 0;
+    for (const char* split : {"train", "val", "test"})
+        for (const char* cls : {"NORMAL", "PNEUMONIA"})
+            for (int i = 0; i < 2; ++i)
+                QVERIFY(writeImage(dir.filePath(QString("chest_xray/chest_xray/%1/%2/%3.jpeg").arg(split, cls).arg(i)),
+                                   syntheticImage(seed++)));
+    QVERIFY(writeImage(dir.filePath("__MACOSX/chest_xray/train/NORMAL/._0.jpeg"), syntheticImage(99)));
+    auto ds = loadDataset(dir.path().toStdString());
+    QVERIFY2(ds.ok(), ds.error().c_str());
+    QVERIFY(ds->hasGivenSplits);
+    QCOMPARE(ds->classNames, (std::vector<std::string>{"NORMAL", "PNEUMONIA"}));
+    QCOMPARE(ds->samples.size(), size_t(12));
+    QCOMPARE(ds->inSplit(Split::Test).size(), size_t(4));
+    QVERIFY(findSample(ds.value(), "train/NORMAL/1.jpeg"));
 }
 
 void tst_Dataset::csvWithPatternAndImageFolder()
