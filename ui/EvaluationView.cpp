@@ -80,7 +80,7 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
     m_distribution = new QCustomPlot;
     for (QCustomPlot* p : {m_confusion, m_roc, m_distribution}) {
         stylePlot(p);
-        p->setMinimumSize(260, 200);
+        p->setMinimumSize(160, 140);
     }
     setPlotTitle(m_confusion, tr("Confusion matrix (row-normalised, counts)"));
     setPlotTitle(m_roc, tr("ROC, one class against the rest"));

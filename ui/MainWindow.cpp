@@ -5,6 +5,7 @@
 #include "ImageConversion.h"
 #include "ImageViewer.h"
 #include "TagBrowser.h"
+#include "TrainingTab.h"
 
 #include <data/CropManifest.h>
 #include <data/ImageFolder.h>
@@ -70,6 +71,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_tabs->setDocumentMode(true);
     m_tabs->setTabBarAutoHide(true); // the bar shows once a second tab joins the viewer
     m_tabs->addTab(m_viewer, tr("Viewer"));
+    m_training = new TrainingTab;
+    m_tabs->addTab(m_training, tr("Training"));
     setCentralWidget(m_tabs);
     buildDocks();
     buildActions();

@@ -28,6 +28,7 @@ class ClassifyPanel;
 class CropPanel;
 class ImageViewer;
 class TagBrowser;
+class TrainingTab;
 
 /// The application window: the image viewer as the "Viewer" tab of the central tab widget
 /// (centralTabs(); further tabs such as training go beside it), a folder strip (left), the
@@ -77,6 +78,8 @@ public:
     ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
     /// The central tabs: "Viewer" first.
     QTabWidget* centralTabs() const { return m_tabs; }
+    /// The "Training" tab.
+    TrainingTab* trainingTab() const { return m_training; }
     /// The action that runs the classifier (Ctrl+R).
     QAction* classifyAction() const { return m_classifyAction; }
     /// The latest status-bar message, also after it timed out (tests).
@@ -148,6 +151,7 @@ private:
     QTabWidget* m_tabs = nullptr;
     ImageViewer* m_viewer = nullptr;
     ClassifyPanel* m_classifyPanel = nullptr;
+    TrainingTab* m_training = nullptr;
     QDockWidget* m_classifyDock = nullptr;
     QAction* m_classifyAction = nullptr;
     TagBrowser* m_tags = nullptr;

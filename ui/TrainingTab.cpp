@@ -315,7 +315,7 @@ QWidget* TrainingTab::buildSettings()
     auto* scroll = new QScrollArea;
     scroll->setWidget(inner);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumWidth(300);
+    scroll->setMinimumWidth(200);
     scroll->setFrameShape(QFrame::NoFrame);
     return scroll;
 }
@@ -327,7 +327,7 @@ QWidget* TrainingTab::buildCurves()
     m_batchPlot = new QCustomPlot;
     for (QCustomPlot* p : {m_lossPlot, m_accPlot, m_batchPlot}) {
         stylePlot(p);
-        p->setMinimumHeight(170);
+        p->setMinimumHeight(120);
         p->xAxis->setLabel(tr("Epoch"));
         p->legend->setVisible(true);
     }
@@ -348,6 +348,7 @@ QWidget* TrainingTab::buildCurves()
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_progressLabel = new QLabel(tr("Idle"));
+    m_progressLabel->setWordWrap(true);
 
     auto* w = new QWidget;
     auto* grid = new QGridLayout(w);
@@ -366,7 +367,7 @@ QWidget* TrainingTab::buildDataView()
     m_countsPlot = new QCustomPlot;
     stylePlot(m_countsPlot);
     setPlotTitle(m_countsPlot, tr("Images per class and split"));
-    m_countsPlot->setMinimumHeight(220);
+    m_countsPlot->setMinimumHeight(150);
     m_stats = new QLabel(tr("No data set loaded yet: the data view fills when training starts."));
     m_stats->setWordWrap(true);
     m_stats->setTextInteractionFlags(Qt::TextSelectableByMouse);

@@ -232,6 +232,17 @@ private slots:
         qInfo("error shown: %s", qPrintable(tab.errorText()));
     }
 
+    void fitsSmallWindows()
+    {
+        // The main window's --screenshot renders 1000 x 700 with the docks: the tab must not
+        // force it wider.
+        ui::TrainingTab tab;
+        const QSize min = tab.minimumSizeHint();
+        qInfo("minimum size %d x %d", min.width(), min.height());
+        QVERIFY(min.width() <= 640);
+        QVERIFY(min.height() <= 560);
+    }
+
     void resumeFolderThatIsNoRun()
     {
         ui::TrainingTab tab;
@@ -239,6 +250,68 @@ private slots:
         QVERIFY(!tab.resumeRun(m_tmp.filePath("empty")));
         QVERIFY(!tab.errorText().isEmpty());
         QVERIFY(!tab.isRunning());
+    }
+
+    /// With LIGHTBOX_SCREENSHOT_DIR set: trains on a slice of the knee set and saves the tab
+    /// mid-run (training-live.png) and its evaluation (training-report.png) there.
+    void screenshots()
+    {
+        const QString out = qEnvironmentVariable("LIGHTBOX_SCREENSHOT_DIR");
+        if (out.isEmpty())
+            QSKIP("set LIGHTBOX_SCREENSHOT_DIR to render the screenshots");
+        const QDir knee(QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl"));
+        if (!knee.exists("train/0"))
+            QSKIP("no knee-kl data");
+        const int perClass = qEnvironmentVariableIntValue("LIGHTBOX_SCREENSHOT_PER_CLASS") > 0
+                                 ? qEnvironmentVariableIntValue("LIGHTBOX_SCREENSHOT_PER_CLASS")
+                                 : 60;
+        const QString slice = m_tmp.filePath("knee-slice");
+        for (const char* split : {"train", "val"})
+            for (int grade = 0; grade < 5; ++grade) {
+                const QString from = knee.filePath(QString("%1/%2").arg(split).arg(grade));
+                const QString to = QString("%1/%2/%3").arg(slice, split).arg(grade);
+                QVERIFY(QDir().mkpath(to));
+                const int n = std::string(split) == "train" ? perClass : perClass / 3;
+                const QStringList files = QDir(from).entryList({"*.png"}, QDir::Files, QDir::Name).mid(0, n);
+                for (const QString& f : files)
+                    QVERIFY(QFile::copy(from + "/" + f, to + "/" + f));
+            }
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.resize(1400, 860);
+        tab.show();
+        tab.presetCombo()->setCurrentIndex(tab.presetCombo()->findData(QString("knee-kl")));
+        QTest::keyClicks(tab.dataPathEdit(), slice);
+        tab.architectureCombo()->setCurrentIndex(tab.architectureCombo()->findText("cnn5"));
+        tab.sizeSpin()->setValue(64);
+        tab.epochsSpin()->setValue(10);
+        tab.batchSpin()->setValue(16);
+        tab.patienceSpin()->setValue(0);
+        tab.learningRateSpin()->setValue(0.002);
+        tab.deviceCombo()->setCurrentIndex(tab.deviceCombo()->findText("cpu"));
+        QTest::keyClicks(tab.runDirEdit(), m_tmp.filePath("runs/knee-cnn5-64px"));
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        bool grabbed = false;
+        connect(&tab, &ui::TrainingTab::batchShown, this, [&](int epoch, int batch) {
+            if (!grabbed && epoch == 6 && batch >= 6) {
+                grabbed = true;
+                QApplication::processEvents();
+                tab.lossPlot()->replot();
+                tab.accuracyPlot()->replot();
+                tab.batchPlot()->replot();
+                QVERIFY(tab.grab().save(out + "/training-live.png"));
+            }
+        });
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 600000);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        QVERIFY(grabbed);
+        QTest::qWait(200);
+        QVERIFY(tab.grab().save(out + "/training-report.png"));
+        tab.viewTabs()->setCurrentIndex(1);
+        QTest::qWait(100);
+        QVERIFY(tab.grab().save(out + "/training-data.png"));
+        qInfo("evaluation: %s", qPrintable(tab.evaluationView()->summaryText()));
     }
 
 private:
