@@ -171,6 +171,18 @@ std::string relativeId(const QDir& root, const QString& path)
     return root.relativeFilePath(path).toStdString();
 }
 
+void sortNatural(QStringList& list)
+{
+    std::vector<std::pair<std::string, QString>> keyed;
+    keyed.reserve(size_t(list.size()));
+    for (const QString& s : list)
+        keyed.emplace_back(s.toStdString(), s);
+    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return naturalLess(a.first, b.first); });
+    list.clear();
+    for (auto& k : keyed)
+        list << k.second;
+}
+
 /// Image files below `dir` (recursively), in natural order.
 QStringList imagesBelow(const QString& dir)
 {
@@ -181,8 +193,7 @@ QStringList imagesBelow(const QString& dir)
         if (ImageFolder::isImageFile(p))
             out << p;
     }
-    std::sort(out.begin(), out.end(),
-              [](const QString& a, const QString& b) { return naturalLess(a.toStdString(), b.toStdString()); });
+    sortNatural(out);
     return out;
 }
 
@@ -204,8 +215,7 @@ QStringList subFolders(const QString& dir)
             continue;
         out << info.absoluteFilePath();
     }
-    std::sort(out.begin(), out.end(),
-              [](const QString& a, const QString& b) { return naturalLess(a.toStdString(), b.toStdString()); });
+    sortNatural(out);
     return out;
 }
 

@@ -487,8 +487,11 @@ void tst_Dataset::kneeSplitHasNoPatientOverlap()
         QSKIP("knee-kl data not present");
     DatasetOptions opt;
     opt.patientPattern = "^(\\d+)[LR]\\.";
+    QElapsedTimer timer;
+    timer.start();
     auto ds = loadDataset(kneeDir("train").toStdString(), opt);
     QVERIFY2(ds.ok(), ds.error().c_str());
+    const qint64 listed = timer.elapsed();
     QCOMPARE(ds->classNames, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
     QVERIFY(!ds->hasGivenSplits);
     std::set<std::string> patients;
@@ -498,7 +501,10 @@ void tst_Dataset::kneeSplitHasNoPatientOverlap()
     }
     QVERIFY(patients.size() < ds->samples.size()); // both knees of many patients
     Dataset split = ds.value();
+    timer.restart();
     assignSplits(split);
+    qInfo("knee-kl train: %zu files listed in %lld ms, split in %lld ms", ds->samples.size(), qlonglong(listed),
+          qlonglong(timer.elapsed()));
     QCOMPARE(patientsInSeveralSplits(split), 0);
     const auto all = split.classCounts();
     const auto val = split.classCounts(Split::Val);
