@@ -180,6 +180,8 @@ private slots:
     void fineTuneFreezesStages();
     void plateauLowersRate();
     void cosineSchedule();
+    void labelSmoothingBoundsLoss();
+    void pauseHoldsBatches();
     void refusesBadBatches();
     void resnet18Throughput();
 
@@ -599,6 +601,65 @@ void tst_MlTrainer::cosineSchedule()
     QVERIFY(!best->card.metrics.count("val_loss"));
 }
 
+void tst_MlTrainer::labelSmoothingBoundsLoss()
+{
+    // With smoothing 0.5 over two classes the target is (0.75, 0.25): no output can push the
+    // cross-entropy below that target's entropy, while the plain run falls to ~0.01.
+    TrainConfig config = smallConfig("smoothing");
+    config.labelSmoothing = 0.5;
+    config.epochs = 2;
+    auto r = Trainer::run(config, m_train, &m_val);
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    const double floor = -(0.75 * std::log(0.75) + 0.25 * std::log(0.25));
+    for (const auto& e : r->history)
+        QVERIFY2(e.trainLoss >= floor - 1e-6, qPrintable(QString("%1 < %2").arg(e.trainLoss).arg(floor)));
+    QVERIFY(r->history.back().trainLoss < floor + 0.1); // it still learns
+    QVERIFY(r->history.back().valAccuracy > 0.9);
+}
+
+void tst_MlTrainer::pauseHoldsBatches()
+{
+    TrainConfig config = smallConfig("paused");
+    config.epochs = 1;
+    TrainingControl control;
+    Recorder rec;
+    std::thread release;
+    int heldAt = -1, seenAfterWait = -1;
+    rec.onBatch = [&](const BatchMetrics& m) {
+        if (m.batch != 1)
+            return;
+        control.pause = true;
+        heldAt = static_cast<int>(rec.batches.size());
+        release = std::thread([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            seenAfterWait = static_cast<int>(rec.batches.size());
+            control.pause = false;
+        });
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = Trainer::run(config, m_train, nullptr, &rec, &control);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (release.joinable())
+        release.join();
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    QCOMPARE(seenAfterWait, heldAt); // no batch ran while paused
+    QCOMPARE(rec.batches.size(), size_t(m_train.batchCount()));
+    QVERIFY(!r->cancelled);
+    QVERIFY2(r->history[0].seconds < wall - 0.3, qPrintable(QString("%1 vs %2").arg(r->history[0].seconds).arg(wall)));
+
+    // Stop while paused: the run returns at once, cancelled, without a checkpoint.
+    config.runDir = m_dir.filePath("paused-stop").toStdString();
+    rec.onBatch = [&](const BatchMetrics&) {
+        control.pause = true;
+        control.stop = true;
+    };
+    r = Trainer::run(config, m_train, nullptr, &rec, &control);
+    QVERIFY(r.ok());
+    QVERIFY(r->cancelled);
+    QVERIFY(r->history.empty());
+    QVERIFY(!Trainer::canResume(config.runDir));
+}
+
 void tst_MlTrainer::refusesBadBatches()
 {
     // Three channels for a one-channel network.
@@ -643,8 +704,8 @@ void tst_MlTrainer::refusesBadBatches()
 void tst_MlTrainer::resnet18Throughput()
 {
     // CPU training throughput of resnet18 at 224 x 224, batch 16, 2 threads: the first batch
-    // warms up, the next ones are timed.
-    SyntheticSource images(48, 16, 21, 224, 3);
+    // warms up, the second is timed.
+    SyntheticSource images(32, 16, 21, 224, 3);
     TrainConfig config = smallConfig("resnet18");
     config.architecture = "resnet18";
     config.preprocess = PreprocessSpec{};
@@ -656,9 +717,9 @@ void tst_MlTrainer::resnet18Throughput()
     rec.onBatch = [&](const BatchMetrics&) { stamps.push_back(std::chrono::steady_clock::now()); };
     auto r = Trainer::run(config, images, nullptr, &rec);
     QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
-    QCOMPARE(stamps.size(), size_t(3));
+    QCOMPARE(stamps.size(), size_t(2));
     const double timed = std::chrono::duration<double>(stamps.back() - stamps.front()).count();
-    const double perSecond = 2 * 16 / timed;
+    const double perSecond = 16 / timed;
     double load = 0;
     if (FILE* f = std::fopen("/proc/loadavg", "r")) {
         if (std::fscanf(f, "%lf", &load) != 1)
@@ -667,7 +728,7 @@ void tst_MlTrainer::resnet18Throughput()
     }
     qInfo("resnet18 224x224 batch 16, %d threads, CPU: %.1f training images/s (%.2f s per batch; %s; load "
           "average %.1f on %u cores)",
-          torch::get_num_threads(), perSecond, timed / 2, torchSummary().c_str(), load,
+          torch::get_num_threads(), perSecond, timed, torchSummary().c_str(), load,
           std::thread::hardware_concurrency());
     QVERIFY(perSecond > 0);
     QVERIFY(std::isfinite(r->history[0].trainLoss));
