@@ -131,10 +131,30 @@ struct Hashes {
     bool ok = false;
 };
 
-void addExample(LeakageReport& r, std::string line)
+constexpr size_t kMaxExamples = 20;
+
+/// Up to kMaxExamples lines of one kind.
+void addExample(std::vector<std::string>& lines, std::string line)
 {
-    if (r.examples.size() < 20)
-        r.examples.push_back(std::move(line));
+    if (lines.size() < kMaxExamples)
+        lines.push_back(std::move(line));
+}
+
+/// The examples of every kind, taken in turn, so one kind cannot crowd out the others.
+std::vector<std::string> interleave(const std::vector<std::vector<std::string>>& kinds)
+{
+    std::vector<std::string> out;
+    for (size_t i = 0; out.size() < kMaxExamples; ++i) {
+        bool any = false;
+        for (const auto& k : kinds)
+            if (i < k.size() && out.size() < kMaxExamples) {
+                out.push_back(k[i]);
+                any = true;
+            }
+        if (!any)
+            break;
+    }
+    return out;
 }
 
 } // namespace
@@ -188,6 +208,8 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
             report.unreadable.push_back(samples[i].id + ": " + errors[i]);
     }
 
+    std::vector<std::string> exactLines, nearLines, patientLines;
+
     // Identical pixels: pairs within one hash group that lie in different splits.
     std::unordered_map<uint64_t, std::vector<size_t>> byPixels;
     for (size_t i : ok)
@@ -197,9 +219,9 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
             for (size_t b = a + 1; b < group.size(); ++b)
                 if (samples[group[a]].split != samples[group[b]].split) {
                     ++report.exactDuplicates;
-                    addExample(report, samples[group[a]].id + " <-> " + samples[group[b]].id + " (identical pixels, " +
-                                           toString(samples[group[a]].split) + " and " +
-                                           toString(samples[group[b]].split) + ")");
+                    addExample(exactLines, samples[group[a]].id + " <-> " + samples[group[b]].id +
+                                               " (identical pixels, " + toString(samples[group[a]].split) + " and " +
+                                               toString(samples[group[b]].split) + ")");
                 }
 
     // Near duplicates: every cross-split pair within maxHamming that is not identical.
@@ -251,9 +273,9 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
         }
     std::sort(examples.begin(), examples.end());
     for (const Match& m : examples)
-        addExample(report, samples[m.a].id + " <-> " + samples[m.b].id + " (near duplicate, hash distance " +
-                               std::to_string(m.distance) + ", correlation " +
-                               std::to_string(int(m.correlation * 100 + 0.5)) + " %)");
+        addExample(nearLines, samples[m.a].id + " <-> " + samples[m.b].id + " (near duplicate, hash distance " +
+                                  std::to_string(m.distance) + ", correlation " +
+                                  std::to_string(int(m.correlation * 100 + 0.5)) + " %)");
 
     // Patients in more than one split.
     std::map<std::string, std::set<Split>> patientSplits;
@@ -267,8 +289,9 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
         std::string where;
         for (Split s : splits)
             where += (where.empty() ? "" : ", ") + std::string(toString(s));
-        addExample(report, "patient " + patient + " in " + where);
+        addExample(patientLines, "patient " + patient + " in " + where);
     }
+    report.examples = interleave({exactLines, nearLines, patientLines});
     std::sort(report.unreadable.begin(), report.unreadable.end());
     return report;
 }
