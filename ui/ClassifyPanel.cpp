@@ -119,6 +119,7 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_camLayer->addItem(tr("Last block"), QString());
     m_camLayer->setToolTip(tr("The block whose activations the map is taken from (later: coarser, more semantic)"));
     m_overlay = new QCheckBox(tr("Show"));
+    m_overlay->setToolTip(tr("Show the heat map over the image"));
     m_overlay->setChecked(s.value(QStringLiteral("overlay"), true).toBool());
     m_colormap = new QComboBox;
     m_colormap->addItem(tr("Turbo"), static_cast<int>(ImageViewer::Colormap::Turbo));
@@ -128,21 +129,26 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_opacity = new QSlider(Qt::Horizontal);
     m_opacity->setObjectName(QStringLiteral("classifyOpacity"));
     m_opacity->setRange(0, 100);
+    m_opacity->setToolTip(tr("Opacity of the heat map"));
     m_opacity->setValue(std::clamp(s.value(QStringLiteral("opacity"), 45).toInt(), 0, 100));
     m_opacityLabel = new QLabel;
     m_opacityLabel->setMinimumWidth(QFontMetrics(m_opacityLabel->font()).horizontalAdvance(QStringLiteral("100 %")));
+    // Three rows: the map and its class, the layer, how it shows.
+    auto* heatGrid = new QGridLayout(heat);
+    heatGrid->setColumnStretch(1, 1);
+    heatGrid->setColumnStretch(3, 1);
+    heatGrid->addWidget(new QLabel(tr("Map")), 0, 0);
+    heatGrid->addWidget(m_camMethod, 0, 1);
+    heatGrid->addWidget(new QLabel(tr("of")), 0, 2);
+    heatGrid->addWidget(m_camClass, 0, 3);
+    heatGrid->addWidget(new QLabel(tr("Layer")), 1, 0);
+    heatGrid->addWidget(m_camLayer, 1, 1, 1, 3);
     auto* showRow = new QHBoxLayout;
     showRow->addWidget(m_overlay);
-    showRow->addWidget(m_colormap, 1);
-    auto* opacityRow = new QHBoxLayout;
-    opacityRow->addWidget(m_opacity, 1);
-    opacityRow->addWidget(m_opacityLabel);
-    auto* heatForm = new QFormLayout(heat);
-    heatForm->addRow(tr("Method"), m_camMethod);
-    heatForm->addRow(tr("Class"), m_camClass);
-    heatForm->addRow(tr("Layer"), m_camLayer);
-    heatForm->addRow(tr("Overlay"), showRow);
-    heatForm->addRow(tr("Opacity"), opacityRow);
+    showRow->addWidget(m_colormap);
+    showRow->addWidget(m_opacity, 1);
+    showRow->addWidget(m_opacityLabel);
+    heatGrid->addLayout(showRow, 2, 0, 1, 4);
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
@@ -634,8 +640,9 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
         if (result.hasCam()) {
             const cv::Mat values(result.cam.height, result.cam.width, CV_32F,
                                  const_cast<float*>(result.cam.values.data()));
-            const QString title =
-                tr("%1 · %2").arg(QString::fromLatin1(ml::toString(result.camMethod)), names.value(result.camClass));
+            const QString method =
+                result.camMethod == ml::CamMethod::GradCamPlusPlus ? tr("Grad-CAM++") : tr("Grad-CAM");
+            const QString title = tr("%1, class %2").arg(method, names.value(result.camClass));
             m_viewer->setHeatMap(values, result.camRect, title); // copies the values
         } else {
             m_viewer->clearHeatMap();
