@@ -375,6 +375,7 @@ void ClassifyPanel::describeModel()
     const QString path = modelPath();
     if (path.isEmpty())
         return;
+    m_job->discardPending(); // a result still on its way is from the previous model or device
     m_error->hide();
     m_card->setText(tr("Loading…"));
     if (m_synchronous) {

@@ -126,7 +126,7 @@ private slots:
     void overlayToggleOpacityAndRotationChangeThePixels();
     void camOptionsFollowTheModel();
     void badModelsShowMessagesAndTheAppKeepsWorking();
-    void rgbModelOnGreyImage();
+    void channelsAreConverted();
     void cropChangeRerunsWhenTicked();
     void newImageClearsTheOverlay();
     void latestRequestWins();
@@ -448,7 +448,7 @@ void tst_ClassifyPanel::badModelsShowMessagesAndTheAppKeepsWorking()
     QVERIFY(m_panel->errorText().isEmpty());
 }
 
-void tst_ClassifyPanel::rgbModelOnGreyImage()
+void tst_ClassifyPanel::channelsAreConverted()
 {
     const QRect roi(10, 10, 180, 180);
     prepare(m_rgb3, roi);
@@ -460,6 +460,22 @@ void tst_ClassifyPanel::rgbModelOnGreyImage()
     for (size_t i = 0; i < 3; ++i)
         QVERIFY(std::abs(r.probabilities[i] - d.probabilities[i]) < 1e-5f);
     QVERIFY2(!m_panel->expectedGradeText().contains(QStringLiteral("Expected")), "not an ordinal model");
+
+    // And the other way round: a colour picture through the grey model.
+    QImage colour(120, 90, QImage::Format_RGB888);
+    for (int y = 0; y < colour.height(); ++y)
+        for (int x = 0; x < colour.width(); ++x)
+            colour.setPixelColor(x, y, QColor(2 * x, 255 - 2 * y, (x * y) % 256));
+    const QString png = m_other.filePath(QStringLiteral("colour.png"));
+    QVERIFY(colour.save(png));
+    QVERIFY(m_window->openFile(png));
+    QCOMPARE(m_window->image()->pixels.channels(), 3);
+    QVERIFY(m_panel->selectModel(m_grey5));
+    const jobs::PredictResult g = clickRun();
+    QVERIFY2(g.ok(), qPrintable(g.error));
+    QCOMPARE(g.probabilities.size(), size_t(5));
+    const ml::Prediction dg = direct(m_grey5, m_window->viewer()->roi());
+    QVERIFY(std::abs(g.probabilities[4] - dg.probabilities[4]) < 1e-5f);
 }
 
 void tst_ClassifyPanel::cropChangeRerunsWhenTicked()
