@@ -257,6 +257,9 @@ void MainWindow::buildActions()
     m_overlayAction->setChecked(true);
     m_overlayAction->setToolTip(tr("Show or hide patient and study text (hide it for anonymous screenshots)"));
     connect(m_overlayAction, &QAction::toggled, m_viewer, &ImageViewer::setOverlayVisible);
+    QAction* heat = view->addAction(tr("&Heat Map"), QKeySequence(Qt::Key_M), this,
+                                    [this] { m_classifyPanel->setOverlayShown(!m_classifyPanel->overlayShown()); });
+    heat->setToolTip(tr("Show or hide the classifier's heat map (the Show box of the Classify dock)"));
     view->addSeparator();
     view->addAction(m_folderDock->toggleViewAction());
     view->addAction(m_cropDock->toggleViewAction());

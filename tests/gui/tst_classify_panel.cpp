@@ -352,6 +352,11 @@ void tst_ClassifyPanel::overlayToggleOpacityAndRotationChangeThePixels()
     QTest::mouseClick(show, Qt::LeftButton);
     QVERIFY(v->heatMapVisible());
     QCOMPARE(differingPixels(withMap, v->grab().toImage(), onScreen), 0);
+    QTest::keyClick(v, Qt::Key_M); // View > Heat Map, the same switch
+    QVERIFY(!v->heatMapVisible() && !show->isChecked());
+    QCOMPARE(differingPixels(hidden, v->grab().toImage(), onScreen), 0);
+    QTest::keyClick(v, Qt::Key_M);
+    QVERIFY(v->heatMapVisible() && show->isChecked());
 
     auto* slider = m_panel->findChild<QSlider*>(QStringLiteral("classifyOpacity"));
     QVERIFY(slider);
