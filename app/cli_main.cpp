@@ -809,8 +809,11 @@ int cmdTrain(const QStringList& argv)
         clearProgress();
         const ml::TrainSummary& s = o.summary;
         if (s.cancelled) {
-            std::printf("stopped after %zu epoch(s); continue with: lightbox-cli train --resume --out %s\n",
-                        s.history.size(), o.runDir.c_str());
+            if (ml::Trainer::canResume(o.runDir))
+                std::printf("stopped after %zu epoch(s); continue with: lightbox-cli train --resume --out %s\n",
+                            s.history.size(), o.runDir.c_str());
+            else
+                std::printf("stopped before the first epoch finished: nothing to resume in %s\n", o.runDir.c_str());
             rc = 130;
             return;
         }

@@ -72,8 +72,9 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
         {tr("Class"), tr("Precision"), tr("Recall"), tr("F1"), tr("Support"), tr("AUC")});
     m_table->verticalHeader()->setVisible(false);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(false);
 
     m_confusion = new QCustomPlot;
     m_roc = new QCustomPlot;
@@ -100,6 +101,8 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
     grid->addWidget(m_distribution, 1, 1);
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
+    grid->setRowStretch(0, 1);
+    grid->setRowStretch(1, 1);
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -274,7 +277,7 @@ void EvaluationView::fillDistribution()
     m_distribution->xAxis->grid()->setVisible(false);
     if (n > 4)
         m_distribution->xAxis->setTickLabelRotation(30);
-    m_distribution->yAxis->setRange(0, top * 1.15);
+    m_distribution->yAxis->setRange(0, top * 1.4); // room for the legend
     m_distribution->yAxis->setLabel(tr("Images"));
     m_distribution->legend->setVisible(true);
     m_distribution->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop);

@@ -85,10 +85,21 @@ void rescale(QCustomPlot* plot, double minKeyRange)
     for (QCPAxis* axis : {plot->yAxis, plot->yAxis2}) {
         if (!axis->visible())
             continue;
-        QCPRange r = axis->range();
         if (axis->scaleType() == QCPAxis::stLogarithmic) {
-            axis->setRange(r.lower / 1.5, r.upper * 1.5);
+            // A constant learning rate would make a degenerate log range: span at least 10x.
+            double lo = 0, hi = 0;
+            for (QCPGraph* g : axis->graphs()) {
+                bool found = false;
+                const QCPRange r = g->getValueRange(found, QCP::sdPositive);
+                if (found) {
+                    lo = lo > 0 ? std::min(lo, r.lower) : r.lower;
+                    hi = std::max(hi, r.upper);
+                }
+            }
+            if (lo > 0 && hi > 0)
+                axis->setRange(lo / 3.0, hi * 3.0);
         } else {
+            const QCPRange r = axis->range();
             const double pad = std::max(1e-3, (r.upper - r.lower) * 0.08);
             axis->setRange(r.lower - pad, r.upper + pad);
         }
@@ -117,7 +128,7 @@ TrainingTab::TrainingTab(QWidget* parent) : QWidget(parent)
     splitter->addWidget(m_views);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
-    splitter->setSizes({330, 900});
+    splitter->setSizes({370, 900});
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -306,6 +317,12 @@ QWidget* TrainingTab::buildSettings()
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    for (QComboBox* combo : {m_preset, m_arch, m_channels, m_optimizer, m_schedule, m_augment, m_device}) {
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(6);
+    }
+    m_dataPath->setMinimumWidth(80);
+    m_runDirEdit->setMinimumWidth(80);
     auto* inner = new QWidget;
     auto* v = new QVBoxLayout(inner);
     v->addLayout(form);
@@ -316,6 +333,7 @@ QWidget* TrainingTab::buildSettings()
     scroll->setWidget(inner);
     scroll->setWidgetResizable(true);
     scroll->setMinimumWidth(200);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // the form wraps to the panel's width
     scroll->setFrameShape(QFrame::NoFrame);
     return scroll;
 }
@@ -382,7 +400,7 @@ QWidget* TrainingTab::buildDataView()
     auto* v = new QVBoxLayout(w);
     v->addWidget(m_countsPlot, 3);
     v->addWidget(m_stats);
-    v->addWidget(box, 2);
+    v->addWidget(box, 1);
     return w;
 }
 
@@ -773,9 +791,12 @@ void TrainingTab::onFinished(const jobs::TrainingOutcome& o)
 {
     const ml::TrainSummary& s = o.summary;
     if (s.cancelled) {
-        setStatus(tr("Stopped after %1 epoch(s). \"Resume run...\" continues from %2.")
-                      .arg(s.history.size())
-                      .arg(q(o.runDir)));
+        if (ml::Trainer::canResume(o.runDir))
+            setStatus(tr("Stopped after %1 epoch(s). \"Resume run...\" continues from %2.")
+                          .arg(s.history.size())
+                          .arg(q(o.runDir)));
+        else
+            setStatus(tr("Stopped before the first epoch finished: nothing to resume."));
         m_progressLabel->setText(tr("Stopped"));
     } else {
         setStatus(tr("Finished: %1 epoch(s)%2, best epoch %3 on %4.")

@@ -207,6 +207,39 @@ private slots:
         QVERIFY2(stall.maxGapMs() < 500, qPrintable(QString("GUI stalled %1 ms").arg(stall.maxGapMs())));
     }
 
+    void stopAndResumeRun()
+    {
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.show();
+        const QString runDir = m_tmp.filePath("run-stop");
+        configure(tab, m_data, runDir, 6, 8);
+        connect(&tab, &ui::TrainingTab::epochShown, this, [&](int epoch) {
+            if (epoch == 0 && tab.stopButton()->isEnabled())
+                QTest::mouseClick(tab.stopButton(), Qt::LeftButton);
+        });
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY(finished.at(0).at(0).toBool());
+        QVERIFY2(tab.statusText().startsWith("Stopped"), qPrintable(tab.statusText()));
+        QVERIFY(!tab.evaluationView()->hasReport()); // a stopped run is not evaluated
+        const int done = tab.lossPlot()->graph(0)->dataCount();
+        QVERIFY2(done >= 1 && done < 6, qPrintable(QString::number(done)));
+
+        // Resume from the folder: the finished epochs come back on the plot, then the rest.
+        disconnect(&tab, &ui::TrainingTab::epochShown, this, nullptr);
+        QSignalSpy epochs(&tab, &ui::TrainingTab::epochShown);
+        QVERIFY2(tab.resumeRun(runDir), qPrintable(tab.errorText()));
+        QCOMPARE(tab.lossPlot()->graph(0)->dataCount(), done);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+        QVERIFY2(finished.at(1).at(0).toBool(), qPrintable(tab.errorText()));
+        QCOMPARE(epochs.count(), 6 - done);
+        QCOMPARE(epochs.first().at(0).toInt(), done); // continues with the next epoch
+        QCOMPARE(tab.lossPlot()->graph(0)->dataCount(), 6);
+        QVERIFY(tab.evaluationView()->hasReport());
+    }
+
     void missingDataset()
     {
         ui::TrainingTab tab;
