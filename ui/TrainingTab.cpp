@@ -162,10 +162,7 @@ QWidget* TrainingTab::buildSettings()
     auto* browseCsv = new QToolButton;
     browseCsv->setText(tr("CSV..."));
     connect(browseDir, &QToolButton::clicked, this, [this] {
-        if (!m_interactive)
-            return;
-        const QString d = QFileDialog::getExistingDirectory(this, tr("Data set folder"), m_dataPath->text());
-        if (!d.isEmpty())
+        if (const QString d = pickFolder(tr("Data set folder"), m_dataPath->text()); !d.isEmpty())
             m_dataPath->setText(d);
     });
     connect(browseCsv, &QToolButton::clicked, this, [this] {
@@ -272,10 +269,7 @@ QWidget* TrainingTab::buildSettings()
     auto* browseRun = new QToolButton;
     browseRun->setText(tr("..."));
     connect(browseRun, &QToolButton::clicked, this, [this] {
-        if (!m_interactive)
-            return;
-        const QString d = QFileDialog::getExistingDirectory(this, tr("Run folder"), m_runDirEdit->text());
-        if (!d.isEmpty())
+        if (const QString d = pickFolder(tr("Run folder"), m_runDirEdit->text()); !d.isEmpty())
             m_runDirEdit->setText(d);
     });
     auto* runRow = new QHBoxLayout;
@@ -293,17 +287,11 @@ QWidget* TrainingTab::buildSettings()
     connect(m_pause, &QPushButton::clicked, this, &TrainingTab::togglePause);
     connect(m_stop, &QPushButton::clicked, this, &TrainingTab::stopTraining);
     connect(m_resumeRun, &QPushButton::clicked, this, [this] {
-        if (!m_interactive)
-            return;
-        const QString d = QFileDialog::getExistingDirectory(this, tr("Run folder to resume"), m_runDirEdit->text());
-        if (!d.isEmpty())
+        if (const QString d = pickFolder(tr("Run folder to resume"), m_runDirEdit->text()); !d.isEmpty())
             resumeRun(d);
     });
     connect(m_overlay, &QPushButton::clicked, this, [this] {
-        if (!m_interactive)
-            return;
-        const QString d = QFileDialog::getExistingDirectory(this, tr("Run folder to overlay"), m_runDirEdit->text());
-        if (!d.isEmpty())
+        if (const QString d = pickFolder(tr("Run folder to overlay"), m_runDirEdit->text()); !d.isEmpty())
             overlayRun(d);
     });
     auto* buttons = new QGridLayout;
@@ -425,10 +413,7 @@ QWidget* TrainingTab::buildRuns()
     auto* clear = new QPushButton(tr("Clear overlays"));
     connect(refresh, &QPushButton::clicked, this, &TrainingTab::refreshRuns);
     connect(add, &QPushButton::clicked, this, [this] {
-        if (!m_interactive)
-            return;
-        const QString d = QFileDialog::getExistingDirectory(this, tr("Run folder"));
-        if (!d.isEmpty())
+        if (const QString d = pickFolder(tr("Run folder"), QString()); !d.isEmpty())
             addRunFolder(d);
     });
     connect(clear, &QPushButton::clicked, this, &TrainingTab::clearOverlays);
@@ -863,17 +848,8 @@ void TrainingTab::loadHistory(const QString& runDir)
     auto rows = jobs::readMetricsCsv(QDir(runDir).filePath("metrics.csv").toStdString());
     if (!rows)
         return;
-    for (const auto& r : rows.value()) {
-        ml::EpochMetrics e;
-        e.epoch = r.epoch;
-        e.trainLoss = r.trainLoss;
-        e.trainAccuracy = r.trainAccuracy;
-        e.valLoss = r.valLoss;
-        e.valAccuracy = r.valAccuracy;
-        e.valQwk = r.valQwk;
-        e.learningRate = r.learningRate;
+    for (const ml::EpochMetrics& e : rows.value())
         plotEpoch(e, static_cast<double>(rows->size()));
-    }
 }
 
 bool TrainingTab::overlayRun(const QString& runDir)
@@ -979,6 +955,11 @@ void TrainingTab::refreshRuns()
 
 // ---------------------------------------------------------------------------------------
 // Messages
+
+QString TrainingTab::pickFolder(const QString& caption, const QString& start)
+{
+    return m_interactive ? QFileDialog::getExistingDirectory(this, caption, start) : QString();
+}
 
 QString TrainingTab::statusText() const
 {

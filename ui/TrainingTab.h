@@ -120,6 +120,8 @@ private:
     void resetCurves();
     void loadHistory(const QString& runDir);
     void setRunning(bool running);
+    /// A folder from a dialog, or "" (cancelled, or not interactive).
+    QString pickFolder(const QString& caption, const QString& start);
     void showError(const QString& message);
     void setStatus(const QString& text);
     void log(const QString& text);

@@ -336,9 +336,9 @@ bool readSplits(data::Dataset& dataset, const std::string& runDir)
     return any;
 }
 
-Result<std::vector<EpochRow>> readMetricsCsv(const std::string& path)
+Result<std::vector<ml::EpochMetrics>> readMetricsCsv(const std::string& path)
 {
-    using R = Result<std::vector<EpochRow>>;
+    using R = Result<std::vector<ml::EpochMetrics>>;
     std::string text;
     if (!readText(path, text))
         return R::failure(path + ": cannot read");
@@ -369,9 +369,12 @@ Result<std::vector<EpochRow>> readMetricsCsv(const std::string& path)
     const int cVa = column({"val_accuracy", "val_acc"});
     const int cVq = column({"val_qwk", "qwk"});
     const int cLr = column({"learning_rate", "lr"});
+    const int cSec = column({"seconds"});
+    const int cIps = column({"images_per_second"});
+    const int cBest = column({"best"});
     if (cEpoch < 0 || cTl < 0)
         return R::failure(path + ": not a metrics.csv (no epoch and train_loss columns)");
-    std::vector<EpochRow> rows;
+    std::vector<ml::EpochMetrics> rows;
     while (std::getline(in, line)) {
         if (line.empty() || line == "\r")
             continue;
@@ -383,7 +386,7 @@ Result<std::vector<EpochRow>> readMetricsCsv(const std::string& path)
             const double v = QString::fromStdString(cells[c]).trimmed().toDouble(&ok);
             return ok ? v : kNaN;
         };
-        EpochRow r;
+        ml::EpochMetrics r;
         r.epoch = static_cast<int>(finiteOr(at(cEpoch), static_cast<double>(rows.size())));
         r.trainLoss = at(cTl);
         r.trainAccuracy = at(cTa);
@@ -391,6 +394,9 @@ Result<std::vector<EpochRow>> readMetricsCsv(const std::string& path)
         r.valAccuracy = at(cVa);
         r.valQwk = at(cVq);
         r.learningRate = at(cLr);
+        r.seconds = at(cSec);
+        r.imagesPerSecond = at(cIps);
+        r.best = at(cBest) == 1.0;
         rows.push_back(r);
     }
     return rows;

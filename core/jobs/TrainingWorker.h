@@ -106,13 +106,9 @@ bool writeSplits(const data::Dataset& dataset, const std::string& runDir);
 /// Applies `<runDir>/splits.csv` to the samples it names; false when there is no such file.
 bool readSplits(data::Dataset& dataset, const std::string& runDir);
 
-/// One row of a run's metrics.csv.
-struct EpochRow {
-    int epoch = 0;
-    double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, valQwk = 0, learningRate = 0;
-};
-/// Parses a metrics.csv written by ml::Trainer (columns found by name; missing ones read NaN).
-Result<std::vector<EpochRow>> readMetricsCsv(const std::string& path);
+/// Parses a metrics.csv written by ml::Trainer into its epochs (columns found by name; a
+/// missing or empty value reads NaN, `best` reads false).
+Result<std::vector<ml::EpochMetrics>> readMetricsCsv(const std::string& path);
 
 /// One line of the runs table.
 struct RunInfo {
