@@ -22,6 +22,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -384,9 +385,26 @@ QWidget* TrainingTab::buildDataView()
     auto* box = new QGroupBox(tr("Leakage check"));
     auto* bl = new QVBoxLayout(box);
     bl->addWidget(m_leakage);
+    m_gallery = new QWidget;
+    new QGridLayout(m_gallery);
+    auto* galleryScroll = new QScrollArea;
+    galleryScroll->setWidget(m_gallery);
+    galleryScroll->setWidgetResizable(true);
+    galleryScroll->setMinimumWidth(80);
+    auto* galleryBox = new QGroupBox(tr("Samples"));
+    auto* galleryNote = new QLabel(tr("Training images as stored, then augmented as in training"));
+    galleryNote->setWordWrap(true);
+    auto* gl = new QVBoxLayout(galleryBox);
+    gl->addWidget(galleryNote);
+    gl->addWidget(galleryScroll);
+    auto* top = new QSplitter(Qt::Horizontal);
+    top->addWidget(m_countsPlot);
+    top->addWidget(galleryBox);
+    top->setStretchFactor(0, 3);
+    top->setStretchFactor(1, 2);
     auto* w = new QWidget;
     auto* v = new QVBoxLayout(w);
-    v->addWidget(m_countsPlot, 3);
+    v->addWidget(top, 3);
     v->addWidget(m_stats);
     v->addWidget(box, 1);
     return w;
@@ -569,6 +587,7 @@ void TrainingTab::startWorker(const jobs::TrainingRequest& request)
     connect(worker, &jobs::TrainingWorker::logMessage, this, &TrainingTab::log, queued);
     connect(worker, &jobs::TrainingWorker::datasetReady, this, &TrainingTab::onDataset, queued);
     connect(worker, &jobs::TrainingWorker::leakageChecked, this, &TrainingTab::onLeakage, queued);
+    connect(worker, &jobs::TrainingWorker::samplesReady, this, &TrainingTab::onSamples, queued);
     connect(worker, &jobs::TrainingWorker::batchProgress, this, &TrainingTab::onBatch, queued);
     connect(worker, &jobs::TrainingWorker::epochCompleted, this, &TrainingTab::onEpoch, queued);
     connect(worker, &jobs::TrainingWorker::finished, this, &TrainingTab::onFinished, queued);
@@ -708,6 +727,40 @@ void TrainingTab::onLeakage(const jobs::LeakageSummary& l)
     m_leakage->setPlainText(text);
     m_leakage->setStyleSheet(l.report.clean() ? QString() : QStringLiteral("color: #a04000;"));
     log(q(l.report.summary()));
+}
+
+void TrainingTab::onSamples(const jobs::SampleGallery& g)
+{
+    auto* grid = static_cast<QGridLayout*>(m_gallery->layout());
+    while (QLayoutItem* item = grid->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    grid->setSpacing(3);
+    std::vector<int> column(g.classNames.size(), 0);
+    int perClass = 0;
+    for (const jobs::Thumbnail& t : g.thumbnails)
+        if (!t.augmented && t.label >= 0 && t.label < static_cast<int>(column.size()))
+            perClass = std::max(perClass, ++column[t.label]);
+    std::fill(column.begin(), column.end(), 0);
+    for (size_t c = 0; c < g.classNames.size(); ++c)
+        grid->addWidget(new QLabel(q(g.classNames[c])), static_cast<int>(c), 0);
+    for (const jobs::Thumbnail& t : g.thumbnails) {
+        if (t.label < 0 || t.label >= static_cast<int>(column.size()))
+            continue;
+        const QImage::Format format = t.channels == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8;
+        const QImage image(t.pixels.data(), t.width, t.height, t.width * t.channels, format);
+        auto* label = new QLabel;
+        label->setPixmap(QPixmap::fromImage(image.scaled(64, 64, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+        label->setToolTip(q(t.id) + (t.augmented ? tr(" (augmented: %1)").arg(q(g.augmentPreset)) : QString()));
+        // Originals first, then a gap, then the same samples augmented.
+        const int index = column[t.label]++;
+        const int slot = index / 2 + (t.augmented ? perClass + 1 : 0);
+        grid->addWidget(label, t.label, 1 + slot);
+    }
+    grid->setColumnMinimumWidth(1 + perClass, 10);
+    grid->setRowStretch(static_cast<int>(g.classNames.size()), 1);
+    grid->setColumnStretch(2 + 2 * perClass, 1);
 }
 
 void TrainingTab::onBatch(const ml::BatchMetrics& m)

@@ -28,8 +28,8 @@ class EvaluationView;
 /// The training tab: pick a data set and a task preset, set the network and the
 /// optimisation, press Train and watch the curves grow while a jobs::TrainingWorker runs on
 /// its own QThread. Shows the data set (class counts per split, image sizes, the leakage
-/// check), live curves (train/val loss and accuracy per epoch, a smoothed per-batch loss and
-/// the learning rate), a progress bar with images per second and time left, the evaluation
+/// check, random samples per class as stored and augmented), live curves (train/val loss and accuracy per epoch, a
+/// smoothed per-batch loss and the learning rate), a progress bar with images per second and time left, the evaluation
 /// report when the run ends, and a table comparing run folders; an earlier run's curves can
 /// be overlaid. Pause, Resume and Stop act between batches; a stopped run resumes from its
 /// folder. The tab never blocks the GUI thread on training work and never shows a modal
@@ -99,6 +99,8 @@ public:
     QLabel* progressLabel() const { return m_progressLabel; }
     QPlainTextEdit* leakageText() const { return m_leakage; }
     QLabel* statsLabel() const { return m_stats; }
+    /// The sample grid of the data view (one QLabel with a pixmap per thumbnail).
+    QWidget* sampleGallery() const { return m_gallery; }
     QTableWidget* runsTable() const { return m_runs; }
     EvaluationView* evaluationView() const { return m_evaluation; }
     QTabWidget* viewTabs() const { return m_views; }
@@ -128,6 +130,7 @@ private:
 
     void onDataset(const jobs::DatasetSummary& summary);
     void onLeakage(const jobs::LeakageSummary& leakage);
+    void onSamples(const jobs::SampleGallery& gallery);
     void onBatch(const ml::BatchMetrics& metrics);
     void onEpoch(const ml::EpochMetrics& metrics);
     void plotEpoch(const ml::EpochMetrics& metrics, double minEpochs);
@@ -173,6 +176,7 @@ private:
     QLabel* m_status = nullptr;
     QLabel* m_stats = nullptr;
     QPlainTextEdit* m_leakage = nullptr;
+    QWidget* m_gallery = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTableWidget* m_runs = nullptr;
     EvaluationView* m_evaluation = nullptr;

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 #include <sstream>
 
 namespace lightbox::jobs {
@@ -454,6 +455,78 @@ Result<RunInfo> readRunFolder(const std::string& dir)
     return info;
 }
 
+SampleGallery sampleGallery(const data::Dataset& dataset, const std::vector<std::string>& classNames,
+                            const std::string& augmentPreset, int perClass, uint64_t seed, int maxSide)
+{
+    SampleGallery gallery;
+    gallery.classNames = classNames;
+    gallery.augmentPreset = augmentPreset;
+    std::vector<data::Sample> train = samplesOf(dataset, data::Split::Train);
+    std::mt19937_64 rng(seed);
+    std::shuffle(train.begin(), train.end(), rng);
+    std::vector<data::Sample> picked;
+    std::vector<int> taken(classNames.size(), 0);
+    for (const auto& s : train)
+        if (s.label >= 0 && s.label < static_cast<int>(taken.size()) && taken[s.label] < perClass) {
+            ++taken[s.label];
+            picked.push_back(s);
+        }
+    std::stable_sort(picked.begin(), picked.end(),
+                     [](const data::Sample& a, const data::Sample& b) { return a.label < b.label; });
+    data::LoaderOptions lo;
+    lo.threads = 1;
+    lo.cacheMiB = 64;
+    if (!data::AugmentOptions::fromPreset(augmentPreset, lo.augment))
+        lo.augment = data::AugmentOptions{};
+    ml::PreprocessSpec spec; // previews ignore it
+    const data::ImageBatchSource plain(picked, spec, [&] {
+        data::LoaderOptions o = lo;
+        o.augment = data::AugmentOptions{};
+        return o;
+    }());
+    const data::ImageBatchSource augmented(picked, spec, lo);
+    auto thumbnail = [&](const cv::Mat& m, const data::Sample& s, bool aug) {
+        Thumbnail t;
+        t.label = s.label;
+        t.id = s.id;
+        t.augmented = aug;
+        // Box-average by a whole factor so the thumbnail fits maxSide (no imgproc here).
+        const int factor = std::max(1, (std::max(m.cols, m.rows) + maxSide - 1) / std::max(1, maxSide));
+        t.width = m.cols / factor;
+        t.height = m.rows / factor;
+        t.channels = m.channels();
+        if (t.width < 1 || t.height < 1 || (t.channels != 1 && t.channels != 3) || m.depth() != CV_8U)
+            return t;
+        t.pixels.resize(static_cast<size_t>(t.width) * t.height * t.channels);
+        for (int y = 0; y < t.height; ++y)
+            for (int x = 0; x < t.width; ++x)
+                for (int c = 0; c < t.channels; ++c) {
+                    int sum = 0;
+                    for (int dy = 0; dy < factor; ++dy) {
+                        const uint8_t* row = m.ptr<uint8_t>(y * factor + dy);
+                        for (int dx = 0; dx < factor; ++dx)
+                            sum += row[(x * factor + dx) * t.channels + c];
+                    }
+                    t.pixels[(static_cast<size_t>(y) * t.width + x) * t.channels + c] =
+                        static_cast<uint8_t>(sum / (factor * factor));
+                }
+        return t;
+    };
+    for (int i = 0; i < static_cast<int>(picked.size()); ++i) {
+        auto a = plain.preview(i, seed + i);
+        auto b = augmented.preview(i, seed + i);
+        if (!a || !b)
+            continue;
+        Thumbnail ta = thumbnail(a.value(), picked[i], false);
+        Thumbnail tb = thumbnail(b.value(), picked[i], true);
+        if (!ta.pixels.empty() && !tb.pixels.empty()) {
+            gallery.thumbnails.push_back(std::move(ta));
+            gallery.thumbnails.push_back(std::move(tb));
+        }
+    }
+    return gallery;
+}
+
 // ---------------------------------------------------------------------------------------
 // Worker
 
@@ -461,6 +534,7 @@ void registerTrainingMetaTypes()
 {
     qRegisterMetaType<DatasetSummary>("lightbox::jobs::DatasetSummary");
     qRegisterMetaType<LeakageSummary>("lightbox::jobs::LeakageSummary");
+    qRegisterMetaType<SampleGallery>("lightbox::jobs::SampleGallery");
     qRegisterMetaType<TrainingOutcome>("lightbox::jobs::TrainingOutcome");
     qRegisterMetaType<ml::BatchMetrics>("lightbox::ml::BatchMetrics");
     qRegisterMetaType<ml::EpochMetrics>("lightbox::ml::EpochMetrics");
@@ -572,6 +646,9 @@ Result<TrainingOutcome> TrainingWorker::runJob()
         ds.countsPerSplit.push_back(dataset.classCounts(s));
     ds.stats = data::datasetStats(dataset, 500);
     emit datasetReady(ds);
+    if (req.galleryPerClass > 0)
+        emit samplesReady(
+            sampleGallery(dataset, config.classNames, req.augmentPreset, req.galleryPerClass, config.seed));
     if (dataset.inSplit(data::Split::Train).empty())
         return R::failure("the data set has no training samples");
     if (req.classWeightsFromCounts && !req.resume) {

@@ -35,6 +35,7 @@ struct TrainingRequest {
     int cacheMiB = 1024;                 ///< decoded-image cache of each loader
     bool checkLeakage = true;            ///< run data::checkLeakage before training
     bool resume = false;                 ///< continue the checkpoint in config.runDir
+    int galleryPerClass = 4;             ///< samples per class shown in the data view (0 = none)
     int batchSignalsPerSecond = 20;      ///< throttle of batchProgress (epochs always arrive)
 
     std::string toJsonText() const;
@@ -67,6 +68,28 @@ struct DatasetSummary {
     int64_t samples = 0;
     std::vector<std::string> skipped;
 };
+
+/// A small 8-bit picture on its way to the GUI (QtCore only, so no QImage here).
+struct Thumbnail {
+    int label = 0;
+    std::string id;
+    bool augmented = false;
+    int width = 0, height = 0, channels = 1; ///< channels 1 (grey) or 3 (RGB)
+    std::vector<uint8_t> pixels;             ///< height * width * channels, rows packed
+};
+
+/// Random training samples per class, as stored and as the augmentation makes them.
+struct SampleGallery {
+    std::vector<std::string> classNames;
+    std::string augmentPreset;
+    std::vector<Thumbnail> thumbnails;
+};
+
+/// Picks up to `perClass` training samples per class (seeded) and renders each as the
+/// network sees it before and after the `augmentPreset` augmentation, shrunk to at most
+/// `maxSide` pixels. Unreadable samples are left out.
+SampleGallery sampleGallery(const data::Dataset& dataset, const std::vector<std::string>& classNames,
+                            const std::string& augmentPreset, int perClass = 4, uint64_t seed = 42, int maxSide = 96);
 
 /// The leakage check as the GUI and the CLI show it.
 struct LeakageSummary {
@@ -160,6 +183,7 @@ public slots:
 signals:
     void stageChanged(const QString& stage);
     void datasetReady(const lightbox::jobs::DatasetSummary& summary);
+    void samplesReady(const lightbox::jobs::SampleGallery& gallery);
     void leakageChecked(const lightbox::jobs::LeakageSummary& leakage);
     void batchProgress(const lightbox::ml::BatchMetrics& metrics);
     void epochCompleted(const lightbox::ml::EpochMetrics& metrics);
@@ -186,6 +210,7 @@ void registerTrainingMetaTypes();
 
 Q_DECLARE_METATYPE(lightbox::jobs::DatasetSummary)
 Q_DECLARE_METATYPE(lightbox::jobs::LeakageSummary)
+Q_DECLARE_METATYPE(lightbox::jobs::SampleGallery)
 Q_DECLARE_METATYPE(lightbox::jobs::TrainingOutcome)
 Q_DECLARE_METATYPE(lightbox::ml::BatchMetrics)
 Q_DECLARE_METATYPE(lightbox::ml::EpochMetrics)

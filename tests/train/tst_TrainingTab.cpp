@@ -181,6 +181,10 @@ private slots:
         QVERIFY(tab.countsPlot()->plottableCount() == 3);
         QVERIFY(tab.statsLabel()->text().contains("40 images"));
         QVERIFY(tab.leakageText()->toPlainText().contains("Leakage", Qt::CaseInsensitive));
+        int thumbnails = 0;
+        for (const QLabel* l : tab.sampleGallery()->findChildren<QLabel*>())
+            thumbnails += l->pixmap().isNull() ? 0 : 1;
+        QCOMPARE(thumbnails, 2 * 4 * 2); // two classes, four samples, as stored and augmented
 
         // The evaluation on the held-out split.
         ui::EvaluationView* ev = tab.evaluationView();
