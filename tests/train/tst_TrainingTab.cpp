@@ -143,11 +143,18 @@ private slots:
         QVERIFY(batchLoss->dataCount() >= 1);
         QVERIFY(tab.progressBar()->value() >= 1);
 
-        // Paused: after the batch in flight, nothing moves.
-        QTest::qWait(700);
+        // Paused: once the batch in flight is on the plot (a batch can take a second on a
+        // loaded machine, so wait for 1.5 s without a new point), nothing moves. A pause that does not hold lets the
+        // short run finish instead.
+        int settled = batchLoss->dataCount();
+        for (int quiet = 0, i = 0; quiet < 15 && i < 300; ++i) {
+            QTest::qWait(100);
+            quiet = batchLoss->dataCount() == settled ? quiet + 1 : 0;
+            settled = batchLoss->dataCount();
+        }
         const int frozenPoints = batchLoss->dataCount();
         const int frozenProgress = tab.progressBar()->value();
-        QTest::qWait(1300);
+        QTest::qWait(1500);
         QCOMPARE(batchLoss->dataCount(), frozenPoints);
         QCOMPARE(tab.progressBar()->value(), frozenProgress);
         QVERIFY(tab.isRunning());
