@@ -908,6 +908,10 @@ int cmdEvaluate(const QStringList& argv)
         doc["data"] = args.value("data").toStdString();
         doc["split"] = result->split;
         doc["split_source"] = splitSource;
+        ml::Json::Object cardMetrics;
+        for (const auto& [k, v] : card.metrics)
+            cardMetrics[k] = v;
+        doc["card_metrics"] = ml::Json(cardMetrics); // what the model's card says it earned
         doc["seconds"] = result->seconds;
         ml::Json::Array skipped;
         for (const auto& s : result->skipped)

@@ -154,6 +154,11 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(report["accuracy"].toDouble(), acc);
+        // ... and the bundle's card carries them.
+        const QJsonObject card = doc["card_metrics"].toObject();
+        QCOMPARE(card["test_accuracy"].toDouble(-1), acc);
+        QCOMPARE(card["test_samples"].toDouble(), double(m_testCount));
+        QVERIFY(card.contains("test_macro_f1"));
 
         const Run all = runCli({"evaluate", "--model", QDir(m_run).filePath("best.lbx"), "--data", m_data, "--split",
                                 "all", "--device", "cpu"});
