@@ -21,6 +21,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStringList>
+#include <QThread>
 
 #include <algorithm>
 #include <atomic>
@@ -67,7 +68,8 @@ int usage(FILE* out)
                       "      optionally under train/ val/ test/), CSV or crop-tool root; splits\n"
                       "      8:1:1 by patient when none are given, checks for leakage, keeps the best\n"
                       "      epoch on val as RUN_DIR/best.lbx and evaluates it on test (val when\n"
-                      "      there is no test). --resume continues RUN_DIR after a stop (Ctrl-C)\n"
+                      "      there is no test). --resume continues RUN_DIR after a stop (Ctrl-C).\n"
+                      "      --threads: LibTorch CPU threads (default: cores - 1; 0 = all cores)\n"
                       "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
                       "           [--device D] [--threads N] [--batch N] [--seed N] [--out DIR] [--json]\n"
                       "      accuracy, per-class scores, confusion matrix, AUC (and QWK/MAE for\n"
@@ -622,6 +624,9 @@ Result<jobs::TrainingRequest> trainRequest(const Args& args)
         return fail("--data DIR is required");
     req.dataPath = args.value("data").toStdString();
     req.config.runDir = out;
+    // One core stays for the loader: LibTorch's threads spinning against it (or other work on
+    // a shared machine) cost more than the extra core gains. --threads 0 = all cores.
+    req.config.threads = std::max(1, QThread::idealThreadCount() - 1);
     int channels = 1;
     int size = 224;
     if (args.has("preset")) {

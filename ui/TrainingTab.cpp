@@ -260,6 +260,14 @@ QWidget* TrainingTab::buildSettings()
     for (int i = 0; i < ml::cudaDeviceCount(); ++i)
         m_device->addItem(QString("cuda:%1").arg(i));
     form->addRow(tr("Device"), m_device);
+    m_threads = new QSpinBox;
+    m_threads->setRange(0, 256);
+    m_threads->setSpecialValueText(tr("all cores"));
+    // One core stays free for the GUI and the loader: on a busy machine LibTorch's threads
+    // spinning against other work cost far more than the extra core gains.
+    m_threads->setValue(std::max(1, QThread::idealThreadCount() - 1));
+    m_threads->setToolTip(tr("LibTorch CPU threads (not used on a GPU)"));
+    form->addRow(tr("CPU threads"), m_threads);
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1 << 30);
     m_seed->setValue(42);
@@ -400,8 +408,8 @@ QWidget* TrainingTab::buildDataView()
     auto* top = new QSplitter(Qt::Horizontal);
     top->addWidget(m_countsPlot);
     top->addWidget(galleryBox);
-    top->setStretchFactor(0, 3);
-    top->setStretchFactor(1, 2);
+    top->setStretchFactor(0, 1);
+    top->setStretchFactor(1, 1);
     auto* w = new QWidget;
     auto* v = new QVBoxLayout(w);
     v->addWidget(top, 3);
@@ -496,6 +504,7 @@ jobs::TrainingRequest TrainingTab::request() const
     c.earlyStopPatience = m_patience->value();
     c.labelSmoothing = m_smoothing->value();
     c.device = m_device->currentText().toStdString();
+    c.threads = m_threads->value();
     c.seed = static_cast<uint64_t>(m_seed->value());
     r.split.seed = c.seed;
     r.batchSize = m_batch->value();
@@ -650,8 +659,9 @@ void TrainingTab::setRunning(bool running)
         m_paused = false;
     }
     for (QWidget* w : std::initializer_list<QWidget*>{
-             m_dataPath, m_preset, m_arch, m_size, m_channels, m_optimizer, m_lr, m_weightDecay, m_schedule, m_batch,
-             m_epochs, m_patience, m_classWeights, m_balanced, m_smoothing, m_augment, m_device, m_seed, m_runDirEdit})
+             m_dataPath,    m_preset,   m_arch,   m_size,    m_channels, m_optimizer,    m_lr,
+             m_weightDecay, m_schedule, m_batch,  m_epochs,  m_patience, m_classWeights, m_balanced,
+             m_smoothing,   m_augment,  m_device, m_threads, m_seed,     m_runDirEdit})
         w->setEnabled(!running);
 }
 
@@ -693,12 +703,15 @@ void TrainingTab::onDataset(const jobs::DatasetSummary& d)
     m_countsPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop);
     m_countsPlot->replot(QCustomPlot::rpQueuedReplot);
 
-    QString text = tr("%1: %2 images in %3 classes (%4); %5.")
-                       .arg(q(d.root))
-                       .arg(d.samples)
-                       .arg(d.classNames.size())
-                       .arg(totals.join(", "), d.hasGivenSplits ? tr("splits as given by the data set")
-                                                                : tr("split 8:1:1, stratified and grouped by patient"));
+    QString text =
+        tr("%1: %2 images in %3 classes (%4); %5.")
+            .arg(q(d.root))
+            .arg(d.samples)
+            .arg(d.classNames.size())
+            .arg(totals.join(", "), d.hasGivenSplits
+                                        ? tr("the data set's own splits (a missing val or test split is carved from "
+                                             "train by patient)")
+                                        : tr("split 8:1:1, stratified and grouped by patient"));
     if (d.stats.measured > 0)
         text += tr("\nImage size %1-%2 x %3-%4 px, mean %5 x %6 (%7 files measured).")
                     .arg(d.stats.minWidth)
@@ -751,7 +764,7 @@ void TrainingTab::onSamples(const jobs::SampleGallery& g)
         const QImage::Format format = t.channels == 3 ? QImage::Format_RGB888 : QImage::Format_Grayscale8;
         const QImage image(t.pixels.data(), t.width, t.height, t.width * t.channels, format);
         auto* label = new QLabel;
-        label->setPixmap(QPixmap::fromImage(image.scaled(64, 64, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+        label->setPixmap(QPixmap::fromImage(image.scaled(48, 48, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
         label->setToolTip(q(t.id) + (t.augmented ? tr(" (augmented: %1)").arg(q(g.augmentPreset)) : QString()));
         // Originals first, then a gap, then the same samples augmented.
         const int index = column[t.label]++;

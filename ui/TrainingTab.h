@@ -81,6 +81,7 @@ public:
     QSpinBox* epochsSpin() const { return m_epochs; }
     QSpinBox* patienceSpin() const { return m_patience; }
     QSpinBox* seedSpin() const { return m_seed; }
+    QSpinBox* threadsSpin() const { return m_threads; }
     QDoubleSpinBox* learningRateSpin() const { return m_lr; }
     QDoubleSpinBox* weightDecaySpin() const { return m_weightDecay; }
     QDoubleSpinBox* labelSmoothingSpin() const { return m_smoothing; }
@@ -157,6 +158,7 @@ private:
     QSpinBox* m_size = nullptr;
     QComboBox* m_channels = nullptr;
     QComboBox* m_device = nullptr;
+    QSpinBox* m_threads = nullptr;
     QSpinBox* m_seed = nullptr;
     QLineEdit* m_runDirEdit = nullptr;
     QPushButton* m_train = nullptr;

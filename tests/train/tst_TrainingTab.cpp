@@ -14,6 +14,8 @@
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
@@ -206,6 +208,13 @@ private slots:
         for (const char* f : {"report.json", "per_class.csv", "confusion.csv", "confusion.png", "roc.png",
                               "distribution.png", "metrics.csv", "best.lbx", "config.json"})
             QVERIFY2(QFileInfo(QDir(runDir).filePath(f)).size() > 0, f);
+
+        const QString exportDir = m_tmp.filePath("export");
+        QCOMPARE(ev->exportData(exportDir).size(), 3);
+        QCOMPARE(ev->exportPlots(exportDir).size(), 3);
+        QFile exported(QDir(exportDir).filePath("report.json"));
+        QVERIFY(exported.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(exported.readAll()).object()["accuracy"].toDouble(-1), ev->report().accuracy);
 
         // The runs table lists the run.
         QVERIFY(tab.runsTable()->rowCount() >= 1);
