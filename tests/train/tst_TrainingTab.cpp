@@ -355,10 +355,15 @@ private slots:
                 QVERIFY(tab.grab().save(out + "/training-live.png"));
             }
         });
+        StallMeter stall;
+        QElapsedTimer clock;
+        clock.start();
         QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 600000);
         QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
         QVERIFY(grabbed);
+        qInfo("knee slice: %.1f s for the run; longest GUI event-loop stall %lld ms (grabs included)",
+              clock.elapsed() / 1000.0, static_cast<long long>(stall.maxGapMs()));
         QTest::qWait(200);
         QVERIFY(tab.grab().save(out + "/training-report.png"));
         tab.viewTabs()->setCurrentIndex(1);
