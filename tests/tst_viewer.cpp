@@ -9,6 +9,7 @@
 #include <data/CropManifest.h>
 #include <imaging/Render.h>
 
+#include <QComboBox>
 #include <QDirIterator>
 #include <QMimeData>
 #include <QProcess>
@@ -93,6 +94,7 @@ private slots:
     void roiSizeInMillimetres();
     void rotatedFlippedViewDrawsRoiInImagePixels();
     void dropOpensFileAndRemembersIt();
+    void taskPresetSetsLabelsAndKeys();
 
 private:
     std::unique_ptr<MainWindow> m_window;
@@ -519,4 +521,44 @@ void tst_Viewer::dropOpensFileAndRemembersIt()
 }
 
 QTEST_MAIN(tst_Viewer)
+
+void tst_Viewer::taskPresetSetsLabelsAndKeys()
+{
+    ui::CropPanel* panel = m_window->cropPanel();
+    QCOMPARE(panel->task(), QStringLiteral("knee-kl")); // the default task
+    QCOMPARE(panel->labels(), (QStringList{"0", "1", "2", "3", "4"}));
+
+    // One click (here: a key press on the real combo box) switches to the pneumonia task.
+    auto* picker = panel->findChild<QComboBox*>(QStringLiteral("taskPicker"));
+    QVERIFY(picker);
+    QSignalSpy taskSpy(panel, &ui::CropPanel::taskChanged);
+    QTest::keyClick(picker, Qt::Key_Down);
+    QCOMPARE(taskSpy.count(), 1);
+    QCOMPARE(panel->task(), QStringLiteral("chest-pneumonia"));
+    QCOMPARE(panel->labels(), (QStringList{"NORMAL", "PNEUMONIA"}));
+
+    // Key 1 now saves the crop under the preset's second class.
+    QTemporaryDir dataset;
+    panel->setDatasetRoot(dataset.path());
+    QVERIFY2(m_window->openFile(kChest), qPrintable(m_window->lastError()));
+    ImageViewer* v = m_window->viewer();
+    drag(v, Qt::LeftButton, QPoint(v->width() / 2 - 80, v->height() / 2 - 80),
+         QPoint(v->width() / 2 + 80, v->height() / 2 + 80));
+    QVERIFY(v->roi());
+    QTest::keyClick(v, Qt::Key_1);
+    const QString key = data::CropExporter::sourceKey(*m_window->image());
+    QVERIFY2(QFile::exists(dataset.filePath(QStringLiteral("PNEUMONIA/%1.png").arg(key))),
+             qPrintable(m_window->statusText()));
+
+    // Editing the labels by hand leaves the preset: the picker shows "Custom".
+    panel->setLabels({"a", "b"});
+    QCOMPARE(panel->task(), QString());
+    // ... and the choice is remembered for the next session.
+    m_window.reset();
+    ui::CropPanel again;
+    QCOMPARE(again.labels(), (QStringList{"a", "b"}));
+    again.setTask(QStringLiteral("skin-10"));
+    QCOMPARE(again.labels().size(), 10);
+}
+
 #include "tst_viewer.moc"

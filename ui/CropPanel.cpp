@@ -1,5 +1,7 @@
 #include "CropPanel.h"
 
+#include <data/TaskPreset.h>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
@@ -10,6 +12,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -30,6 +33,15 @@ CropPanel::CropPanel(QWidget* parent) : QWidget(parent)
     rootRow->addWidget(m_root);
     rootRow->addWidget(browse);
 
+    m_task = new QComboBox;
+    m_task->setObjectName(QStringLiteral("taskPicker"));
+    m_task->setToolTip(tr("Task preset: sets the class labels, their keys and the output size"));
+    for (const data::TaskPreset& p : data::taskPresets())
+        m_task->addItem(QString::fromStdString(p.title), QString::fromStdString(p.id));
+    m_task->addItem(tr("Custom labels"), QString());
+    m_task->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_task->setMinimumContentsLength(12);
+
     m_classes = new QLineEdit;
     m_classes->setToolTip(tr("The task's classes, comma separated; keys 0-9 pick them in order"));
     m_size = new QSpinBox;
@@ -48,6 +60,7 @@ CropPanel::CropPanel(QWidget* parent) : QWidget(parent)
     m_advance->setChecked(s.value(QStringLiteral("advance"), true).toBool());
 
     auto* form = new QFormLayout;
+    form->addRow(tr("Task"), m_task);
     form->addRow(tr("Data set"), rootRow);
     form->addRow(tr("Classes"), m_classes);
     form->addRow(tr("Output"), m_size);
@@ -74,10 +87,16 @@ CropPanel::CropPanel(QWidget* parent) : QWidget(parent)
     layout->addStretch(1);
 
     QStringList labels = s.value(QStringLiteral("labels")).toStringList();
-    if (labels.isEmpty())
-        labels = {"0", "1", "2", "3", "4"}; // Kellgren-Lawrence grades, the knee study's task
+    const QString task = s.value(QStringLiteral("task"), QStringLiteral("knee-kl")).toString();
     s.endGroup();
-    setLabels(labels);
+    if (labels.isEmpty()) {
+        setTask(task); // Kellgren-Lawrence grades by default, the knee study's task
+    } else {
+        const int i = m_task->findData(task);
+        m_task->setCurrentIndex(i >= 0 ? i : m_task->count() - 1);
+        setLabels(labels);
+    }
+    connect(m_task, &QComboBox::activated, this, [this](int i) { setTask(m_task->itemData(i).toString()); });
 
     connect(browse, &QToolButton::clicked, this, &CropPanel::chooseRoot);
     connect(m_root, &QLineEdit::editingFinished, this, &CropPanel::store);
@@ -117,10 +136,44 @@ void CropPanel::setLabels(const QStringList& labels)
     m_classes->setText(valid.join(QStringLiteral(", ")));
     if (valid == m_labels)
         return;
+    const data::TaskPreset* preset = data::findTaskPreset(task().toStdString());
+    if (preset) {
+        QStringList classes;
+        for (const std::string& c : preset->classes)
+            classes << QString::fromStdString(c);
+        if (classes != valid) {
+            const QSignalBlocker block(m_task);
+            m_task->setCurrentIndex(m_task->count() - 1); // custom
+        }
+    }
     m_labels = valid;
     rebuildButtons();
     store();
     emit labelsChanged(m_labels);
+}
+
+void CropPanel::setTask(const QString& presetId)
+{
+    const data::TaskPreset* preset = data::findTaskPreset(presetId.toStdString());
+    int index = preset ? m_task->findData(presetId) : m_task->count() - 1;
+    {
+        const QSignalBlocker block(m_task);
+        m_task->setCurrentIndex(index);
+    }
+    if (preset) {
+        QStringList classes;
+        for (const std::string& c : preset->classes)
+            classes << QString::fromStdString(c);
+        m_size->setValue(preset->inputSize);
+        setLabels(classes);
+    }
+    store();
+    emit taskChanged(task());
+}
+
+QString CropPanel::task() const
+{
+    return m_task->currentData().toString();
 }
 
 void CropPanel::rebuildButtons()
@@ -210,6 +263,7 @@ void CropPanel::store() const
     s.setValue(QStringLiteral("square"), m_square->isChecked());
     s.setValue(QStringLiteral("advance"), m_advance->isChecked());
     s.setValue(QStringLiteral("labels"), m_labels);
+    s.setValue(QStringLiteral("task"), task());
     s.endGroup();
 }
 

@@ -15,7 +15,8 @@ class QSpinBox;
 
 namespace lightbox::ui {
 
-/// The crop tool's side panel: the data-set folder, the task's class labels as buttons
+/// The crop tool's side panel: the task (a preset that sets the labels and output size in
+/// one click), the data-set folder, the task's class labels as buttons
 /// (keys 0-9 press them through MainWindow's actions), output size and bit depth, the
 /// square toggle, whether the next image opens after a save, the rectangle's size and the
 /// last save with its undo. Remembers its settings (QSettings, group "crop"). It edits
@@ -29,7 +30,13 @@ public:
     data::CropSettings settings() const;
     QStringList labels() const { return m_labels; }
     /// Replaces the class labels (the active task's classes); invalid names are dropped.
+    /// Labels that differ from the chosen task's classes switch the task picker to "Custom".
     void setLabels(const QStringList& labels);
+    /// Chooses a task preset (data::taskPresets() id): its classes become the label buttons
+    /// and keys, its input size the output size. An unknown id or "" selects "Custom".
+    void setTask(const QString& presetId);
+    /// The chosen preset's id, or "" for custom labels.
+    QString task() const;
     void setDatasetRoot(const QString& path);
     QString datasetRoot() const;
     void setOutputSize(int pixels);
@@ -49,6 +56,7 @@ signals:
     void undoRequested();
     void squareToggled(bool on);
     void labelsChanged(const QStringList& labels);
+    void taskChanged(const QString& presetId);
 
 private:
     void chooseRoot();
@@ -56,6 +64,7 @@ private:
     void store() const;
 
     QStringList m_labels;
+    QComboBox* m_task = nullptr;
     QLineEdit* m_root = nullptr;
     QLineEdit* m_classes = nullptr;
     QGridLayout* m_buttons = nullptr;

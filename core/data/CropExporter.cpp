@@ -52,7 +52,7 @@ bool CropExporter::isValidLabel(const QString& label)
         return false;
     for (const QChar c : label)
         if (!(c.isLetterOrNumber() || c == QLatin1Char('_') || c == QLatin1Char('-') || c == QLatin1Char('.') ||
-              c == QLatin1Char(' ')))
+              c == QLatin1Char(' ') || c == QLatin1Char('(') || c == QLatin1Char(')')))
             return false;
     return true;
 }
@@ -101,7 +101,7 @@ Result<CropRecord> CropExporter::save(const imaging::Image& image, cv::Rect roi,
     if (settings.datasetRoot.isEmpty())
         return R::failure("choose a data-set folder first");
     if (!isValidLabel(label))
-        return R::failure("not a usable label: \"" + str(label) + "\" (letters, digits, _ - . and spaces)");
+        return R::failure("not a usable label: \"" + str(label) + "\" (letters, digits, spaces and _ - . ( ))");
     auto pixels = cropPixels(image, roi, settings);
     if (!pixels)
         return R::failure(pixels.error());
