@@ -431,12 +431,20 @@ Result<RunInfo> readRunFolder(const std::string& dir)
     info.bestValQwk = kNaN;
     if (rows) {
         info.epochs = static_cast<int>(rows->size());
-        for (const auto& row : rows.value()) {
-            if (std::isfinite(row.valAccuracy) && (info.bestEpoch < 0 || row.valAccuracy > info.bestValAccuracy)) {
-                info.bestValAccuracy = row.valAccuracy;
-                info.bestEpoch = row.epoch;
-                info.bestValQwk = row.valQwk;
-            }
+        // The epoch the trainer kept (the last one flagged best, as best.lbx); without flags
+        // the one with the highest val accuracy.
+        const ml::EpochMetrics* best = nullptr;
+        for (const auto& row : rows.value())
+            if (row.best)
+                best = &row;
+        for (const auto& row : rows.value())
+            if (!best || (!best->best && std::isfinite(row.valAccuracy) &&
+                          (!std::isfinite(best->valAccuracy) || row.valAccuracy > best->valAccuracy)))
+                best = &row;
+        if (best) {
+            info.bestEpoch = best->epoch;
+            info.bestValAccuracy = best->valAccuracy;
+            info.bestValQwk = best->valQwk;
         }
     }
     info.reportAccuracy = kNaN;

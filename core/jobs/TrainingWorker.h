@@ -138,12 +138,12 @@ struct RunInfo {
     std::string dir;
     std::string architecture;
     std::string task;
-    int epochs = 0;     ///< epochs finished
-    int bestEpoch = -1; ///< by validation accuracy
-    double bestValAccuracy = 0.0;
-    double bestValQwk = 0.0;     ///< NaN when not ordinal
-    double reportAccuracy = 0.0; ///< from report.json; NaN without one
-    double reportQwk = 0.0;      ///< NaN without one
+    int epochs = 0;               ///< epochs finished
+    int bestEpoch = -1;           ///< the epoch kept as best.lbx (0-based)
+    double bestValAccuracy = 0.0; ///< val accuracy of that epoch
+    double bestValQwk = 0.0;      ///< NaN when not ordinal
+    double reportAccuracy = 0.0;  ///< from report.json; NaN without one
+    double reportQwk = 0.0;       ///< NaN without one
     std::string reportSplit;
     bool resumable = false;
 };

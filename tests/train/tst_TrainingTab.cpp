@@ -216,8 +216,22 @@ private slots:
         QVERIFY(exported.open(QIODevice::ReadOnly));
         QCOMPARE(QJsonDocument::fromJson(exported.readAll()).object()["accuracy"].toDouble(-1), ev->report().accuracy);
 
-        // The runs table lists the run.
+        // The runs table lists the run, with the epoch the trainer kept as best.lbx.
         QVERIFY(tab.runsTable()->rowCount() >= 1);
+        auto history = jobs::readMetricsCsv(QDir(runDir).filePath("metrics.csv").toStdString());
+        QVERIFY(history && history->size() == 3);
+        int kept = -1;
+        for (const auto& e : history.value())
+            if (e.best)
+                kept = e.epoch;
+        QVERIFY(kept >= 0);
+        int row = -1;
+        for (int r = 0; r < tab.runsTable()->rowCount(); ++r)
+            if (tab.runsTable()->item(r, 0)->data(Qt::UserRole).toString() == runDir)
+                row = r;
+        QVERIFY(row >= 0);
+        QCOMPARE(tab.runsTable()->item(row, 4)->data(Qt::DisplayRole).toInt(), kept + 1);
+        QCOMPARE(tab.runsTable()->item(row, 1)->text(), QString("cnn5"));
         QVERIFY(tab.overlayRun(runDir));
         QCOMPARE(tab.lossPlot()->graphCount(), 4);
 
