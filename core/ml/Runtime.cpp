@@ -2,12 +2,17 @@
 
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <thread>
 
 namespace lightbox::ml {
 
 int configureThreads(int threads)
 {
+    if (threads <= 0) {
+        const char* env = std::getenv("LIGHTBOX_TORCH_THREADS");
+        threads = env ? std::atoi(env) : 0;
+    }
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
