@@ -27,4 +27,11 @@ if command -v desktop-file-validate >/dev/null; then desktop-file-validate "$roo
 QT_QPA_PLATFORM=offscreen "$root/bin/lightbox" --screenshot "$work/shot.png" \
   "$root/share/lightbox/samples/chest-cr-RG1_J2KI.dcm"
 [ -s "$work/shot.png" ] || { echo "the installed GUI wrote no screenshot"; exit 1; }
+# The bundled knee model classifies the bundled knee sample, from the CLI and in the GUI.
+model="$root/share/lightbox/models/knee-kl-resnet10s.lbx"
+knee="$root/share/lightbox/samples/knee-kl2-9015402R.png"
+[ -f "$model" ] && [ -f "$root/share/lightbox/models/knee-kl-resnet10s.md" ] || { echo "the knee model is not packaged"; exit 1; }
+"$root/bin/lightbox-cli" predict --model "$model" --threads 1 "$knee" | grep -q 'expected grade'
+QT_QPA_PLATFORM=offscreen "$root/bin/lightbox" --screenshot "$work/knee.png" --model "$model" "$knee"
+[ -s "$work/knee.png" ] || { echo "the installed GUI did not classify the knee sample"; exit 1; }
 echo "installed programs start; screenshot $(du -k "$work/shot.png" | cut -f1) KiB"
