@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Sets up, builds and opens the GUI on the bundled sample radiograph (or the files given).
+# Sets up, builds and opens the GUI on a bundled sample radiograph classified with the bundled
+# knee model (or on the files and options given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 if [ $# -eq 0 ]; then
-  set -- resources/samples/chest-cr-RG1_J2KI.dcm
+  # The knee sample, classified with the shipped KL-grade model (heat map on); the chest CR
+  # sample is one Page Down away in the same folder list.
+  if [ -f models/knee-kl-resnet10s.lbx ]; then
+    set -- --model models/knee-kl-resnet10s.lbx --cam gradcam resources/samples/knee-kl2-9015402R.png
+  else
+    set -- resources/samples/chest-cr-RG1_J2KI.dcm
+  fi
 fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
   echo "run: no display found; starting the GUI under Xvfb (xvfb-run)" >&2
