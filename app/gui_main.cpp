@@ -87,7 +87,9 @@ int main(int argc, char** argv)
         classified = classify->selectModel(parser.value(model));
         if (classified && opened) {
             classify->run();
-            classified = classify->lastResult() && classify->lastResult()->ok();
+            // Interactive runs are in the background: the panel shows the result or the error.
+            if (shot)
+                classified = classify->lastResult() && classify->lastResult()->ok();
         }
         if (!classified)
             std::fprintf(stderr, "lightbox: %s\n", qPrintable(classify->errorText()));
