@@ -4,6 +4,8 @@
 //
 // usage: bench_inference [--threads N] [--size S] [--iterations N] [--python PATH] [--smoke]
 // A benchmark is a program, not a timed test: it prints figures and asserts nothing about them.
+#include "BenchCommon.h"
+
 #include <ml/Classifier.h>
 #include <ml/Runtime.h>
 
@@ -43,14 +45,7 @@ std::string runPython(const std::string& python, const std::string& script, int 
     const std::string cmd = python + " " + script + " --threads " + std::to_string(threads) + " --size " +
                             std::to_string(size) + " --raw " + std::to_string(raw) + " --iterations " +
                             std::to_string(iterations) + " --archs " + archs;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-    if (!pipe)
-        return {};
-    std::string out;
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, pipe.get()))
-        out.append(buf, n);
-    return out;
+    return lightbox::bench::runCommand(cmd);
 }
 
 double jsonNumber(const Json& j, std::initializer_list<const char*> path)

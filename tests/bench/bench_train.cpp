@@ -6,6 +6,8 @@
 // usage: bench_train [--data DIR] [--arch A] [--size S] [--batch N] [--batches N]
 //                    [--threads N] [--workers N] [--python PATH] [--smoke]
 // A benchmark is a program, not a timed test: it prints figures and asserts nothing about them.
+#include "BenchCommon.h"
+
 #include <data/Dataset.h>
 #include <data/Loader.h>
 #include <ml/Json.h>
@@ -15,6 +17,7 @@
 #include <QDir>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,18 +31,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string runCommand(const std::string& cmd)
-{
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-    if (!pipe)
-        return {};
-    std::string out;
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, pipe.get()))
-        out.append(buf, n);
-    return out;
-}
-
 /// Passes on the first `limit` batches of each epoch of another source.
 class LimitedSource : public ml::BatchSource {
 public:
@@ -50,7 +41,10 @@ public:
         m_inner.startEpoch(epoch);
     }
     bool next(ml::Batch& out) override { return m_done++ < m_limit && m_inner.next(out); }
-    int64_t sampleCount() const override { return static_cast<int64_t>(batchCount()) * 16; }
+    int64_t sampleCount() const override
+    {
+        return m_inner.sampleCount() * batchCount() / std::max(1, m_inner.batchCount());
+    }
     int batchCount() const override { return std::min(m_limit, m_inner.batchCount()); }
     void cancel() override { m_inner.cancel(); }
 
@@ -211,7 +205,7 @@ int main(int argc, char** argv)
                             std::to_string(size) + " --batch " + std::to_string(batch) + " --batches " +
                             std::to_string(batches) + " --load-batches " + std::to_string(loadBatches) + " --arch " +
                             (arch == "cnn5" ? std::string("resnet18") : arch) + " 2>/dev/null";
-    const std::string pyText = runCommand(cmd);
+    const std::string pyText = bench::runCommand(cmd);
     ml::Json py;
     std::string error;
     const bool havePython = !pyText.empty() && ml::Json::parse(pyText, py, error);
