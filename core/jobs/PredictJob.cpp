@@ -34,9 +34,11 @@ QString metricsText(const std::map<std::string, double>& metrics, bool all)
         const QString n = qs(name);
         if (!all && !n.startsWith(QLatin1String("val")) && !n.startsWith(QLatin1String("test")))
             continue;
+        // Counts (samples, epoch) read as whole numbers, scores with three decimals.
+        const bool count = std::abs(value) >= 2 && value == std::floor(value);
         parts << QStringLiteral("%1 %2")
                      .arg(QString(n).replace(QLatin1Char('_'), QLatin1Char(' ')))
-                     .arg(value, 0, 'f', 3);
+                     .arg(count ? QString::number(static_cast<qint64>(value)) : QString::number(value, 'f', 3));
     }
     return parts.join(QStringLiteral(", "));
 }
