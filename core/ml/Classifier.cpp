@@ -104,7 +104,7 @@ Result<Classifier> Classifier::create(LoadedModel model, const ClassifierOptions
     auto state = std::make_shared<State>();
     state->loaded = std::move(model);
     state->device = device.value();
-    state->half = options.halfPrecision && state->device.is_cuda();
+    state->half = options.halfPrecision && (state->device.is_cuda() || cpuHasFastBFloat16());
     try {
         auto& impl = *state->loaded.model.impl();
         impl.freeze();
@@ -190,10 +190,12 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
 
     Prediction p;
     p.device = m_state->device.str();
+    if (m_state->half)
+        p.device += m_state->device.is_cuda() ? " (float16)" : " (bfloat16)";
     const auto start = std::chrono::steady_clock::now();
     try {
         auto x = detail::toTensor(input).to(m_state->device);
-        detail::AutocastGuard autocast(m_state->half);
+        detail::AutocastGuard autocast(m_state->half, m_state->device);
         torch::Tensor logits;
         torch::Tensor activations, gradients;
         if (options.cam == CamMethod::None) {

@@ -22,8 +22,10 @@ const char* toString(CamMethod method);
 /// How a classifier runs.
 struct ClassifierOptions {
     std::string device = "auto"; ///< "auto" (first GPU, else CPU), "cpu", "cuda" or "cuda:N"
-    bool halfPrecision = false;  ///< autocast to float16 on a GPU; ignored on the CPU
-    int threads = 0;             ///< CPU threads: 0 = all cores, < 0 = leave LibTorch's setting
+    /// Reduced precision: autocast to float16 on a GPU, to bfloat16 on a CPU that computes it in
+    /// hardware (cpuHasFastBFloat16()); ignored elsewhere. Probabilities differ slightly.
+    bool halfPrecision = false;
+    int threads = 0; ///< CPU threads: 0 = all cores, < 0 = leave LibTorch's setting
     /// Run a few passes on a blank image at load (with and without a map), so the first real
     /// prediction is not slowed by TorchScript's profiling runs and one-time allocations.
     bool warmUp = true;
@@ -52,7 +54,7 @@ struct Prediction {
     std::string topClassName;
     double expectedGrade = -1.0; ///< sum(p_i * i) for ordinal models, else -1
     double latencyMs = 0.0;      ///< forward pass (and map) time
-    std::string device;          ///< "cpu", "cuda:0"
+    std::string device;          ///< "cpu", "cuda:0", with " (bfloat16)" or " (float16)" in reduced precision
 
     int camClass = -1;    ///< class the map explains (-1: no map)
     std::string camLayer; ///< block the map was taken at

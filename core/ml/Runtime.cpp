@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 namespace lightbox::ml {
@@ -27,6 +28,35 @@ void manualSeed(uint64_t seed)
 int cudaDeviceCount()
 {
     return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+}
+
+bool cpuHasFastBFloat16()
+{
+    static const bool has = [] {
+        const char* off = std::getenv("LIGHTBOX_NO_BF16");
+        if (off && *off && std::string(off) != "0")
+            return false;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512bf16") != 0;
+#else
+        return false;
+#endif
+    }();
+    return has;
+}
+
+std::string reducedPrecisionName(const std::string& device)
+{
+    const bool cuda = device.rfind("cuda", 0) == 0 || (device == "auto" && cudaDeviceCount() > 0);
+    if (cuda)
+        return "float16";
+    return cpuHasFastBFloat16() ? "bfloat16" : "";
+}
+
+bool reducedPrecisionAvailable(const std::string& device)
+{
+    return !reducedPrecisionName(device).empty();
 }
 
 std::string torchSummary()

@@ -21,4 +21,17 @@ void manualSeed(uint64_t seed);
 /// Number of CUDA devices LibTorch sees (0 on a CPU build or a machine without a GPU).
 int cudaDeviceCount();
 
+/// True when this CPU computes bfloat16 in hardware (AVX-512 BF16, which AMX CPUs also
+/// have), so that oneDNN runs bfloat16 convolutions at about twice the float32 rate. Elsewhere
+/// bfloat16 would be emulated and slower than float32, so reduced precision stays off on the
+/// CPU. LIGHTBOX_NO_BF16=1 turns it off for comparisons.
+bool cpuHasFastBFloat16();
+
+/// Whether reduced precision takes effect on `device` ("cpu", "cuda", "cuda:N", "auto"):
+/// float16 on a GPU, bfloat16 on a CPU that has it, nothing otherwise.
+bool reducedPrecisionAvailable(const std::string& device);
+
+/// "float16", "bfloat16" or "" (not available) for `device`, as reducedPrecisionAvailable().
+std::string reducedPrecisionName(const std::string& device);
+
 } // namespace lightbox::ml

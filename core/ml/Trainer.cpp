@@ -267,7 +267,7 @@ Result<EvalPass> evaluatePass(const std::function<torch::Tensor(const torch::Ten
         auto y = labelsTensor(b).to(device);
         torch::Tensor logits;
         {
-            detail::AutocastGuard autocast(half);
+            detail::AutocastGuard autocast(half, device);
             logits = forward(x);
         }
         if (logits.dim() != 2 || logits.size(0) != b.n || logits.size(1) != numClasses)
@@ -648,7 +648,10 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
     auto device = detail::chooseDevice(config.device);
     if (!device)
         return R::failure(device.error());
-    const bool half = config.mixedPrecision && device->is_cuda();
+    // Mixed precision: float16 with loss scaling on a GPU; bfloat16 (float32's exponent range,
+    // so no loss scaling) on a CPU that computes it in hardware; float32 elsewhere.
+    const bool half = config.mixedPrecision && (device->is_cuda() || cpuHasFastBFloat16());
+    const bool scaled = half && device->is_cuda();
     const int threads = configureThreads(config.threads);
 
     std::error_code ec;
@@ -720,11 +723,12 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
 
     session.message(
         (resume ? "resuming " : "training ") + config.architecture + " on " + device->str() +
-        (device->is_cuda() ? (half ? " (mixed precision)" : "") : " (" + std::to_string(threads) + " threads)") + ": " +
-        std::to_string(train.sampleCount()) + " images per epoch" +
+        (device->is_cuda() ? "" : " (" + std::to_string(threads) + " threads)") +
+        (half ? (device->is_cuda() ? " with float16" : " with bfloat16") + std::string(" mixed precision") : "") +
+        ": " + std::to_string(train.sampleCount()) + " images per epoch" +
         (resume ? ", from epoch " + std::to_string(state.nextEpoch + 1) : ""));
 
-    LossScaler scaler(half, state.lossScale, state.lossScaleGoodSteps);
+    LossScaler scaler(scaled, state.lossScale, state.lossScaleGoodSteps);
     const bool useVal = val && val->batchCount() != 0;
     const bool wantQwk = config.ordinal || config.monitor == "val_qwk";
     double lastValSeconds = -1.0;
@@ -776,7 +780,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                 auto y = labelsTensor(b).to(device.value());
                 torch::Tensor logits, loss;
                 {
-                    detail::AutocastGuard autocast(half);
+                    detail::AutocastGuard autocast(half, device.value());
                     logits = net->forward(x);
                 }
                 loss = crossEntropy(logits, y, weights, config.labelSmoothing);
@@ -787,7 +791,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
 
                 const double batchLoss = loss.item<double>();
                 const int64_t batchCorrect = (logits.argmax(1) == y).sum().item<int64_t>();
-                if (!std::isfinite(batchLoss) && !half)
+                if (!std::isfinite(batchLoss) && !scaled)
                     return R::failure("epoch " + std::to_string(epoch + 1) + ", batch " +
                                       std::to_string(batchIndex + 1) +
                                       ": the loss is no longer a number (the learning rate " +
@@ -841,9 +845,11 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
             if (useVal) {
                 const auto valStart = Clock::now();
                 net->eval();
+                // Validation stays float32 under mixed precision: the epoch is chosen, and the
+                // bundle's card records, on the figures `evaluate` reproduces by default.
                 auto pass = evaluatePass([&](const torch::Tensor& t) { return net->forward(t); }, *val, epoch,
                                          device.value(), inChannels, numClasses, &config.preprocess, weights, false,
-                                         half, control, "validation");
+                                         /*half=*/false, control, "validation");
                 if (!pass)
                     return R::failure("epoch " + std::to_string(epoch + 1) + ": " + pass.error());
                 if (pass->cancelled) {
@@ -1180,7 +1186,8 @@ bool Trainer::canResume(const std::string& runDir)
     return !runDir.empty() && fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0 && !ec;
 }
 
-Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, const std::string& device, int threads)
+Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, const std::string& device, int threads,
+                                       bool reducedPrecision)
 {
     using R = Result<EvaluationOutput>;
     if (!model.valid())
@@ -1195,9 +1202,10 @@ Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, 
         auto& impl = *model.impl();
         impl.to(dev.value());
         impl.setEval();
-        auto pass = evaluatePass([&](const torch::Tensor& t) { return impl.forward(t); }, source, 0, dev.value(),
-                                 impl.inChannels, impl.numClasses, nullptr, torch::Tensor(), true, false, nullptr,
-                                 "evaluation");
+        const bool half = reducedPrecision && (dev->is_cuda() || cpuHasFastBFloat16());
+        auto pass =
+            evaluatePass([&](const torch::Tensor& t) { return impl.forward(t); }, source, 0, dev.value(),
+                         impl.inChannels, impl.numClasses, nullptr, torch::Tensor(), true, half, nullptr, "evaluation");
         if (!pass)
             return R::failure(pass.error());
         EvaluationOutput out;

@@ -43,8 +43,10 @@ struct TrainConfig {
 
     // Where and how
     std::string device = "auto"; ///< "auto", "cpu", "cuda", "cuda:N"
-    bool mixedPrecision = false; ///< autocast float16 on a GPU; ignored on the CPU
-    int threads = 0;             ///< CPU threads for LibTorch (0 = all cores)
+    /// Autocast: float16 with loss scaling on a GPU, bfloat16 on a CPU that computes it in
+    /// hardware (cpuHasFastBFloat16()); ignored elsewhere. Weights stay float32.
+    bool mixedPrecision = false;
+    int threads = 0; ///< CPU threads for LibTorch (0 = all cores)
     uint64_t seed = 42;
     std::string runDir; ///< run folder: config.json, metrics.csv, checkpoint, best.lbx; required
 
@@ -137,7 +139,8 @@ struct EvaluationOutput {
 };
 
 /// Runs `model` (eval mode, no gradients) over every batch of `source` (one epoch, epoch 0).
+/// `reducedPrecision`: float16 on a GPU, bfloat16 on a CPU that has it (as ClassifierOptions).
 Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, const std::string& device = "auto",
-                                       int threads = 0);
+                                       int threads = 0, bool reducedPrecision = false);
 
 } // namespace lightbox::ml

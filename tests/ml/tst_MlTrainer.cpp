@@ -183,6 +183,7 @@ private slots:
     void labelSmoothingBoundsLoss();
     void pauseHoldsBatches();
     void refusesBadBatches();
+    void mixedPrecisionOnCpu();
     void resnet18Throughput();
 
 private:
@@ -699,6 +700,43 @@ void tst_MlTrainer::refusesBadBatches()
     r = Trainer::run(config, m_train, nullptr);
     QVERIFY(!r.ok());
     QVERIFY2(r.error().find("tpu") != std::string::npos, r.error().c_str());
+}
+
+void tst_MlTrainer::mixedPrecisionOnCpu()
+{
+    // bfloat16 autocast where the CPU computes it in hardware; elsewhere the flag is ignored
+    // and the run is the float32 reference to the last bit.
+    const TrainSummary& ref = reference();
+    TrainConfig config = smallConfig("bf16");
+    config.mixedPrecision = true;
+    Recorder rec;
+    auto r = Trainer::run(config, m_train, &m_val, &rec);
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    const auto& h = r->history;
+    QCOMPARE(h.size(), ref.history.size());
+    const bool announced = std::any_of(rec.messages.begin(), rec.messages.end(), [](const std::string& m) {
+        return m.find("bfloat16 mixed precision") != std::string::npos;
+    });
+    QCOMPARE(announced, cpuHasFastBFloat16());
+    if (!cpuHasFastBFloat16()) {
+        for (size_t e = 0; e < h.size(); ++e)
+            QCOMPARE(h[e].trainLoss, ref.history[e].trainLoss);
+        return;
+    }
+    qInfo("bfloat16: train loss %.3f -> %.3f (float32 %.3f -> %.3f), val accuracy %.3f (float32 %.3f)",
+          h.front().trainLoss, h.back().trainLoss, ref.history.front().trainLoss, ref.history.back().trainLoss,
+          h.back().valAccuracy, ref.history.back().valAccuracy);
+    // It learns as the float32 run does, with figures that are close but not identical.
+    QVERIFY(h.back().trainLoss < h.front().trainLoss);
+    QVERIFY2(h.back().valAccuracy > 0.9, qPrintable(QString::number(h.back().valAccuracy)));
+    QVERIFY(h.front().trainLoss != ref.history.front().trainLoss);
+    QVERIFY2(std::abs(h.back().trainLoss - ref.history.back().trainLoss) < 0.1,
+             qPrintable(QString::number(h.back().trainLoss)));
+    // The weights and the bundle stay float32.
+    auto best = loadModel(r->bestBundle);
+    QVERIFY2(best.ok(), best.ok() ? "" : best.error().c_str());
+    for (const auto& [name, t] : weightsOf(best->model))
+        QVERIFY2(t.scalar_type() != torch::kBFloat16, name.c_str());
 }
 
 void tst_MlTrainer::resnet18Throughput()

@@ -15,19 +15,30 @@ namespace lightbox::ml::detail {
 /// "auto" (first GPU, else CPU), "cpu", "cuda" or "cuda:N"; a failure names what is missing.
 Result<torch::Device> chooseDevice(const std::string& text);
 
-/// Turns autocast to float16 on for CUDA ops while alive (the API changed in LibTorch 2.4).
+/// Turns autocast on while alive: float16 for CUDA ops when `device` is a GPU, bfloat16 for
+/// CPU ops otherwise (the caller checks cpuHasFastBFloat16()). The API changed in LibTorch 2.4.
 class AutocastGuard {
 public:
-    explicit AutocastGuard(bool enable) : m_enabled(enable)
+    AutocastGuard(bool enable, const torch::Device& device) : m_enabled(enable), m_cuda(device.is_cuda())
     {
         if (!m_enabled)
             return;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        m_previous = at::autocast::is_autocast_enabled(at::kCUDA);
-        at::autocast::set_autocast_enabled(at::kCUDA, true);
+        const auto type = m_cuda ? at::kCUDA : at::kCPU;
+        m_previous = at::autocast::is_autocast_enabled(type);
+        m_previousType = at::autocast::get_autocast_dtype(type);
+        at::autocast::set_autocast_dtype(type, m_cuda ? at::kHalf : at::kBFloat16);
+        at::autocast::set_autocast_enabled(type, true);
 #else
-        m_previous = at::autocast::is_enabled();
-        at::autocast::set_enabled(true);
+        if (m_cuda) {
+            m_previous = at::autocast::is_enabled();
+            at::autocast::set_enabled(true);
+        } else {
+            m_previous = at::autocast::is_cpu_enabled();
+            m_previousType = at::autocast::get_autocast_cpu_dtype();
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+            at::autocast::set_cpu_enabled(true);
+        }
 #endif
     }
     ~AutocastGuard()
@@ -35,9 +46,16 @@ public:
         if (!m_enabled)
             return;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, m_previous);
+        const auto type = m_cuda ? at::kCUDA : at::kCPU;
+        at::autocast::set_autocast_enabled(type, m_previous);
+        at::autocast::set_autocast_dtype(type, m_previousType);
 #else
-        at::autocast::set_enabled(m_previous);
+        if (m_cuda) {
+            at::autocast::set_enabled(m_previous);
+        } else {
+            at::autocast::set_cpu_enabled(m_previous);
+            at::autocast::set_autocast_cpu_dtype(m_previousType);
+        }
 #endif
         at::autocast::clear_cache();
     }
@@ -46,7 +64,9 @@ public:
 
 private:
     bool m_enabled;
+    bool m_cuda;
     bool m_previous = false;
+    at::ScalarType m_previousType = at::kBFloat16;
 };
 
 } // namespace lightbox::ml::detail
