@@ -34,6 +34,8 @@ int main(int argc, char** argv)
     QCommandLineOption model(
         "model", "Model bundle or TorchScript file to classify with (selected in the classify panel).", "M");
     QCommandLineOption device("device", "Classifier device: auto, cpu or cuda:N.", "D");
+    QCommandLineOption reduced("reduced-precision",
+                               "Classify in float16 on a GPU, bfloat16 on a CPU with AVX-512 BF16 or AMX.");
     QCommandLineOption cam("cam", "Heat map for --model: off, gradcam or gradcam++.", "METHOD");
     parser.addOption(screenshot);
     parser.addOption(size);
@@ -42,6 +44,7 @@ int main(int argc, char** argv)
     parser.addOption(model);
     parser.addOption(device);
     parser.addOption(cam);
+    parser.addOption(reduced);
     parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
     parser.process(app);
 
@@ -76,6 +79,8 @@ int main(int argc, char** argv)
     classify->setSynchronous(shot); // a screenshot shows the result, so it waits for it
     if (parser.isSet(device) && !classify->setDevice(parser.value(device)))
         std::fprintf(stderr, "lightbox: unknown device %s\n", qPrintable(parser.value(device)));
+    if (parser.isSet(reduced) && !classify->setReducedPrecision(true))
+        std::fprintf(stderr, "lightbox: reduced precision is not available on this device; using float32\n");
     if (parser.isSet(cam)) {
         const QString m = parser.value(cam).toLower();
         classify->setCamMethod(m == "gradcam++" ? lightbox::ml::CamMethod::GradCamPlusPlus

@@ -65,8 +65,8 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
         m_device->addItem(QStringLiteral("CUDA:%1").arg(i), QStringLiteral("cuda:%1").arg(i));
     m_device->setToolTip(tr("Auto: the first GPU when there is one, else the CPU. LibTorch %1")
                              .arg(QString::fromStdString(ml::torchSummary())));
-    m_half = new QCheckBox(tr("Half precision"));
-    m_half->setToolTip(tr("float16 on the GPU: faster, slightly different probabilities"));
+    m_half = new QCheckBox(tr("Reduced precision"));
+    m_half->setObjectName(QStringLiteral("reducedPrecision"));
     m_half->setChecked(s.value(QStringLiteral("half"), false).toBool());
     auto* deviceRow = new QHBoxLayout;
     deviceRow->addWidget(m_device, 1);
@@ -93,6 +93,7 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_bars->setVerticalSpacing(3);
     m_grade = new QLabel;
     m_info = new QLabel;
+    m_info->setObjectName(QStringLiteral("classifyInfo"));
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_error = new QLabel;
     m_error->setWordWrap(true);
@@ -449,10 +450,22 @@ bool ClassifyPanel::setDevice(const QString& device)
     return true;
 }
 
+bool ClassifyPanel::setReducedPrecision(bool on)
+{
+    m_half->setChecked(on);
+    return !on || m_half->isEnabled();
+}
+
 void ClassifyPanel::updateHalfEnabled()
 {
-    const QString d = device();
-    m_half->setEnabled(d.startsWith(QLatin1String("cuda")) || (d == QLatin1String("auto") && m_cudaDevices > 0));
+    const std::string d = device().toStdString();
+    const std::string name = ml::reducedPrecisionName(d);
+    m_half->setEnabled(!name.empty());
+    m_half->setToolTip(name.empty() ? tr("Not available here: needs a GPU, or a CPU with bfloat16 arithmetic "
+                                         "(AVX-512 BF16 or AMX)")
+                                    : tr("%1 arithmetic: faster, probabilities differ slightly from the float32 "
+                                         "figures on the model card")
+                                          .arg(QString::fromStdString(name)));
 }
 
 void ClassifyPanel::setCamMethod(ml::CamMethod method)

@@ -60,6 +60,8 @@ public:
     /// "auto", "cpu" or "cuda:N".
     QString device() const;
     bool setDevice(const QString& device);
+    /// Ticks or clears "Reduced precision"; false when the chosen device has none.
+    bool setReducedPrecision(bool on);
     void setCamMethod(ml::CamMethod method);
     ml::CamMethod camMethod() const;
     /// -1: the top class.

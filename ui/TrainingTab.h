@@ -159,6 +159,7 @@ private:
     QComboBox* m_channels = nullptr;
     QComboBox* m_device = nullptr;
     QSpinBox* m_threads = nullptr;
+    QCheckBox* m_mixed = nullptr;
     QSpinBox* m_seed = nullptr;
     QLineEdit* m_runDirEdit = nullptr;
     QPushButton* m_train = nullptr;

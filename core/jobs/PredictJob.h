@@ -24,7 +24,7 @@ namespace lightbox::jobs {
 struct PredictRequest {
     QString modelPath;                       ///< bundle (.lbx) or TorchScript (.pt) file
     QString device = QStringLiteral("auto"); ///< "auto", "cpu", "cuda" or "cuda:N" (case-insensitive)
-    bool halfPrecision = false;              ///< float16 autocast on a GPU; ignored on the CPU
+    bool halfPrecision = false;              ///< float16 on a GPU, bfloat16 on a CPU with it (ml::ClassifierOptions)
     std::shared_ptr<const imaging::Image> image;
     std::optional<QRect> roi;   ///< region in stored-image pixels; none = the whole image
     ml::PredictOptions options; ///< map method, target class (-1 = top), layer (empty = last block)

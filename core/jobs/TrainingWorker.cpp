@@ -3,6 +3,7 @@
 #include <data/Loader.h>
 #include <ml/Bundle.h>
 #include <ml/Json.h>
+#include <ml/Runtime.h>
 
 #include <QDir>
 #include <QFile>
@@ -242,7 +243,7 @@ void applyPreset(const data::TaskPreset& preset, TrainingRequest& request)
 // Evaluation and reports
 
 Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data::Dataset& dataset, data::Split split,
-                                        const std::string& device, int threads, int batchSize)
+                                        const std::string& device, int threads, int batchSize, bool reducedPrecision)
 {
     using R = Result<EvaluationResult>;
     auto loaded = ml::loadModel(modelPath);
@@ -262,7 +263,7 @@ Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data
     lo.dropLast = false;
     lo.cacheMiB = 0;
     data::ImageBatchSource source(std::move(samples), card.preprocess, lo);
-    auto out = ml::evaluateModel(loaded->model, source, device, threads);
+    auto out = ml::evaluateModel(loaded->model, source, device, threads, reducedPrecision);
     if (!out)
         return R::failure(out.error());
     if (out->labels.empty())
@@ -273,6 +274,9 @@ Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data
     result.seconds = out->seconds;
     result.skipped = source.skipped();
     result.device = device;
+    result.precision = reducedPrecision ? ml::reducedPrecisionName(device) : std::string();
+    if (result.precision.empty())
+        result.precision = "float32";
     return result;
 }
 

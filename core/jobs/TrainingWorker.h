@@ -113,13 +113,16 @@ struct EvaluationResult {
     double seconds = 0.0;
     std::vector<std::string> skipped;
     std::string device;
+    std::string precision; ///< "float32", "bfloat16" or "float16"
 };
 
 /// Loads the bundle at `modelPath` and evaluates it on `split` of `dataset` (Unassigned = all
 /// samples): ml::loadModel, ml::evaluateModel over an unshuffled, unaugmented loader,
-/// ml::computeReport with the card's class names. Never throws.
+/// ml::computeReport with the card's class names. Never throws. `reducedPrecision` as in
+/// ml::evaluateModel.
 Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data::Dataset& dataset, data::Split split,
-                                        const std::string& device = "auto", int threads = 0, int batchSize = 32);
+                                        const std::string& device = "auto", int threads = 0, int batchSize = 32,
+                                        bool reducedPrecision = false);
 
 /// Writes report.json, per_class.csv and confusion.csv into `dir`; returns the paths written.
 Result<std::vector<std::string>> writeReportFiles(const EvaluationResult& result, const std::string& dir);

@@ -14,6 +14,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
@@ -123,6 +124,7 @@ private slots:
     void listsModelsAndDevices();
     void runGivesProbabilitiesAndMapOnTheCrop();
     void ctrlRRunsAndCacheAvoidsReloading();
+    void reducedPrecisionTickRerunsInBFloat16();
     void overlayToggleOpacityAndRotationChangeThePixels();
     void camOptionsFollowTheModel();
     void badModelsShowMessagesAndTheAppKeepsWorking();
@@ -236,6 +238,39 @@ ml::Prediction tst_ClassifyPanel::direct(const QString& model, std::optional<QRe
     return p ? p.value() : ml::Prediction{};
 }
 
+void tst_ClassifyPanel::reducedPrecisionTickRerunsInBFloat16()
+{
+    if (!ml::cpuHasFastBFloat16())
+        QSKIP("this CPU has no hardware bfloat16 (the box is disabled: listsModelsAndDevices checks that)");
+    const QRect roi(20, 30, 160, 150);
+    prepare(m_grey5, roi);
+    QVERIFY(m_panel->setDevice(QStringLiteral("cpu")));
+    const jobs::PredictResult full = clickRun();
+    QVERIFY2(full.ok(), qPrintable(full.error));
+    QCOMPARE(full.device, QStringLiteral("cpu"));
+
+    // Ticking the box re-runs the crop (re-run on crop change is on by default) in bfloat16.
+    auto* box = m_panel->findChild<QCheckBox*>(QStringLiteral("reducedPrecision"));
+    QVERIFY(box && box->isEnabled());
+    QSignalSpy applied(m_panel, &ClassifyPanel::resultApplied);
+    QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(4, box->height() / 2));
+    QVERIFY(box->isChecked());
+    QVERIFY(applied.wait(kWaitMs));
+    const auto reduced = qvariant_cast<jobs::PredictResult>(applied.last().first());
+    QVERIFY2(reduced.ok(), qPrintable(reduced.error));
+    QCOMPARE(reduced.device, QStringLiteral("cpu (bfloat16)"));
+    QCOMPARE(reduced.probabilities.size(), full.probabilities.size());
+    double maxDiff = 0;
+    for (size_t i = 0; i < full.probabilities.size(); ++i)
+        maxDiff = std::max(maxDiff, std::abs(double(full.probabilities[i]) - reduced.probabilities[i]));
+    QVERIFY2(maxDiff < 0.05, qPrintable(QString::number(maxDiff)));
+    // The result line names the precision, and the choice is remembered for the next session.
+    auto* info = m_panel->findChild<QLabel*>(QStringLiteral("classifyInfo"));
+    QVERIFY(info);
+    QVERIFY2(info->text().contains(QStringLiteral("bfloat16")), qPrintable(info->text()));
+    QVERIFY(QSettings().value(QStringLiteral("classify/half")).toBool());
+}
+
 void tst_ClassifyPanel::listsModelsAndDevices()
 {
     // The test's folder replaced the default ones; the model chosen from those before (the
@@ -256,11 +291,10 @@ void tst_ClassifyPanel::listsModelsAndDevices()
     QVERIFY(devices);
     QCOMPARE(devices->count(), 2 + ml::cudaDeviceCount());
     QVERIFY(m_panel->setDevice(QStringLiteral("cpu")));
-    auto* half = m_panel->findChild<QCheckBox*>();
-    for (QCheckBox* c : m_panel->findChildren<QCheckBox*>())
-        if (c->text().contains(QStringLiteral("Half")))
-            half = c;
-    QVERIFY(half && !half->isEnabled()); // half precision is for the GPU only
+    auto* half = m_panel->findChild<QCheckBox*>(QStringLiteral("reducedPrecision"));
+    // Reduced precision on the CPU only where it computes bfloat16 in hardware.
+    QVERIFY(half);
+    QCOMPARE(half->isEnabled(), ml::cpuHasFastBFloat16());
     QVERIFY(!m_panel->setDevice(QStringLiteral("cuda:%1").arg(ml::cudaDeviceCount())));
 
     // Run with no image says so instead of doing anything.

@@ -26,6 +26,8 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <ml/Runtime.h>
+
 #include <QtTest>
 
 #include <qcustomplot.h>
@@ -106,6 +108,15 @@ private slots:
         QCOMPARE(req.config.preprocess.channels, 1);
         QCOMPARE(req.config.epochs, 3);
         QCOMPARE(QString::fromStdString(req.config.runDir), runDir);
+        QVERIFY(!req.config.mixedPrecision);
+
+        // Mixed precision can be ticked on the CPU only where it computes bfloat16 in hardware.
+        auto* mixed = tab.findChild<QCheckBox*>(QStringLiteral("mixedPrecision"));
+        QVERIFY(mixed);
+        QCOMPARE(mixed->isEnabled(), ml::cpuHasFastBFloat16());
+        mixed->setChecked(true);
+        QCOMPARE(tab.request().config.mixedPrecision, ml::cpuHasFastBFloat16());
+        mixed->setChecked(false);
 
         QSignalSpy started(&tab, &ui::TrainingTab::trainingStarted);
         QSignalSpy batches(&tab, &ui::TrainingTab::batchShown);
@@ -356,6 +367,8 @@ private slots:
         tab.patienceSpin()->setValue(0);
         tab.learningRateSpin()->setValue(0.002);
         tab.deviceCombo()->setCurrentIndex(tab.deviceCombo()->findText("cpu"));
+        if (auto* mixed = tab.findChild<QCheckBox*>(QStringLiteral("mixedPrecision")); mixed && mixed->isEnabled())
+            mixed->setChecked(true);
         QTest::keyClicks(tab.runDirEdit(), m_tmp.filePath("runs/knee-cnn5-64px"));
         QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
         bool grabbed = false;
