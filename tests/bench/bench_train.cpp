@@ -4,7 +4,9 @@
 // the same thread count, the same files), with the ratios.
 //
 // usage: bench_train [--data DIR] [--arch A] [--size S] [--batch N] [--batches N]
-//                    [--threads N] [--workers N] [--python PATH] [--smoke]
+//                    [--threads N] [--workers N] [--precision fp32|bf16|both] [--python PATH] [--smoke]
+// On a CPU with hardware bfloat16 (AVX-512 BF16 / AMX) both sides also train with bfloat16
+// autocast (Lightbox: TrainConfig::mixedPrecision; PyTorch: torch.autocast("cpu")).
 // A benchmark is a program, not a timed test: it prints figures and asserts nothing about them.
 #include "BenchCommon.h"
 
@@ -99,6 +101,7 @@ int main(int argc, char** argv)
     std::string python = "/usr/bin/python3";
     int size = 224, batch = 16, batches = 10, loadBatches = 40, threads = 0, workers = 1;
     bool smoke = false;
+    std::string precision = ml::cpuHasFastBFloat16() ? "both" : "fp32";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -118,11 +121,14 @@ int main(int argc, char** argv)
             workers = std::atoi(next().c_str());
         else if (a == "--python")
             python = next();
+        else if (a == "--precision")
+            precision = next();
         else if (a == "--smoke")
             smoke = true;
         else {
             std::fprintf(stderr, "usage: bench_train [--data DIR] [--arch A] [--size S] [--batch N] [--batches N] "
-                                 "[--threads N] [--workers N] [--python PATH] [--smoke]\n");
+                                 "[--threads N] [--workers N] [--precision fp32|bf16|both] [--python PATH] "
+                                 "[--smoke]\n");
             return 2;
         }
     }
@@ -133,6 +139,15 @@ int main(int argc, char** argv)
         batches = 2;
         loadBatches = 3;
     }
+    if (precision != "fp32" && precision != "bf16" && precision != "both") {
+        std::fprintf(stderr, "bench_train: --precision is fp32, bf16 or both\n");
+        return 2;
+    }
+    if (precision != "fp32" && !ml::cpuHasFastBFloat16()) {
+        std::printf("bench_train: this CPU has no hardware bfloat16; measuring float32 only\n");
+        precision = "fp32";
+    }
+    const bool wantFp32 = precision != "bf16", wantBf16 = precision != "fp32";
     if (!QDir(QString::fromStdString(dataDir)).exists()) {
         std::printf("bench_train: %s is missing; nothing to measure\n", dataDir.c_str());
         return 0;
@@ -175,8 +190,7 @@ int main(int argc, char** argv)
     }
 
     // 2. Training: the same loader feeding forward, cross-entropy, backward and an AdamW step.
-    double trainRate = 0;
-    {
+    auto trainRate = [&](bool mixed) -> double {
         QTemporaryDir run;
         ml::TrainConfig config;
         config.architecture = arch;
@@ -188,6 +202,7 @@ int main(int argc, char** argv)
         config.earlyStopPatience = 0;
         config.device = "cpu";
         config.threads = threads;
+        config.mixedPrecision = mixed;
         config.runDir = run.path().toStdString();
         data::ImageBatchSource source(dataset->samples, spec, lo);
         LimitedSource limited(source, batches + 2);
@@ -195,22 +210,28 @@ int main(int argc, char** argv)
         auto result = ml::Trainer::run(config, limited, nullptr, &timer);
         if (!result) {
             std::fprintf(stderr, "bench_train: %s\n", result.error().c_str());
-            return 1;
+            return -1;
         }
-        trainRate = timer.imagesPerSecond();
-    }
+        return timer.imagesPerSecond();
+    };
+    const double trainFp32 = wantFp32 ? trainRate(false) : -1;
+    const double trainBf16 = wantBf16 ? trainRate(true) : -1;
+    if ((wantFp32 && trainFp32 < 0) || (wantBf16 && trainBf16 < 0))
+        return 1;
 
     const std::string cmd = python + " " LIGHTBOX_BENCH_DIR "/bench_train.py --data '" + dataDir + "' --threads " +
                             std::to_string(threads) + " --workers " + std::to_string(workers) + " --size " +
                             std::to_string(size) + " --batch " + std::to_string(batch) + " --batches " +
                             std::to_string(batches) + " --load-batches " + std::to_string(loadBatches) + " --arch " +
-                            (arch == "cnn5" ? std::string("resnet18") : arch) + " 2>/dev/null";
+                            (arch == "cnn5" ? std::string("resnet18") : arch) + (wantBf16 ? " --bf16" : "") +
+                            " 2>/dev/null";
     const std::string pyText = bench::runCommand(cmd);
     ml::Json py;
     std::string error;
     const bool havePython = !pyText.empty() && ml::Json::parse(pyText, py, error);
     double pyLoad = havePython ? py["load_images_per_s"].toNumber(-1) : -1;
     double pyTrain = havePython ? py["train_images_per_s"].toNumber(-1) : -1;
+    double pyTrainBf16 = havePython && wantBf16 ? py["train_bf16_images_per_s"].toNumber(-1) : -1;
     if (havePython)
         std::printf("Python peer: torch %s, torchvision %s, %d threads, %d DataLoader worker(s)\n",
                     py["torch"].toString().c_str(), py["torchvision"].toString().c_str(), py["threads"].toInt(),
@@ -218,14 +239,21 @@ int main(int argc, char** argv)
     else
         std::printf("(Python peer did not run: %s)\n", pyText.empty() ? "no output" : error.c_str());
 
-    std::printf("\n%-32s %12s %12s %10s\n", "images per second", "Lightbox", "PyTorch", "ratio");
+    std::printf("\n%-40s %12s %12s %10s\n", "images per second", "Lightbox", "PyTorch", "ratio");
     auto row = [](const char* what, double c, double p) {
         if (p > 0)
-            std::printf("%-32s %12.1f %12.1f %9.2fx\n", what, c, p, c / p);
+            std::printf("%-40s %12.1f %12.1f %9.2fx\n", what, c, p, c / p);
         else
-            std::printf("%-32s %12.1f %12s %10s\n", what, c, "-", "-");
+            std::printf("%-40s %12.1f %12s %10s\n", what, c, "-", "-");
     };
     row("data loading (decode + augment)", loadRate, pyLoad);
-    row(smoke ? "training (cnn5 smoke; peer resnet18)" : "training (loading included)", trainRate, pyTrain);
+    if (wantFp32)
+        row(smoke ? "training float32 (cnn5 smoke; peer r18)" : "training float32 (loading included)", trainFp32,
+            pyTrain);
+    if (wantBf16)
+        row(smoke ? "training bfloat16 (cnn5 smoke; peer r18)" : "training bfloat16 autocast, both sides", trainBf16,
+            pyTrainBf16);
+    if (wantFp32 && wantBf16)
+        row("Lightbox bfloat16 vs PyTorch float32", trainBf16, pyTrain);
     return 0;
 }

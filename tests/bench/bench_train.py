@@ -51,6 +51,7 @@ def main():
     p.add_argument("--load-batches", type=int, default=40)
     p.add_argument("--arch", default="resnet18")
     p.add_argument("--channels", type=int, default=1)
+    p.add_argument("--bf16", action="store_true", help="also train with bfloat16 autocast (torch.autocast on the CPU)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -60,19 +61,27 @@ def main():
     dl = loader(a.data, a.size, a.batch, a.workers, True, a.channels)
     out["load_images_per_s"] = images_per_second(dl, a.load_batches, lambda x, y: None, 2)
 
-    net = getattr(torchvision.models, a.arch)(num_classes=len(dl.dataset.classes))
-    if a.channels == 1:  # the same 1-channel stem Lightbox's zoo builds for X-rays
-        net.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)
-    net.train()
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
+    def train_rate(bf16):
+        torch.manual_seed(0)
+        net = getattr(torchvision.models, a.arch)(num_classes=len(dl.dataset.classes))
+        if a.channels == 1:  # the same 1-channel stem Lightbox's zoo builds for X-rays
+            net.conv1 = torch.nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+        net.train()
+        opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
 
-    def step(x, y):
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(net(x), y)
-        loss.backward()
-        opt.step()
+        def step(x, y):
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = net(x)
+            loss = F.cross_entropy(logits.float(), y)
+            loss.backward()
+            opt.step()
 
-    out["train_images_per_s"] = images_per_second(dl, a.batches, step, 2)
+        return images_per_second(dl, a.batches, step, 2)
+
+    out["train_images_per_s"] = train_rate(False)
+    if a.bf16:
+        out["train_bf16_images_per_s"] = train_rate(True)
     print(json.dumps(out))
 
 
