@@ -65,13 +65,16 @@ int usage(FILE* out)
                       "        [--channels 1|3] [--augment PRESET] [--patience N] [--schedule S]\n"
                       "        [--label-smoothing X] [--device D] [--threads N] [--loader-threads N]\n"
                       "        [--seed N] [--balanced] [--class-weights] [--no-leakage-check]\n"
-                      "        [--patient-pattern REGEX] [--mixed-precision] [--resume]\n"
+                      "        [--patient-pattern REGEX] [--ordinal-sigma X] [--mixed-precision]\n"
+                      "        [--resume]\n"
                       "      trains a zoo network on a data set folder (one sub-folder per class,\n"
                       "      optionally under train/ val/ test/), CSV or crop-tool root; splits\n"
                       "      8:1:1 by patient when none are given, checks for leakage, keeps the best\n"
                       "      epoch on val as RUN_DIR/best.lbx and evaluates it on test (val when\n"
                       "      there is no test). --resume continues RUN_DIR after a stop (Ctrl-C).\n"
                       "      --threads: LibTorch CPU threads (default: cores - 1; 0 = all cores)\n"
+                      "      --ordinal-sigma X: graded tasks learn from Gaussian soft labels X grades\n"
+                      "      wide instead of one-hot ones\n"
                       "      --mixed-precision: float16 autocast on a GPU, bfloat16 on a CPU with\n"
                       "      AVX-512 BF16 or AMX (about twice as fast there); weights stay float32\n"
                       "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
@@ -673,7 +676,8 @@ Result<jobs::TrainingRequest> trainRequest(const Args& args)
         !parseIntOption(args, "seed", 0, seed, error) ||
         !parseDoubleOption(args, "lr", 0.0, req.config.learningRate, error) ||
         !parseDoubleOption(args, "weight-decay", 0.0, req.config.weightDecay, error) ||
-        !parseDoubleOption(args, "label-smoothing", 0.0, req.config.labelSmoothing, error))
+        !parseDoubleOption(args, "label-smoothing", 0.0, req.config.labelSmoothing, error) ||
+        !parseDoubleOption(args, "ordinal-sigma", 0.0, req.config.ordinalSigma, error))
         return fail(error);
     req.config.earlyStopPatience = patience;
     req.config.seed = static_cast<uint64_t>(seed);
@@ -708,26 +712,9 @@ int cmdTrain(const QStringList& argv)
     Args args;
     QString error;
     if (!parseArgs(argv,
-                   {"data",
-                    "arch",
-                    "preset",
-                    "epochs",
-                    "batch",
-                    "lr",
-                    "weight-decay",
-                    "optimizer",
-                    "size",
-                    "channels",
-                    "augment",
-                    "patience",
-                    "schedule",
-                    "label-smoothing",
-                    "device",
-                    "threads",
-                    "loader-threads",
-                    "seed",
-                    "out",
-                    "patient-pattern"},
+                   {"data",          "arch",   "preset",   "epochs",         "batch",    "lr",       "weight-decay",
+                    "optimizer",     "size",   "channels", "augment",        "patience", "schedule", "label-smoothing",
+                    "ordinal-sigma", "device", "threads",  "loader-threads", "seed",     "out",      "patient-pattern"},
                    args, error) ||
         !args.positional.isEmpty())
         return error.isEmpty() ? usage(stderr) : fail("train", error.toStdString());

@@ -212,13 +212,24 @@ std::string checkBatch(const Batch& b, int inChannels, int numClasses, const Pre
 }
 
 /// Cross-entropy with optional class weights (mean weighted by the targets' weights, as
-/// PyTorch does) and label smoothing (1.13's C++ API has no label_smoothing option).
+/// PyTorch does) and label smoothing (1.13's C++ API has no label_smoothing option). With
+/// `ordinalSigma` > 0 the one-hot target becomes a Gaussian over the grades, exp(-(k-y)^2 /
+/// (2 sigma^2)) normalised, before smoothing.
 torch::Tensor crossEntropy(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& weights,
-                           double smoothing)
+                           double smoothing, double ordinalSigma = 0.0)
 {
     auto logp = torch::log_softmax(logits.to(torch::kFloat32), 1);
-    auto nll = -logp.gather(1, target.unsqueeze(1)).squeeze(1);
-    torch::Tensor wy = weights.defined() ? weights.index_select(0, target) : torch::ones_like(nll);
+    torch::Tensor wy = weights.defined() ? weights.index_select(0, target) : torch::ones_like(target, logp.options());
+    torch::Tensor nll;
+    if (ordinalSigma > 0) {
+        auto grades = torch::arange(logits.size(1), logp.options()).unsqueeze(0);
+        auto d = grades - target.to(torch::kFloat32).unsqueeze(1);
+        auto q = torch::exp(-d * d / (2.0 * ordinalSigma * ordinalSigma));
+        q = q / q.sum(1, /*keepdim=*/true);
+        nll = -(q * logp).sum(1);
+    } else {
+        nll = -logp.gather(1, target.unsqueeze(1)).squeeze(1);
+    }
     auto perSample = (1.0 - smoothing) * wy * nll;
     if (smoothing > 0) {
         auto all = weights.defined() ? -(logp * weights.unsqueeze(0)).sum(1) : -logp.sum(1);
@@ -560,6 +571,8 @@ std::string describeRun(const TrainConfig& c, const BatchSource& train, const Ba
     s << "; " << c.optimizer << ", learning rate " << c.learningRate << ", weight decay " << c.weightDecay;
     if (c.labelSmoothing > 0)
         s << ", label smoothing " << c.labelSmoothing;
+    if (c.ordinal && c.ordinalSigma > 0)
+        s << ", ordinal soft labels (sigma " << c.ordinalSigma << " grades)";
     if (!c.classWeights.empty())
         s << ", class weights";
     s << ", schedule " << c.schedule << "; best epoch " << bestEpoch + 1 << " of " << c.epochs;
@@ -783,7 +796,8 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                     detail::AutocastGuard autocast(half, device.value());
                     logits = net->forward(x);
                 }
-                loss = crossEntropy(logits, y, weights, config.labelSmoothing);
+                loss =
+                    crossEntropy(logits, y, weights, config.labelSmoothing, config.ordinal ? config.ordinalSigma : 0.0);
                 optimizer->zero_grad();
                 scaler.scale(loss).backward();
                 if (scaler.unscale(*optimizer))
@@ -983,6 +997,7 @@ std::string TrainConfig::toJsonText() const
                              {"epochs", epochs},
                              {"class_weights", floatArray(classWeights)},
                              {"label_smoothing", labelSmoothing},
+                             {"ordinal_sigma", ordinalSigma},
                              {"schedule", schedule},
                              {"plateau_patience", plateauPatience},
                              {"plateau_factor", plateauFactor},
@@ -1071,6 +1086,7 @@ Result<TrainConfig> TrainConfig::fromJsonText(const std::string& text)
         }
     }
     real("label_smoothing", c.labelSmoothing);
+    real("ordinal_sigma", c.ordinalSigma);
     text_("schedule", c.schedule);
     integer("plateau_patience", c.plateauPatience);
     real("plateau_factor", c.plateauFactor);
@@ -1143,6 +1159,8 @@ std::string TrainConfig::validate() const
     }
     if (!finite(labelSmoothing) || labelSmoothing < 0 || labelSmoothing > 0.5)
         return "label smoothing must be between 0 and 0.5";
+    if (!finite(ordinalSigma) || ordinalSigma < 0 || ordinalSigma > 2)
+        return "the ordinal sigma must be between 0 and 2 grades";
     if (!oneOf(schedule, {"none", "plateau", "cosine"}))
         return "unknown schedule '" + schedule + "' (use none, plateau or cosine)";
     if (plateauPatience < 0)

@@ -32,8 +32,13 @@ struct TrainConfig {
     double weightDecay = 1e-4;
     double momentum = 0.9; ///< SGD only
     int epochs = 20;
-    std::vector<float> classWeights;  ///< per-class loss weights; empty = uniform
-    double labelSmoothing = 0.0;      ///< 0..0.5
+    std::vector<float> classWeights; ///< per-class loss weights; empty = uniform
+    double labelSmoothing = 0.0;     ///< 0..0.5
+    /// Ordinal soft labels (ordinal tasks only), in grades, 0 = off (up to 2): the target is a
+    /// Gaussian over the grades centred on the true one instead of a one-hot vector, so a
+    /// prediction one grade off costs less than one three grades off. Validation loss stays
+    /// the ordinary cross-entropy.
+    double ordinalSigma = 0.0;
     std::string schedule = "plateau"; ///< "none", "plateau" (ReduceLROnPlateau on val loss), "cosine"
     int plateauPatience = 2;
     double plateauFactor = 0.5;

@@ -181,6 +181,7 @@ private slots:
     void plateauLowersRate();
     void cosineSchedule();
     void labelSmoothingBoundsLoss();
+    void ordinalSoftLabels();
     void pauseHoldsBatches();
     void refusesBadBatches();
     void mixedPrecisionOnCpu();
@@ -616,6 +617,36 @@ void tst_MlTrainer::labelSmoothingBoundsLoss()
         QVERIFY2(e.trainLoss >= floor - 1e-6, qPrintable(QString("%1 < %2").arg(e.trainLoss).arg(floor)));
     QVERIFY(r->history.back().trainLoss < floor + 0.1); // it still learns
     QVERIFY(r->history.back().valAccuracy > 0.9);
+}
+
+void tst_MlTrainer::ordinalSoftLabels()
+{
+    // Gaussian soft labels with sigma 1 over two grades: the target is (1, e^-1/2) normalised,
+    // (0.622, 0.378), so the training loss cannot fall below its entropy, and the run still
+    // learns. Without `ordinal` the option is ignored.
+    TrainConfig config = smallConfig("ordinal-sigma");
+    config.ordinal = true;
+    config.ordinalSigma = 1.0;
+    config.epochs = 2;
+    auto r = Trainer::run(config, m_train, &m_val);
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    const double a = 1.0 / (1.0 + std::exp(-0.5)), b = 1.0 - a;
+    const double floor = -(a * std::log(a) + b * std::log(b));
+    for (const auto& e : r->history)
+        QVERIFY2(e.trainLoss >= floor - 1e-6, qPrintable(QString("%1 < %2").arg(e.trainLoss).arg(floor)));
+    QVERIFY(r->history.back().trainLoss < floor + 0.1);
+    QVERIFY(r->history.back().valAccuracy > 0.9);
+
+    TrainConfig plain = smallConfig("ordinal-sigma-ignored");
+    plain.ordinalSigma = 1.0; // not an ordinal task
+    plain.epochs = 1;
+    auto p = Trainer::run(plain, m_train, &m_val);
+    QVERIFY(p.ok());
+    QCOMPARE(p->history[0].trainLoss, reference().history[0].trainLoss);
+
+    TrainConfig bad = smallConfig("ordinal-sigma-bad");
+    bad.ordinalSigma = 3.0;
+    QVERIFY(bad.validate().find("ordinal sigma") != std::string::npos);
 }
 
 void tst_MlTrainer::pauseHoldsBatches()
