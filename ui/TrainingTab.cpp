@@ -251,6 +251,15 @@ QWidget* TrainingTab::buildSettings()
     m_smoothing->setSingleStep(0.05);
     m_smoothing->setDecimals(2);
     form->addRow(tr("Label smoothing"), m_smoothing);
+    m_ordinalSigma = new QDoubleSpinBox;
+    m_ordinalSigma->setRange(0.0, 2.0);
+    m_ordinalSigma->setSingleStep(0.25);
+    m_ordinalSigma->setDecimals(2);
+    m_ordinalSigma->setSpecialValueText(tr("off (one-hot)"));
+    m_ordinalSigma->setSuffix(tr(" grades"));
+    m_ordinalSigma->setToolTip(tr("Graded tasks only (e.g. KL grade): learn from Gaussian soft labels this many "
+                                  "grades wide, so one grade off costs less than three"));
+    form->addRow(tr("Ordinal soft labels"), m_ordinalSigma);
     m_augment = new QComboBox;
     for (const auto& a : data::AugmentOptions::presetNames())
         m_augment->addItem(q(a));
@@ -517,6 +526,7 @@ jobs::TrainingRequest TrainingTab::request() const
     c.epochs = m_epochs->value();
     c.earlyStopPatience = m_patience->value();
     c.labelSmoothing = m_smoothing->value();
+    c.ordinalSigma = m_ordinalSigma->value();
     c.device = m_device->currentText().toStdString();
     c.mixedPrecision = m_mixed->isChecked() && m_mixed->isEnabled();
     c.threads = m_threads->value();
@@ -679,6 +689,7 @@ void TrainingTab::setRunning(bool running)
              m_smoothing,   m_augment,  m_device, m_threads, m_seed,     m_runDirEdit})
         w->setEnabled(!running);
     m_mixed->setEnabled(!running && ml::reducedPrecisionAvailable(m_device->currentText().toStdString()));
+    m_ordinalSigma->setEnabled(!running);
 }
 
 void TrainingTab::onDataset(const jobs::DatasetSummary& d)

@@ -85,6 +85,7 @@ public:
     QDoubleSpinBox* learningRateSpin() const { return m_lr; }
     QDoubleSpinBox* weightDecaySpin() const { return m_weightDecay; }
     QDoubleSpinBox* labelSmoothingSpin() const { return m_smoothing; }
+    QDoubleSpinBox* ordinalSigmaSpin() const { return m_ordinalSigma; }
     QCheckBox* classWeightsCheck() const { return m_classWeights; }
     QCheckBox* balancedCheck() const { return m_balanced; }
     QLineEdit* runDirEdit() const { return m_runDirEdit; }
@@ -154,6 +155,7 @@ private:
     QCheckBox* m_classWeights = nullptr;
     QCheckBox* m_balanced = nullptr;
     QDoubleSpinBox* m_smoothing = nullptr;
+    QDoubleSpinBox* m_ordinalSigma = nullptr;
     QComboBox* m_augment = nullptr;
     QSpinBox* m_size = nullptr;
     QComboBox* m_channels = nullptr;

@@ -117,6 +117,10 @@ private slots:
         mixed->setChecked(true);
         QCOMPARE(tab.request().config.mixedPrecision, ml::cpuHasFastBFloat16());
         mixed->setChecked(false);
+        tab.ordinalSigmaSpin()->setValue(0.5);
+        QCOMPARE(tab.request().config.ordinalSigma, 0.5);
+        tab.ordinalSigmaSpin()->setValue(0.0);
+        QCOMPARE(tab.request().config.ordinalSigma, 0.0);
 
         QSignalSpy started(&tab, &ui::TrainingTab::trainingStarted);
         QSignalSpy batches(&tab, &ui::TrainingTab::batchShown);
