@@ -57,11 +57,11 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     small.setPointSizeF(small.pointSizeF() * 0.9);
     m_card->setFont(small);
 
-    m_cudaDevices = ml::cudaDeviceCount();
+    const int cudaDevices = ml::cudaDeviceCount();
     m_device = new QComboBox;
     m_device->addItem(tr("Auto"), QStringLiteral("auto"));
     m_device->addItem(tr("CPU"), QStringLiteral("cpu"));
-    for (int i = 0; i < m_cudaDevices; ++i)
+    for (int i = 0; i < cudaDevices; ++i)
         m_device->addItem(QStringLiteral("CUDA:%1").arg(i), QStringLiteral("cuda:%1").arg(i));
     m_device->setToolTip(tr("Auto: the first GPU when there is one, else the CPU. LibTorch %1")
                              .arg(QString::fromStdString(ml::torchSummary())));

@@ -136,7 +136,6 @@ private:
     bool m_updating = false;
     int m_lastModelIndex = -1;
     int m_highlighted = -1;
-    int m_cudaDevices = 0;
 
     QComboBox* m_model = nullptr;
     QLabel* m_card = nullptr;

@@ -271,17 +271,8 @@ QWidget* TrainingTab::buildSettings()
     form->addRow(tr("Device"), m_device);
     m_mixed = new QCheckBox(tr("Mixed precision"));
     m_mixed->setObjectName(QStringLiteral("mixedPrecision"));
-    const auto updateMixed = [this] {
-        const std::string name = ml::reducedPrecisionName(m_device->currentText().toStdString());
-        m_mixed->setEnabled(!name.empty() && m_device->isEnabled());
-        m_mixed->setToolTip(name.empty() ? tr("Not available here: needs a GPU, or a CPU with bfloat16 arithmetic "
-                                              "(AVX-512 BF16 or AMX)")
-                                         : tr("%1 autocast (weights stay float32): about twice as fast, "
-                                              "results differ slightly from a float32 run")
-                                               .arg(q(name)));
-    };
-    connect(m_device, &QComboBox::currentTextChanged, this, updateMixed);
-    updateMixed();
+    connect(m_device, &QComboBox::currentTextChanged, this, &TrainingTab::updateMixedPrecisionBox);
+    updateMixedPrecisionBox();
     form->addRow(QString(), m_mixed);
     m_threads = new QSpinBox;
     m_threads->setRange(0, 256);
@@ -684,12 +675,22 @@ void TrainingTab::setRunning(bool running)
         m_paused = false;
     }
     for (QWidget* w : std::initializer_list<QWidget*>{
-             m_dataPath,    m_preset,   m_arch,   m_size,    m_channels, m_optimizer,    m_lr,
-             m_weightDecay, m_schedule, m_batch,  m_epochs,  m_patience, m_classWeights, m_balanced,
-             m_smoothing,   m_augment,  m_device, m_threads, m_seed,     m_runDirEdit})
+             m_dataPath,    m_preset,       m_arch,    m_size,   m_channels, m_optimizer,    m_lr,
+             m_weightDecay, m_schedule,     m_batch,   m_epochs, m_patience, m_classWeights, m_balanced,
+             m_smoothing,   m_ordinalSigma, m_augment, m_device, m_threads,  m_seed,         m_runDirEdit})
         w->setEnabled(!running);
-    m_mixed->setEnabled(!running && ml::reducedPrecisionAvailable(m_device->currentText().toStdString()));
-    m_ordinalSigma->setEnabled(!running);
+    updateMixedPrecisionBox();
+}
+
+void TrainingTab::updateMixedPrecisionBox()
+{
+    const std::string name = ml::reducedPrecisionName(m_device->currentText().toStdString());
+    m_mixed->setEnabled(!name.empty() && m_device->isEnabled());
+    m_mixed->setToolTip(name.empty() ? tr("Not available here: needs a GPU, or a CPU with bfloat16 arithmetic "
+                                          "(AVX-512 BF16 or AMX)")
+                                     : tr("%1 autocast (weights stay float32): about twice as fast, results "
+                                          "differ slightly from a float32 run")
+                                           .arg(q(name)));
 }
 
 void TrainingTab::onDataset(const jobs::DatasetSummary& d)

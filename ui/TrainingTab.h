@@ -124,6 +124,8 @@ private:
     void resetCurves();
     void loadHistory(const QString& runDir);
     void setRunning(bool running);
+    /// Mixed precision can be ticked when the device offers it and no run is going on.
+    void updateMixedPrecisionBox();
     /// A folder from a dialog, or "" (cancelled, or not interactive).
     QString pickFolder(const QString& caption, const QString& start);
     void showError(const QString& message);

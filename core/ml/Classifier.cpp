@@ -21,7 +21,7 @@ const char* toString(CamMethod method)
 struct Classifier::State {
     LoadedModel loaded;
     torch::Device device{torch::kCPU};
-    bool half = false;
+    std::string reduced; ///< "float16" or "bfloat16" when autocast is on, else empty
 };
 
 namespace detail {
@@ -104,7 +104,8 @@ Result<Classifier> Classifier::create(LoadedModel model, const ClassifierOptions
     auto state = std::make_shared<State>();
     state->loaded = std::move(model);
     state->device = device.value();
-    state->half = options.halfPrecision && (state->device.is_cuda() || cpuHasFastBFloat16());
+    if (options.halfPrecision)
+        state->reduced = reducedPrecisionName(state->device.str());
     try {
         auto& impl = *state->loaded.model.impl();
         impl.freeze();
@@ -190,12 +191,12 @@ Result<Prediction> Classifier::predict(const InputImage& input, const PredictOpt
 
     Prediction p;
     p.device = m_state->device.str();
-    if (m_state->half)
-        p.device += m_state->device.is_cuda() ? " (float16)" : " (bfloat16)";
+    if (!m_state->reduced.empty())
+        p.device += " (" + m_state->reduced + ")";
     const auto start = std::chrono::steady_clock::now();
     try {
         auto x = detail::toTensor(input).to(m_state->device);
-        detail::AutocastGuard autocast(m_state->half, m_state->device);
+        detail::AutocastGuard autocast(!m_state->reduced.empty(), m_state->device);
         torch::Tensor logits;
         torch::Tensor activations, gradients;
         if (options.cam == CamMethod::None) {

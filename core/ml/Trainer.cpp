@@ -663,7 +663,8 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
         return R::failure(device.error());
     // Mixed precision: float16 with loss scaling on a GPU; bfloat16 (float32's exponent range,
     // so no loss scaling) on a CPU that computes it in hardware; float32 elsewhere.
-    const bool half = config.mixedPrecision && (device->is_cuda() || cpuHasFastBFloat16());
+    const std::string reduced = config.mixedPrecision ? reducedPrecisionName(device->str()) : std::string();
+    const bool half = !reduced.empty();
     const bool scaled = half && device->is_cuda();
     const int threads = configureThreads(config.threads);
 
@@ -734,12 +735,10 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
         return finish();
     }
 
-    session.message(
-        (resume ? "resuming " : "training ") + config.architecture + " on " + device->str() +
-        (device->is_cuda() ? "" : " (" + std::to_string(threads) + " threads)") +
-        (half ? (device->is_cuda() ? " with float16" : " with bfloat16") + std::string(" mixed precision") : "") +
-        ": " + std::to_string(train.sampleCount()) + " images per epoch" +
-        (resume ? ", from epoch " + std::to_string(state.nextEpoch + 1) : ""));
+    session.message((resume ? "resuming " : "training ") + config.architecture + " on " + device->str() +
+                    (device->is_cuda() ? "" : " (" + std::to_string(threads) + " threads)") +
+                    (half ? " with " + reduced + " mixed precision" : "") + ": " + std::to_string(train.sampleCount()) +
+                    " images per epoch" + (resume ? ", from epoch " + std::to_string(state.nextEpoch + 1) : ""));
 
     LossScaler scaler(scaled, state.lossScale, state.lossScaleGoodSteps);
     const bool useVal = val && val->batchCount() != 0;
@@ -1220,7 +1219,7 @@ Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, 
         auto& impl = *model.impl();
         impl.to(dev.value());
         impl.setEval();
-        const bool half = reducedPrecision && (dev->is_cuda() || cpuHasFastBFloat16());
+        const bool half = reducedPrecision && reducedPrecisionAvailable(dev->str());
         auto pass =
             evaluatePass([&](const torch::Tensor& t) { return impl.forward(t); }, source, 0, dev.value(),
                          impl.inChannels, impl.numClasses, nullptr, torch::Tensor(), true, half, nullptr, "evaluation");

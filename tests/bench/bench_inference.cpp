@@ -27,11 +27,10 @@ using namespace lightbox::ml;
 
 namespace {
 
-/// Median (or, with best, the fastest) of `iterations` timed calls, in ms. The fastest call
-/// is the figure to compare on a machine shared with other work, whose interference only
-/// ever adds time.
-bool g_best = false;
-double medianMs(const std::function<void()>& fn, int iterations, int warmup = 2)
+/// Median (or the fastest) of `iterations` timed calls, in ms. The fastest call is the
+/// figure to compare on a machine shared with other work, whose interference only ever adds
+/// time.
+double timeMs(const std::function<void()>& fn, int iterations, bool fastest, int warmup = 2)
 {
     for (int i = 0; i < warmup; ++i)
         fn();
@@ -42,17 +41,17 @@ double medianMs(const std::function<void()>& fn, int iterations, int warmup = 2)
         t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
     }
     std::sort(t.begin(), t.end());
-    return g_best ? t.front() : t[t.size() / 2];
+    return fastest ? t.front() : t[t.size() / 2];
 }
 
 /// Runs the Python peer and returns its JSON line (empty on failure).
 std::string runPython(const std::string& python, const std::string& script, int threads, int size, int raw,
-                      int iterations, const std::string& archs, bool bf16)
+                      int iterations, const std::string& archs, bool bf16, bool fastest)
 {
     const std::string cmd = python + " " + script + " --threads " + std::to_string(threads) + " --size " +
                             std::to_string(size) + " --raw " + std::to_string(raw) + " --iterations " +
                             std::to_string(iterations) + " --archs " + archs + (bf16 ? " --bf16" : "") +
-                            (g_best ? " --stat best" : "");
+                            (fastest ? " --stat best" : "");
     return lightbox::bench::runCommand(cmd);
 }
 
@@ -73,6 +72,7 @@ int main(int argc, char** argv)
     std::string script = LIGHTBOX_BENCH_DIR "/bench_inference.py";
     std::vector<std::string> archs{"resnet18", "densenet121"};
     std::string precision = cpuHasFastBFloat16() ? "both" : "fp32";
+    bool fastest = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -87,7 +87,7 @@ int main(int argc, char** argv)
         else if (a == "--precision")
             precision = next();
         else if (a == "--stat")
-            g_best = next() == "best";
+            fastest = next() == "best";
         else if (a == "--smoke") {
             size = 64;
             iterations = 1;
@@ -110,7 +110,7 @@ int main(int argc, char** argv)
     const bool wantFp32 = precision != "bf16", wantBf16 = precision != "fp32";
     threads = configureThreads(threads);
     std::printf("LibTorch %s; %d px input from a %d x %d raw image; %s of %d\n", torchSummary().c_str(), size, rawSize,
-                rawSize, g_best ? "fastest" : "median", iterations);
+                rawSize, fastest ? "fastest" : "median", iterations);
 
     // Preprocessing: a raw 8-bit-range grey image to the network input (area resize, normalise, 3 channels).
     PreprocessSpec spec;
@@ -124,7 +124,8 @@ int main(int argc, char** argv)
         raw.data.push_back(u(rng));
     InputImage input;
     std::map<std::string, std::map<std::string, double>> cpp;
-    cpp["all"]["preprocess"] = medianMs([&] { input = preprocess(raw, spec).value(); }, iterations);
+    const auto time = [&](const std::function<void()>& fn) { return timeMs(fn, iterations, fastest); };
+    cpp["all"]["preprocess"] = time([&] { input = preprocess(raw, spec).value(); });
 
     std::string archList;
     for (const auto& arch : archs) {
@@ -150,12 +151,13 @@ int main(int argc, char** argv)
                 return 1;
             }
             const std::string suffix = bf16 ? "_bf16" : "";
-            cpp[arch]["forward" + suffix] = medianMs([&] { (void)classifier->predict(input); }, iterations);
-            cpp[arch]["gradcam" + suffix] = medianMs([&] { (void)classifier->predict(input, cam); }, iterations);
+            cpp[arch]["forward" + suffix] = time([&] { (void)classifier->predict(input); });
+            cpp[arch]["gradcam" + suffix] = time([&] { (void)classifier->predict(input, cam); });
         }
     }
 
-    const std::string pyText = runPython(python, script, threads, size, rawSize, iterations, archList, wantBf16);
+    const std::string pyText =
+        runPython(python, script, threads, size, rawSize, iterations, archList, wantBf16, fastest);
     Json py;
     std::string error;
     const bool havePython = !pyText.empty() && Json::parse(pyText, py, error);

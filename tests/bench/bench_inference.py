@@ -23,11 +23,8 @@ def parts(arch, net):
     return features, head
 
 
-STAT = "median"
-
-
-def median_ms(fn, iterations, warmup=2):
-    """Median (or, with --stat best, the fastest) of `iterations` timed calls, in ms."""
+def time_ms(fn, iterations, fastest, warmup=2):
+    """Median (or the fastest) of `iterations` timed calls, in ms."""
     for _ in range(warmup):
         fn()
     times = []
@@ -35,7 +32,7 @@ def median_ms(fn, iterations, warmup=2):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
-    return min(times) if STAT == "best" else statistics.median(times)
+    return min(times) if fastest else statistics.median(times)
 
 
 def main():
@@ -48,8 +45,7 @@ def main():
     p.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast (torch.autocast on the CPU)")
     p.add_argument("--stat", choices=["median", "best"], default="median")
     a = p.parse_args()
-    global STAT
-    STAT = a.stat
+    ms = lambda fn: time_ms(fn, a.iterations, a.stat == "best")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
 
@@ -61,7 +57,7 @@ def main():
         return x.expand(1, 3, a.size, a.size).contiguous()
 
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-           "preprocess": median_ms(preprocess, a.iterations), "models": {}}
+           "preprocess": ms(preprocess), "models": {}}
     x = preprocess()
     for arch in a.archs.split(","):
         net = getattr(torchvision.models, arch)(num_classes=2).eval()
@@ -86,11 +82,10 @@ def main():
             cam = (cam - cam.min()) / (cam.max() - cam.min() + 1e-12)
             return F.interpolate(cam[None], size=(a.size, a.size), mode="bilinear", align_corners=False)
 
-        out["models"][arch] = {"forward": median_ms(forward, a.iterations),
-                               "gradcam": median_ms(gradcam, a.iterations)}
+        out["models"][arch] = {"forward": ms(forward), "gradcam": ms(gradcam)}
         if a.bf16:
-            out["models"][arch]["forward_bf16"] = median_ms(lambda: forward(True), a.iterations)
-            out["models"][arch]["gradcam_bf16"] = median_ms(lambda: gradcam(True), a.iterations)
+            out["models"][arch]["forward_bf16"] = ms(lambda: forward(True))
+            out["models"][arch]["gradcam_bf16"] = ms(lambda: gradcam(True))
     print(json.dumps(out))
 
 
