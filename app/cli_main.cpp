@@ -65,6 +65,7 @@ int usage(FILE* out)
                       "        [--channels 1|3] [--augment PRESET] [--patience N] [--schedule S]\n"
                       "        [--label-smoothing X] [--device D] [--threads N] [--loader-threads N]\n"
                       "        [--seed N] [--balanced] [--class-weights] [--no-leakage-check]\n"
+                      "        [--skip-empty-classes] [--shortcut-check]\n"
                       "        [--patient-pattern REGEX] [--ordinal-sigma X] [--mixed-precision]\n"
                       "        [--resume]\n"
                       "      trains a zoo network on a data set folder (one sub-folder per class,\n"
@@ -75,8 +76,19 @@ int usage(FILE* out)
                       "      --threads: LibTorch CPU threads (default: cores - 1; 0 = all cores)\n"
                       "      --ordinal-sigma X: graded tasks learn from Gaussian soft labels X grades\n"
                       "      wide instead of one-hot ones\n"
+                      "      --skip-empty-classes: train on the task's classes that have images and\n"
+                      "      record the others in the card as not covered; without it a class with\n"
+                      "      no images stops training with a message naming it\n"
                       "      --mixed-precision: float16 autocast on a GPU, bfloat16 on a CPU with\n"
                       "      AVX-512 BF16 or AMX (about twice as fast there); weights stay float32\n"
+                      "      --shortcut-check: run the shortcut check (below) before training and\n"
+                      "      record its result in the card\n"
+                      "  shortcut-check --data DIR [--preset P] [--seed N] [--epochs N] [--size N]\n"
+                      "                 [--blank F] [--channels 1|3] [--threads N] [--json]\n"
+                      "      trains a small probe for a few epochs on the training images with the\n"
+                      "      centre blanked (F of the width and height, default 0.7: borders, markers\n"
+                      "      and text only) and measures it on val; far above chance means the labels\n"
+                      "      can be read without the anatomy (exit status 3 when flagged)\n"
                       "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
                       "           [--device D] [--threads N] [--batch N] [--seed N] [--out DIR]\n"
                       "           [--reduced-precision] [--json]\n"
@@ -489,6 +501,8 @@ int cmdPredict(const QStringList& argv)
             if (card.ordinal)
                 std::printf(", expected grade %.2f", p->expectedGrade);
             std::printf("  [%.1f ms on %s]\n", p->latencyMs, p->device.c_str());
+            for (const auto& n : card.notCovered)
+                std::printf("  (the model does not cover %s: it was trained without images of it)\n", n.c_str());
             for (size_t i = 0; i < p->probabilities.size(); ++i)
                 std::printf("  %-20s %6.2f %%\n", card.classNames[i].c_str(), 100.0 * p->probabilities[i]);
             if (!camFile.isEmpty())
@@ -501,6 +515,12 @@ int cmdPredict(const QStringList& argv)
                         {"architecture", QString::fromStdString(card.architecture)},
                         {"task", QString::fromStdString(card.task)},
                         {"results", results}};
+        if (!card.notCovered.empty()) {
+            QJsonArray uncovered;
+            for (const auto& n : card.notCovered)
+                uncovered.append(QString::fromStdString(n));
+            doc["notCovered"] = uncovered;
+        }
         std::printf("%s", QJsonDocument(doc).toJson(QJsonDocument::Indented).constData());
     }
     return failures ? 1 : 0;
@@ -693,6 +713,8 @@ Result<jobs::TrainingRequest> trainRequest(const Args& args)
     if (args.has("patient-pattern"))
         req.dataset.patientPattern = args.value("patient-pattern").toStdString();
     req.balanced = args.has("balanced");
+    req.skipEmptyClasses = args.has("skip-empty-classes");
+    req.checkShortcut = args.has("shortcut-check");
     req.config.mixedPrecision = args.has("mixed-precision");
     req.classWeightsFromCounts = args.has("class-weights");
     req.checkLeakage = !args.has("no-leakage-check");
@@ -769,6 +791,12 @@ int cmdTrain(const QStringList& argv)
         if (!l.report.clean())
             std::printf("  WARNING: images or patients shared between splits inflate the validation and test "
                         "scores\n");
+        std::fflush(stdout);
+    });
+    QObject::connect(&worker, &jobs::TrainingWorker::shortcutChecked, [&](const jobs::ShortcutReport& s) {
+        std::printf("shortcut check: %s\n", s.summary().c_str());
+        if (s.flagged)
+            std::printf("  WARNING: a network reads the labels from the image borders alone\n");
         std::fflush(stdout);
     });
     QElapsedTimer sinceProgress;
@@ -856,9 +884,7 @@ int cmdEvaluate(const QStringList& argv)
         data::findTaskPreset(args.has("preset") ? args.value("preset").toStdString() : card.task);
     if (args.has("preset") && !preset)
         return fail("evaluate", "unknown preset '" + args.value("preset").toStdString() + "'");
-    data::DatasetOptions options = jobs::datasetOptionsFor(preset);
-    if (!preset)
-        options.classes = card.classNames;
+    const data::DatasetOptions options = jobs::datasetOptionsForModel(preset, card);
     auto dataset = data::loadDataset(args.value("data").toStdString(), options);
     if (!dataset)
         return fail(args.value("data"), dataset.error());
@@ -913,6 +939,10 @@ int cmdEvaluate(const QStringList& argv)
         for (const auto& [k, v] : card.metrics)
             cardMetrics[k] = v;
         doc["card_metrics"] = ml::Json(cardMetrics); // what the model's card says it earned
+        ml::Json::Array uncovered;
+        for (const auto& n : card.notCovered)
+            uncovered.emplace_back(n);
+        doc["not_covered"] = ml::Json(uncovered);
         doc["seconds"] = result->seconds;
         ml::Json::Array skipped;
         for (const auto& s : result->skipped)
@@ -929,6 +959,93 @@ int cmdEvaluate(const QStringList& argv)
         std::printf("%zu unreadable sample(s) skipped, e.g. %s\n", result->skipped.size(), result->skipped[0].c_str());
     printReport(result->report, stdout);
     return 0;
+}
+
+int cmdShortcutCheck(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"data", "preset", "seed", "epochs", "size", "blank", "channels", "threads", "device"}, args,
+                   error) ||
+        !args.positional.isEmpty() || !args.has("data"))
+        return error.isEmpty() ? usage(stderr) : fail("shortcut-check", error.toStdString());
+    const data::TaskPreset* preset = nullptr;
+    if (args.has("preset")) {
+        preset = data::findTaskPreset(args.value("preset").toStdString());
+        if (!preset)
+            return fail("shortcut-check", "unknown preset '" + args.value("preset").toStdString() + "'");
+    }
+    auto dataset = data::loadDataset(args.value("data").toStdString(), jobs::datasetOptionsFor(preset));
+    if (!dataset)
+        return fail(args.value("data"), dataset.error());
+    jobs::ShortcutOptions so;
+    so.channels = preset ? preset->channels : 1;
+    int seed = 42;
+    if (!parseIntOption(args, "seed", 0, seed, error) || !parseIntOption(args, "epochs", 1, so.epochs, error) ||
+        !parseIntOption(args, "size", 16, so.size, error) || !parseIntOption(args, "channels", 1, so.channels, error) ||
+        !parseIntOption(args, "threads", 0, so.threads, error) ||
+        !parseDoubleOption(args, "blank", 0.0, so.blankFraction, error))
+        return fail("shortcut-check", error.toStdString());
+    so.seed = static_cast<uint64_t>(seed);
+    so.threads = args.has("threads") ? so.threads : std::max(1, QThread::idealThreadCount() - 1);
+    if (args.has("device"))
+        so.device = args.value("device").toStdString();
+    // Only classes with images take part (a task class without data cannot be probed).
+    data::DatasetOptions options = jobs::datasetOptionsFor(preset);
+    std::vector<std::string> names;
+    {
+        const auto counts = dataset->classCounts();
+        std::vector<std::string> kept;
+        for (size_t i = 0; i < dataset->classNames.size(); ++i)
+            if (i < counts.size() && counts[i] > 0) {
+                kept.push_back(dataset->classNames[i]);
+                names.push_back(preset && i < preset->displayNames.size() ? preset->displayNames[i]
+                                                                          : dataset->classNames[i]);
+            }
+        if (kept.size() != dataset->classNames.size()) {
+            options.classes = kept;
+            dataset = data::loadDataset(args.value("data").toStdString(), options);
+            if (!dataset)
+                return fail(args.value("data"), dataset.error());
+        }
+    }
+    data::SplitOptions split;
+    split.seed = so.seed;
+    data::assignSplits(dataset.value(), split);
+    auto report = jobs::checkShortcut(dataset.value(), names, so);
+    if (!report)
+        return fail("shortcut-check", report.error());
+    const jobs::ShortcutReport& r = report.value();
+    if (args.has("json")) {
+        ml::Json::Array recall;
+        for (double v : r.recall)
+            recall.emplace_back(v);
+        ml::Json::Array classes;
+        for (const auto& n : r.classNames)
+            classes.emplace_back(n);
+        ml::Json::Object doc{{"data", args.value("data").toStdString()},
+                             {"classes", ml::Json(classes)},
+                             {"blank_fraction", r.blankFraction},
+                             {"train_samples", static_cast<double>(r.trainSamples)},
+                             {"eval_samples", static_cast<double>(r.evalSamples)},
+                             {"split", r.evaluatedSplit},
+                             {"balanced_accuracy", r.balancedAccuracy},
+                             {"accuracy", r.accuracy},
+                             {"macro_auc", std::isfinite(r.macroAuc) ? ml::Json(r.macroAuc) : ml::Json()},
+                             {"chance", r.chance},
+                             {"margin", r.margin},
+                             {"recall", ml::Json(recall)},
+                             {"flagged", r.flagged},
+                             {"seconds", r.seconds}};
+        std::printf("%s\n", ml::Json(doc).dump(2).c_str());
+    } else {
+        std::printf("shortcut check of %s: %lld training images, %s\n", qPrintable(args.value("data")),
+                    static_cast<long long>(r.trainSamples), r.summary().c_str());
+        for (size_t i = 0; i < r.recall.size() && i < r.classNames.size(); ++i)
+            std::printf("  %-28s recall %.2f\n", r.classNames[i].c_str(), r.recall[i]);
+        std::printf("  %.0f s\n", r.seconds);
+    }
+    return r.flagged ? 3 : 0;
 }
 
 int cmdVersion()
@@ -962,6 +1079,8 @@ int main(int argc, char** argv)
         return cmdTrain(args);
     if (cmd == "evaluate")
         return cmdEvaluate(args);
+    if (cmd == "shortcut-check")
+        return cmdShortcutCheck(args);
     if (cmd == "version" || cmd == "--version")
         return cmdVersion();
     std::fprintf(stderr, "lightbox-cli: unknown command '%s'\n", qPrintable(cmd));

@@ -22,6 +22,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -246,6 +247,12 @@ QWidget* TrainingTab::buildSettings()
     m_balanced = new QCheckBox(tr("Balanced sampler"));
     form->addRow(QString(), m_classWeights);
     form->addRow(QString(), m_balanced);
+    m_shortcut = new QCheckBox(tr("Shortcut check (centres blanked)"));
+    m_shortcut->setObjectName(QStringLiteral("shortcutCheck"));
+    m_shortcut->setToolTip(tr("Before training, train a small network for a few epochs on the images with their "
+                              "centre blanked: if it still reads the labels, they can be told from borders, "
+                              "markers, text or the source hospital rather than the anatomy"));
+    form->addRow(QString(), m_shortcut);
     m_smoothing = new QDoubleSpinBox;
     m_smoothing->setRange(0.0, 0.5);
     m_smoothing->setSingleStep(0.05);
@@ -407,6 +414,18 @@ QWidget* TrainingTab::buildDataView()
     auto* box = new QGroupBox(tr("Leakage check"));
     auto* bl = new QVBoxLayout(box);
     bl->addWidget(m_leakage);
+    m_shortcutText = new QPlainTextEdit;
+    m_shortcutText->setObjectName(QStringLiteral("shortcutText"));
+    m_shortcutText->setReadOnly(true);
+    m_shortcutText->setPlaceholderText(
+        tr("The shortcut check (a network trained on the borders alone, centres blanked) runs before training "
+           "when it is ticked in the settings."));
+    auto* shortcutBox = new QGroupBox(tr("Shortcut check"));
+    auto* sl = new QVBoxLayout(shortcutBox);
+    sl->addWidget(m_shortcutText);
+    auto* checks = new QHBoxLayout;
+    checks->addWidget(box, 1);
+    checks->addWidget(shortcutBox, 1);
     m_gallery = new QWidget;
     new QGridLayout(m_gallery);
     auto* galleryScroll = new QScrollArea;
@@ -428,7 +447,7 @@ QWidget* TrainingTab::buildDataView()
     auto* v = new QVBoxLayout(w);
     v->addWidget(top, 3);
     v->addWidget(m_stats);
-    v->addWidget(box, 1);
+    v->addLayout(checks, 1);
     return w;
 }
 
@@ -526,6 +545,7 @@ jobs::TrainingRequest TrainingTab::request() const
     r.batchSize = m_batch->value();
     r.balanced = m_balanced->isChecked();
     r.classWeightsFromCounts = m_classWeights->isChecked();
+    r.checkShortcut = m_shortcut->isChecked();
     r.augmentPreset = m_augment->currentText().toStdString();
     QString runDir = m_runDirEdit->text().trimmed();
     if (runDir.isEmpty())
@@ -542,7 +562,7 @@ bool TrainingTab::startTraining()
 {
     if (isRunning())
         return false;
-    const jobs::TrainingRequest r = request();
+    jobs::TrainingRequest r = request();
     if (r.dataPath.empty()) {
         showError(tr("Choose a data set folder or CSV first."));
         return false;
@@ -554,6 +574,34 @@ bool TrainingTab::startTraining()
     if (ml::Trainer::canResume(r.config.runDir)) {
         showError(tr("%1 already holds a run: resume it, or choose another run folder.").arg(q(r.config.runDir)));
         return false;
+    }
+    if (auto empty = jobs::emptyClasses(r); empty && !empty->empty()) {
+        // A class of the task without images: never train it silently.
+        QStringList names;
+        for (const auto& n : empty.value())
+            names << q(n);
+        const int kept = static_cast<int>(r.config.classNames.size()) - names.size();
+        QMessageBox box(QMessageBox::Warning, tr("Class without images"),
+                        tr("The data set has no images of %1. A model cannot learn a class it never sees.")
+                            .arg(names.join(", ")),
+                        QMessageBox::NoButton, this);
+        box.setObjectName(QStringLiteral("emptyClassDialog"));
+        box.setInformativeText(tr("Train on the %1 classes that have images? The model card will say that the "
+                                  "model does not cover %2.")
+                                   .arg(kept)
+                                   .arg(names.join(", ")));
+        QPushButton* train = box.addButton(tr("Train on %1 classes").arg(kept), QMessageBox::AcceptRole);
+        train->setObjectName(QStringLiteral("trainPresentClasses"));
+        box.addButton(QMessageBox::Cancel);
+        if (kept < 2) {
+            showError(tr("The data set has images of fewer than two of the task's classes (none of %1).")
+                          .arg(names.join(", ")));
+            return false;
+        }
+        box.exec();
+        if (box.clickedButton() != train)
+            return false;
+        r.skipEmptyClasses = true;
     }
     resetCurves();
     m_evaluation->clear();
@@ -612,6 +660,7 @@ void TrainingTab::startWorker(const jobs::TrainingRequest& request)
     connect(worker, &jobs::TrainingWorker::logMessage, this, &TrainingTab::log, queued);
     connect(worker, &jobs::TrainingWorker::datasetReady, this, &TrainingTab::onDataset, queued);
     connect(worker, &jobs::TrainingWorker::leakageChecked, this, &TrainingTab::onLeakage, queued);
+    connect(worker, &jobs::TrainingWorker::shortcutChecked, this, &TrainingTab::onShortcut, queued);
     connect(worker, &jobs::TrainingWorker::samplesReady, this, &TrainingTab::onSamples, queued);
     connect(worker, &jobs::TrainingWorker::batchProgress, this, &TrainingTab::onBatch, queued);
     connect(worker, &jobs::TrainingWorker::epochCompleted, this, &TrainingTab::onEpoch, queued);
@@ -768,6 +817,19 @@ void TrainingTab::onLeakage(const jobs::LeakageSummary& l)
     m_leakage->setPlainText(text);
     m_leakage->setStyleSheet(l.report.clean() ? QString() : QStringLiteral("color: #a04000;"));
     log(q(l.report.summary()));
+}
+
+void TrainingTab::onShortcut(const jobs::ShortcutReport& s)
+{
+    QString text = q(s.summary());
+    text += tr("\nProbe trained on %1 images, centres blanked (%2 % of width and height).")
+                .arg(s.trainSamples)
+                .arg(s.blankFraction * 100, 0, 'f', 0);
+    for (size_t i = 0; i < s.recall.size() && i < s.classNames.size(); ++i)
+        text += tr("\n  %1: recall %2").arg(q(s.classNames[i])).arg(s.recall[i], 0, 'f', 2);
+    m_shortcutText->setPlainText(text);
+    m_shortcutText->setStyleSheet(s.flagged ? QStringLiteral("color: #a04000;") : QString());
+    log(q(s.summary()));
 }
 
 void TrainingTab::onSamples(const jobs::SampleGallery& g)

@@ -88,6 +88,7 @@ public:
     QDoubleSpinBox* ordinalSigmaSpin() const { return m_ordinalSigma; }
     QCheckBox* classWeightsCheck() const { return m_classWeights; }
     QCheckBox* balancedCheck() const { return m_balanced; }
+    QCheckBox* shortcutCheckBox() const { return m_shortcut; }
     QLineEdit* runDirEdit() const { return m_runDirEdit; }
     QPushButton* trainButton() const { return m_train; }
     QPushButton* pauseButton() const { return m_pause; }
@@ -100,6 +101,7 @@ public:
     QProgressBar* progressBar() const { return m_progress; }
     QLabel* progressLabel() const { return m_progressLabel; }
     QPlainTextEdit* leakageText() const { return m_leakage; }
+    QPlainTextEdit* shortcutText() const { return m_shortcutText; }
     QLabel* statsLabel() const { return m_stats; }
     /// The sample grid of the data view (one QLabel with a pixmap per thumbnail).
     QWidget* sampleGallery() const { return m_gallery; }
@@ -134,6 +136,7 @@ private:
 
     void onDataset(const jobs::DatasetSummary& summary);
     void onLeakage(const jobs::LeakageSummary& leakage);
+    void onShortcut(const jobs::ShortcutReport& shortcut);
     void onSamples(const jobs::SampleGallery& gallery);
     void onBatch(const ml::BatchMetrics& metrics);
     void onEpoch(const ml::EpochMetrics& metrics);
@@ -156,6 +159,7 @@ private:
     QComboBox* m_schedule = nullptr;
     QCheckBox* m_classWeights = nullptr;
     QCheckBox* m_balanced = nullptr;
+    QCheckBox* m_shortcut = nullptr;
     QDoubleSpinBox* m_smoothing = nullptr;
     QDoubleSpinBox* m_ordinalSigma = nullptr;
     QComboBox* m_augment = nullptr;
@@ -183,6 +187,7 @@ private:
     QLabel* m_status = nullptr;
     QLabel* m_stats = nullptr;
     QPlainTextEdit* m_leakage = nullptr;
+    QPlainTextEdit* m_shortcutText = nullptr;
     QWidget* m_gallery = nullptr;
     QPlainTextEdit* m_log = nullptr;
     QTableWidget* m_runs = nullptr;

@@ -9,12 +9,12 @@ namespace lightbox::data {
 
 bool AugmentOptions::enabled() const
 {
-    return rotationDeg > 0 || shift > 0 || shearDeg > 0 || zoom > 0 || horizontalFlip || brightness > 0 || contrast > 0;
+    return rotationDeg > 0 || shift > 0 || shearDeg > 0 || zoom > 0 || horizontalFlip || verticalFlip || brightness > 0 || contrast > 0;
 }
 
 std::vector<std::string> AugmentOptions::presetNames()
 {
-    return {"none", "light", "standard", "medical-safe"};
+    return {"none", "light", "standard", "medical-safe", "dermoscopy"};
 }
 
 bool AugmentOptions::fromPreset(const std::string& name, AugmentOptions& out)
@@ -44,6 +44,13 @@ bool AugmentOptions::fromPreset(const std::string& name, AugmentOptions& out)
         o.brightness = 0.1;
         o.contrast = 0.1;
         o.keepContent = true;
+    } else if (name == "dermoscopy") {
+        o.rotationDeg = 10;
+        o.horizontalFlip = true;
+        o.verticalFlip = true;
+        o.brightness = 0.1;
+        o.contrast = 0.1;
+        o.keepContent = true;
     } else {
         return false;
     }
@@ -65,6 +72,8 @@ cv::Mat augment(const cv::Mat& view8, const AugmentOptions& o, std::mt19937& rng
     double tx = uniform(o.shift) * view8.cols;
     double ty = uniform(o.shift) * view8.rows;
     const bool flip = o.horizontalFlip && std::bernoulli_distribution(0.5)(rng);
+    // Drawn after the horizontal flip so presets without it keep their random sequence.
+    const bool vflip = o.verticalFlip && std::bernoulli_distribution(0.5)(rng);
     const double brightness = uniform(o.brightness) * 255.0;
     const double contrast = 1.0 + uniform(o.contrast);
 
@@ -107,6 +116,8 @@ cv::Mat augment(const cv::Mat& view8, const AugmentOptions& o, std::mt19937& rng
     } else {
         out = view8.clone();
     }
+    if (vflip)
+        cv::flip(out, out, 0);
     if (brightness != 0 || contrast != 1.0) {
         // Contrast about the image mean, so it does not shift the overall brightness.
         const cv::Scalar mean = cv::mean(out);
@@ -114,6 +125,17 @@ cv::Mat augment(const cv::Mat& view8, const AugmentOptions& o, std::mt19937& rng
         out.convertTo(out, out.type(), contrast, brightness + mu * (1.0 - contrast));
     }
     return out;
+}
+
+void blankCentre(cv::Mat& view8, double fraction)
+{
+    if (view8.empty() || !(fraction > 0))
+        return;
+    const double f = std::min(1.0, fraction);
+    const int w = static_cast<int>(std::lround(view8.cols * f)), h = static_cast<int>(std::lround(view8.rows * f));
+    if (w < 1 || h < 1)
+        return;
+    view8(cv::Rect((view8.cols - w) / 2, (view8.rows - h) / 2, w, h)).setTo(cv::Scalar::all(0));
 }
 
 } // namespace lightbox::data

@@ -152,8 +152,14 @@ public:
         if (m_hasPattern) {
             const std::string name = QFileInfo(QString::fromStdString(path)).fileName().toStdString();
             std::smatch m;
-            if (std::regex_search(name, m, m_regex))
-                return m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
+            if (std::regex_search(name, m, m_regex)) {
+                // The first capture group that took part in the match, so one pattern can
+                // hold alternatives for several naming schemes; without groups, the match.
+                for (size_t i = 1; i < m.size(); ++i)
+                    if (m[i].matched)
+                        return m[i].str();
+                return m[0].str();
+            }
             return {};
         }
         if (looksLikeDicom(path))

@@ -47,9 +47,11 @@ struct DatasetOptions {
     std::string csvLabelColumn; ///< e.g. "male" or "label"; empty = "label"
     std::string csvPathPattern; ///< e.g. "{id}.png" (placeholder = the path column); empty = the value itself
     std::string imageDir;       ///< folder the CSV paths are relative to; empty = the CSV's folder
-    /// Patient id from a file name: a regular expression whose first capture group is the
-    /// id (knee set: "^(\\d+)[LR]\\."), applied to the file name; empty = DICOM PatientID
-    /// when the file is DICOM, else none.
+    /// Patient id from a file name: a regular expression applied to the file name whose first
+    /// capture group that matched is the id (knee set: "^(\\d+)[LR]\\."; alternatives such as
+    /// "^(\\d{8})_|^(person\\d+)" serve several naming schemes); without a group the whole
+    /// match; no match = the sample is its own group. Empty = DICOM PatientID when the file
+    /// is DICOM, else none.
     std::string patientPattern;
 };
 

@@ -186,6 +186,11 @@ struct ImageBatchSource::State {
                 uint32_t(mix64(options.seed ^ mix64(uint64_t(epoch) * 0x10000000ull + uint64_t(position)))));
             v = augment(v, options.augment, rng);
         }
+        if (options.blankCentre > 0) {
+            if (!options.augment.enabled())
+                v = v.clone(); // the cached view stays whole
+            blankCentre(v, options.blankCentre);
+        }
         auto input = ml::preprocess(toRawImage(v), spec);
         if (!input) {
             markUnreadable(index, input.error());
@@ -363,7 +368,10 @@ Result<cv::Mat> ImageBatchSource::preview(int index, uint64_t seed) const
             return Result<cv::Mat>::failure(id + (error.empty() ? std::string(" cannot be read") : ": " + error));
         std::mt19937 rng(uint32_t(mix64(seed)));
         cv::Mat out = augment(v, s.options.augment, rng);
-        return out.data == v.data ? cv::Mat(out.clone()) : out;
+        if (out.data == v.data)
+            out = out.clone();
+        blankCentre(out, s.options.blankCentre);
+        return out;
     } catch (const std::exception& e) {
         return Result<cv::Mat>::failure(id + ": " + e.what());
     }

@@ -22,6 +22,7 @@ struct AugmentOptions {
     double shearDeg = 0.0;
     double zoom = 0.0; ///< scale in [1 - zoom, 1 + zoom]
     bool horizontalFlip = false;
+    bool verticalFlip = false; ///< only where up and down carry no meaning (dermoscopy)
     double brightness = 0.0; ///< additive, fraction of full scale
     double contrast = 0.0;   ///< multiplicative in [1 - c, 1 + c]
     /// Never move image content out of the frame: rotation and shear are combined with the
@@ -31,7 +32,8 @@ struct AugmentOptions {
 
     bool enabled() const;
     /// "none", "light", "standard", "medical-safe" (no crop or zoom that could cut a lesion out:
-    /// small rotation, flip, brightness and contrast only, borders replicated).
+    /// small rotation, flip, brightness and contrast only, borders replicated), "dermoscopy"
+    /// (medical-safe plus vertical flips: a dermoscopic photograph has no up or down).
     static bool fromPreset(const std::string& name, AugmentOptions& out);
     static std::vector<std::string> presetNames();
 };
@@ -51,7 +53,14 @@ struct LoaderOptions {
     bool dropLast = false;
     /// Cache decoded model views (8-bit, before augmentation) in memory up to this many MiB.
     int cacheMiB = 1024;
+    /// Blank the centre of every image (after augmentation): this fraction of the width and of
+    /// the height, centred, is set to black, so only borders, corners, markers and burnt-in
+    /// text remain. The shortcut check trains on such views; 0 = off.
+    double blankCentre = 0.0;
 };
+
+/// Sets the centred `fraction` of the width and of the height of an 8-bit image to 0 (in place).
+void blankCentre(cv::Mat& view8, double fraction);
 
 /// Reads the samples of one split: decodes each file (imaging::loadImage, then modelView, the
 /// same rendering inference uses), augments, preprocesses to `spec` (ml::preprocess) and

@@ -28,6 +28,7 @@ std::vector<TaskPreset> makePresets()
         t.augmentation = "light";
         t.architecture = "resnet18";
         t.metrics = {"accuracy", "qwk", "mae"};
+        t.patientPattern = "^(\\d+)[LR]\\.";
         t.note = "Split by patient (<patient><L|R>.png): both knees of one patient in different splits "
                  "gave 99.8 % on a leaked test split against 39 % on hand-cropped images.";
         p.push_back(t);
@@ -42,6 +43,9 @@ std::vector<TaskPreset> makePresets()
         t.augmentation = "light";
         t.architecture = "resnet18";
         t.metrics = {"accuracy", "auc", "f1"};
+        // Kermany's names: person<N>_bacteria_<k>.jpeg / person<N>_virus_<k>.jpeg (pneumonia),
+        // IM-<NNNN>-<k>[-<k>].jpeg and NORMAL2-IM-<NNNN>-<k>.jpeg (normal).
+        t.patientPattern = "^(person\\d+)_|^((?:NORMAL2-)?IM-\\d+)-";
         t.note = "The Kermany train/test/val folders are imbalanced (about 3:1 pneumonia) and the given val "
                  "split has 16 images: weight the classes and take validation from train.";
         p.push_back(t);
@@ -58,6 +62,12 @@ std::vector<TaskPreset> makePresets()
         t.augmentation = "light";
         t.architecture = "resnet18";
         t.metrics = {"accuracy", "f1", "auc"};
+        // NIH ChestX-ray8: <8-digit patient>_<3-digit follow-up>.jpg. COVID-19 collection
+        // figures carry no patient id; panels and days of one paper or case are grouped by
+        // the name before their figure, panel or day suffix (a best effort).
+        t.patientPattern = "^(\\d{8})_\\d{3}\\.|^(.+?\\.pdf)-|^(1-s2\\.0-S\\d+)-|^(auntminnie)-|"
+                           "^(.+?)(?:[-_.](?:day-?\\d+|fig\\w*|f\\d\\w*|g\\d{3}\\w*|gr\\d\\w*|PA|[a-e]\\d?|left|right|"
+                           "admission))+\\.jpe?g$";
         t.note = "Images of different classes often come from different hospitals: check Grad-CAM falls on "
                  "the lungs, not on markers or borders.";
         p.push_back(t);
@@ -83,8 +93,39 @@ std::vector<TaskPreset> makePresets()
     }
     {
         TaskPreset t;
+        t.id = "skin-isic";
+        t.title = "Skin lesion (dermoscopy): 9 ISIC classes";
+        t.classes = {"actinic keratosis",
+                     "basal cell carcinoma",
+                     "dermatofibroma",
+                     "melanoma",
+                     "nevus",
+                     "pigmented benign keratosis",
+                     "seborrheic keratosis",
+                     "squamous cell carcinoma",
+                     "vascular lesion"};
+        t.displayNames = {"Actinic keratosis",    "Basal cell carcinoma",       "Dermatofibroma",
+                          "Melanoma",             "Nevus",                      "Pigmented benign keratosis",
+                          "Seborrheic keratosis", "Squamous cell carcinoma",    "Vascular lesion"};
+        t.aliases = {{"akiec", "actinic keratosis"}, {"bcc", "basal cell carcinoma"},
+                     {"df", "dermatofibroma"},       {"mel", "melanoma"},
+                     {"nv", "nevus"},                {"bkl", "pigmented benign keratosis"},
+                     {"vasc", "vascular lesion"},    {"scc", "squamous cell carcinoma"},
+                     {"actinic keratoses", "actinic keratosis"}, {"melanocytic nevi", "nevus"}};
+        t.channels = 3;
+        t.inputSize = 176;
+        t.augmentation = "dermoscopy";
+        t.architecture = "resnet10s";
+        t.metrics = {"accuracy", "balanced_accuracy", "f1"};
+        t.note = "Dermoscopic photographs have no up or down (flips in both directions are safe), but random "
+                 "crops and zooms cut lesions out: the skin study found they lowered accuracy. The same lesion "
+                 "may appear more than once and there are no patient ids.";
+        p.push_back(t);
+    }
+    {
+        TaskPreset t;
         t.id = "skin-10";
-        t.title = "Skin photograph: 10 diseases";
+        t.title = "Skin photograph (clinical): 10 diseases";
         t.classes = {"Eczema",
                      "Melanoma",
                      "Atopic Dermatitis",

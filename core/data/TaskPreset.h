@@ -28,6 +28,9 @@ struct TaskPreset {
     std::string csvLabelColumn;       ///< CSV data sets: the label column ("male" for bone age)
     std::string csvPathColumn;        ///< CSV data sets: the column naming the image ("id")
     std::string csvPathPattern;       ///< CSV data sets: file name from the path column ("{id}.png")
+    /// Patient id from a file name (DatasetOptions::patientPattern): the first capture group
+    /// that matched is the id; empty = none (each image its own patient, or DICOM PatientID).
+    std::string patientPattern;
     std::string note;                 ///< the lesson from the study this task comes from
 
     /// The class index for a label as found in a data set (exact, case-insensitive, or an
@@ -37,7 +40,7 @@ struct TaskPreset {
     char labelKey(int classIndex) const;
 };
 
-/// The built-in presets: knee-kl, chest-pneumonia, chest-4class, hand-sex, skin-10.
+/// The built-in presets: knee-kl, chest-pneumonia, chest-4class, hand-sex, skin-isic, skin-10.
 const std::vector<TaskPreset>& taskPresets();
 /// The preset with this id, or nullptr.
 const TaskPreset* findTaskPreset(const std::string& id);

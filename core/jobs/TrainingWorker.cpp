@@ -92,6 +92,24 @@ double finiteOr(double v, double fallback)
     return std::isfinite(v) ? v : fallback;
 }
 
+/// Class indices with no sample in the data set.
+std::vector<size_t> emptyClassIndices(const data::Dataset& dataset)
+{
+    std::vector<size_t> out;
+    const std::vector<int64_t> counts = dataset.classCounts();
+    for (size_t i = 0; i < dataset.classNames.size(); ++i)
+        if (i >= counts.size() || counts[i] == 0)
+            out.push_back(i);
+    return out;
+}
+
+/// The names the request gives the data set's classes (the preset's display names, else the
+/// folder or label names).
+std::vector<std::string> displayNames(const TrainingRequest& req, const std::vector<std::string>& classNames)
+{
+    return req.config.classNames.size() == classNames.size() ? req.config.classNames : classNames;
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -132,6 +150,8 @@ std::string TrainingRequest::toJsonText() const
     o["loaderThreads"] = loaderThreads;
     o["cacheMiB"] = cacheMiB;
     o["checkLeakage"] = checkLeakage;
+    o["skipEmptyClasses"] = skipEmptyClasses;
+    o["checkShortcut"] = checkShortcut;
     return ml::Json(o).dump(2);
 }
 
@@ -174,6 +194,8 @@ Result<TrainingRequest> TrainingRequest::fromJsonText(const std::string& text)
     r.loaderThreads = j["loaderThreads"].toInt(0);
     r.cacheMiB = j["cacheMiB"].toInt(1024);
     r.checkLeakage = j["checkLeakage"].toBool(true);
+    r.skipEmptyClasses = j["skipEmptyClasses"].toBool(false);
+    r.checkShortcut = j["checkShortcut"].toBool(false);
     if (r.dataPath.empty())
         return Result<TrainingRequest>::failure("run.json names no data set");
     return r;
@@ -208,6 +230,38 @@ ml::PreprocessSpec defaultPreprocess(int channels, int size)
     return spec;
 }
 
+data::DatasetOptions datasetOptionsForModel(const data::TaskPreset* preset, const ml::ModelCard& card)
+{
+    data::DatasetOptions o = datasetOptionsFor(preset);
+    if (!preset) {
+        o.classes = card.classNames;
+        return o;
+    }
+    if (card.notCovered.empty())
+        return o;
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < preset->classes.size(); ++i) {
+        const std::string& shown = i < preset->displayNames.size() ? preset->displayNames[i] : preset->classes[i];
+        if (std::find(card.notCovered.begin(), card.notCovered.end(), shown) == card.notCovered.end() &&
+            std::find(card.notCovered.begin(), card.notCovered.end(), preset->classes[i]) == card.notCovered.end())
+            kept.push_back(preset->classes[i]);
+    }
+    o.classes = kept;
+    return o;
+}
+
+Result<std::vector<std::string>> emptyClasses(const TrainingRequest& request)
+{
+    auto loaded = data::loadDataset(request.dataPath, request.dataset);
+    if (!loaded)
+        return Result<std::vector<std::string>>::failure(loaded.error());
+    const std::vector<std::string> names = displayNames(request, loaded->classNames);
+    std::vector<std::string> out;
+    for (size_t i : emptyClassIndices(loaded.value()))
+        out.push_back(names[i]);
+    return out;
+}
+
 data::DatasetOptions datasetOptionsFor(const data::TaskPreset* preset)
 {
     data::DatasetOptions o;
@@ -218,9 +272,7 @@ data::DatasetOptions datasetOptionsFor(const data::TaskPreset* preset)
     o.csvPathColumn = preset->csvPathColumn;
     o.csvLabelColumn = preset->csvLabelColumn;
     o.csvPathPattern = preset->csvPathPattern;
-    // The knee set names files <patient><L|R>.png: both knees of a patient stay together.
-    if (preset->id == "knee-kl")
-        o.patientPattern = "^(\\d+)[LR]\\.";
+    o.patientPattern = preset->patientPattern;
     return o;
 }
 
@@ -546,6 +598,7 @@ void registerTrainingMetaTypes()
 {
     qRegisterMetaType<DatasetSummary>("lightbox::jobs::DatasetSummary");
     qRegisterMetaType<LeakageSummary>("lightbox::jobs::LeakageSummary");
+    qRegisterMetaType<ShortcutReport>("lightbox::jobs::ShortcutReport");
     qRegisterMetaType<SampleGallery>("lightbox::jobs::SampleGallery");
     qRegisterMetaType<TrainingOutcome>("lightbox::jobs::TrainingOutcome");
     qRegisterMetaType<ml::BatchMetrics>("lightbox::ml::BatchMetrics");
@@ -638,6 +691,38 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     auto loaded = data::loadDataset(req.dataPath, req.dataset);
     if (!loaded)
         return R::failure(loaded.error());
+    if (auto empty = emptyClassIndices(loaded.value()); !empty.empty()) {
+        // A class without images cannot be learnt: refuse, or leave it out on request.
+        std::vector<std::string> names = displayNames(req, loaded->classNames);
+        std::string list;
+        for (size_t i : empty)
+            list += (list.empty() ? "" : ", ") + names[i];
+        const size_t kept = names.size() - empty.size();
+        if (!req.skipEmptyClasses)
+            return R::failure("the data set has no images of " + list + ": a model cannot learn a class it never " +
+                              "sees. Train on the " + std::to_string(kept) +
+                              " classes that have images (--skip-empty-classes), and the model card will say " +
+                              "that it does not cover " + list);
+        if (kept < 2)
+            return R::failure("the data set has images of fewer than two classes (none of " + list + ")");
+        std::vector<std::string> keptClasses, keptNames;
+        for (size_t i = 0; i < names.size(); ++i)
+            if (std::find(empty.begin(), empty.end(), i) == empty.end()) {
+                keptClasses.push_back(loaded->classNames[i]);
+                keptNames.push_back(names[i]);
+            } else {
+                config.notCovered.push_back(names[i]);
+            }
+        req.dataset.classes = keptClasses;
+        config.classNames = keptNames;
+        emit logMessage(tr("No images of %1: training on the %2 classes that have images; the model will not "
+                           "cover %1")
+                            .arg(q(list))
+                            .arg(kept));
+        loaded = data::loadDataset(req.dataPath, req.dataset);
+        if (!loaded)
+            return R::failure(loaded.error());
+    }
     data::Dataset& dataset = loaded.value();
     const bool splitsFromRun = req.resume && readSplits(dataset, config.runDir);
     if (!splitsFromRun)
@@ -687,6 +772,23 @@ Result<TrainingOutcome> TrainingWorker::runJob()
 
     TrainingOutcome outcome;
     outcome.runDir = config.runDir;
+    if (req.checkShortcut && !req.resume && !m_control.stop) {
+        emit stageChanged(tr("Checking for shortcuts (image centres blanked)"));
+        ShortcutOptions so;
+        so.channels = config.preprocess.channels;
+        so.device = config.device;
+        so.threads = config.threads;
+        so.loaderThreads = req.loaderThreads;
+        so.seed = config.seed;
+        auto sc = checkShortcut(dataset, config.classNames, so, &m_control);
+        if (sc) {
+            outcome.shortcut = sc.value();
+            if (sc->checked)
+                emit shortcutChecked(sc.value());
+        } else {
+            emit logMessage(tr("The shortcut check failed: %1").arg(q(sc.error())));
+        }
+    }
     if (m_control.stop) {
         outcome.summary.cancelled = true;
         return outcome;
@@ -761,6 +863,11 @@ Result<TrainingOutcome> TrainingWorker::runJob()
             card.metrics[p + "mae"] = rep.meanAbsoluteError;
         }
         card.metrics[p + "samples"] = static_cast<double>(rep.samples);
+        if (outcome.shortcut.checked) {
+            card.metrics["shortcut_balanced_accuracy"] = outcome.shortcut.balancedAccuracy;
+            card.metrics["shortcut_chance"] = outcome.shortcut.chance;
+            card.metrics["shortcut_flagged"] = outcome.shortcut.flagged ? 1.0 : 0.0;
+        }
         std::ostringstream summary;
         summary << "data " << req.dataPath << "; train/val/test samples " << dataset.inSplit(data::Split::Train).size()
                 << "/" << dataset.inSplit(data::Split::Val).size() << "/" << dataset.inSplit(data::Split::Test).size()

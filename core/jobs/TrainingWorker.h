@@ -2,8 +2,10 @@
 
 #include <data/Dataset.h>
 #include <data/TaskPreset.h>
+#include <jobs/ShortcutCheck.h>
 #include <imaging/Result.h>
 #include <ml/Metrics.h>
+#include <ml/ModelCard.h>
 #include <ml/Trainer.h>
 
 #include <QElapsedTimer>
@@ -34,6 +36,12 @@ struct TrainingRequest {
     int loaderThreads = 0;               ///< 0 = the loader's default
     int cacheMiB = 1024;                 ///< decoded-image cache of each loader
     bool checkLeakage = true;            ///< run data::checkLeakage before training
+    /// A class of the task with no images: false = refuse to train (the message names it),
+    /// true = train on the classes that have images and record the others in the card.
+    bool skipEmptyClasses = false;
+    /// Run the shortcut check (a probe trained on centre-blanked images) after the leakage
+    /// check; its result goes into the card.
+    bool checkShortcut = false;
     bool resume = false;                 ///< continue the checkpoint in config.runDir
     int galleryPerClass = 4;             ///< samples per class shown in the data view (0 = none)
     int batchSignalsPerSecond = 20;      ///< throttle of batchProgress (epochs always arrive)
@@ -49,6 +57,15 @@ struct TrainingRequest {
 /// knee set's `<patient><L|R>.png`), ordinal flag, input size, channels, normalisation,
 /// augmentation preset and architecture. Class names in the card are the preset's display names.
 void applyPreset(const data::TaskPreset& preset, TrainingRequest& request);
+
+/// Reading options for evaluating a model on a data set labelled like `preset`: the preset's
+/// options without the classes the model's card lists as not covered (a chest-4class model
+/// trained without tuberculosis images reads the data set as its three classes).
+data::DatasetOptions datasetOptionsForModel(const data::TaskPreset* preset, const ml::ModelCard& card);
+
+/// The task's classes that have no image in the request's data set (display names, in class
+/// order); lists files only. Fails when the data set cannot be read.
+Result<std::vector<std::string>> emptyClasses(const TrainingRequest& request);
 
 /// Reading options for a data set labelled like `preset` (classes, aliases, CSV columns,
 /// patient pattern); default options for nullptr.
@@ -104,6 +121,7 @@ struct TrainingOutcome {
     std::string evaluatedSplit;      ///< "test" or "val"
     std::string runDir;
     std::vector<std::string> reportFiles; ///< files written into the run folder
+    ShortcutReport shortcut;              ///< checked == false when not asked for
 };
 
 /// Result of evaluating a bundle on part of a data set.
@@ -188,6 +206,7 @@ signals:
     void datasetReady(const lightbox::jobs::DatasetSummary& summary);
     void samplesReady(const lightbox::jobs::SampleGallery& gallery);
     void leakageChecked(const lightbox::jobs::LeakageSummary& leakage);
+    void shortcutChecked(const lightbox::jobs::ShortcutReport& shortcut);
     void batchProgress(const lightbox::ml::BatchMetrics& metrics);
     void epochCompleted(const lightbox::ml::EpochMetrics& metrics);
     void logMessage(const QString& text);
@@ -213,6 +232,7 @@ void registerTrainingMetaTypes();
 
 Q_DECLARE_METATYPE(lightbox::jobs::DatasetSummary)
 Q_DECLARE_METATYPE(lightbox::jobs::LeakageSummary)
+Q_DECLARE_METATYPE(lightbox::jobs::ShortcutReport)
 Q_DECLARE_METATYPE(lightbox::jobs::SampleGallery)
 Q_DECLARE_METATYPE(lightbox::jobs::TrainingOutcome)
 Q_DECLARE_METATYPE(lightbox::ml::BatchMetrics)

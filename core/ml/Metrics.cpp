@@ -272,7 +272,7 @@ Json ClassificationReport::toJson() const
     }
     for (const auto& row : confusion)
         matrix.push_back(counts(row));
-    return Json(Json::Object{{"num_classes", numClasses},
+    Json::Object doc{{"num_classes", numClasses},
                              {"class_names", Json(names)},
                              {"samples", static_cast<long long>(samples)},
                              {"accuracy", accuracy},
@@ -286,7 +286,16 @@ Json ClassificationReport::toJson() const
                              {"confusion", Json(matrix)},
                              {"roc", Json(rocs)},
                              {"true_counts", counts(trueCounts)},
-                             {"predicted_counts", counts(predictedCounts)}});
+                             {"predicted_counts", counts(predictedCounts)}};
+    if (numClasses == 2 && perClass.size() == 2) {
+        // Two classes: the operating point is the argmax (probability of the second class at
+        // least 0.5), the second class counts as positive (pneumonia, male).
+        doc["operating_point"] = Json(Json::Object{{"threshold", 0.5},
+                                                   {"positive_class", className(*this, 1)},
+                                                   {"sensitivity", perClass[1].recall},
+                                                   {"specificity", perClass[0].recall}});
+    }
+    return Json(doc);
 }
 
 std::string ClassificationReport::perClassCsv() const

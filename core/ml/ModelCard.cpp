@@ -20,7 +20,10 @@ Json ModelCard::toJson() const
     Json::Object m;
     for (const auto& [k, v] : metrics)
         m[k] = v;
-    return Json(Json::Object{{"format_version", formatVersion},
+    Json::Array uncovered;
+    for (const auto& n : notCovered)
+        uncovered.emplace_back(n);
+    Json::Object o{{"format_version", formatVersion},
                              {"architecture", architecture},
                              {"task", task},
                              {"class_names", Json(names)},
@@ -28,7 +31,10 @@ Json ModelCard::toJson() const
                              {"preprocess", Json(pre)},
                              {"training_summary", trainingSummary},
                              {"metrics", Json(m)},
-                             {"created", created}});
+                             {"created", created}};
+    if (!notCovered.empty())
+        o["not_covered"] = Json(uncovered);
+    return Json(o);
 }
 
 Result<ModelCard> ModelCard::fromJson(const Json& j)
@@ -83,6 +89,9 @@ Result<ModelCard> ModelCard::fromJson(const Json& j)
         if (v.isNumber())
             c.metrics[k] = v.toNumber();
     c.created = j["created"].toString();
+    for (const auto& n : j["not_covered"].array())
+        if (n.isString())
+            c.notCovered.push_back(n.toString());
     return c;
 }
 

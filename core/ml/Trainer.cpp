@@ -905,6 +905,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                 card.architecture = config.architecture;
                 card.task = config.task;
                 card.classNames = config.classNames;
+                card.notCovered = config.notCovered;
                 card.ordinal = config.ordinal;
                 card.preprocess = config.preprocess;
                 card.trainingSummary = describeRun(config, train, useVal ? val : nullptr, epoch, device->str());
@@ -987,6 +988,7 @@ std::string TrainConfig::toJsonText() const
                              {"unfreeze_at_epoch", unfreezeAtEpoch},
                              {"task", task},
                              {"class_names", stringArray(classNames)},
+                             {"not_covered", stringArray(notCovered)},
                              {"ordinal", ordinal},
                              {"preprocess", preprocessJson(preprocess)},
                              {"optimizer", optimizer},
@@ -1061,6 +1063,12 @@ Result<TrainConfig> TrainConfig::fromJsonText(const std::string& text)
                 wrong = "class_names";
             c.classNames.push_back(n.toString());
         }
+    }
+    if (j.contains("not_covered")) {
+        c.notCovered.clear();
+        for (const auto& n : j["not_covered"].array())
+            if (n.isString())
+                c.notCovered.push_back(n.toString());
     }
     flag("ordinal", c.ordinal);
     if (j.contains("preprocess")) {

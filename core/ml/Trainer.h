@@ -23,6 +23,7 @@ struct TrainConfig {
     int unfreezeAtEpoch = -1;              ///< epoch (0-based) at which frozen stages are released; -1 = never
     std::string task;                      ///< card task id, e.g. "knee-kl"
     std::vector<std::string> classNames;   ///< class count = size()
+    std::vector<std::string> notCovered;   ///< task classes left out (no data), recorded in the card
     bool ordinal = false;                  ///< graded labels: QWK/MAE reported, expected grade in the card
     PreprocessSpec preprocess;             ///< input size, channels, normalisation (goes into the card)
 

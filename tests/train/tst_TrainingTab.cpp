@@ -18,6 +18,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -26,6 +27,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <ml/Bundle.h>
 #include <ml/Runtime.h>
 
 #include <QtTest>
@@ -312,6 +314,70 @@ private slots:
         QTRY_VERIFY(!tab.isRunning());
         QVERIFY(tab.trainButton()->isEnabled());
         qInfo("error shown: %s", qPrintable(tab.errorText()));
+    }
+
+    /// A task class without images: the tab asks before training. Cancel trains nothing;
+    /// "Train on 3 classes" trains the others and the model's card says what it does not cover.
+    void emptyClassDialog()
+    {
+        const QString data = m_tmp.filePath("chest3");
+        QVERIFY(test::makeSquaresDataset(m_tmp.filePath("sq-a"), 10));
+        QVERIFY(test::makeSquaresDataset(m_tmp.filePath("sq-b"), 10, 48, 5));
+        QVERIFY(QDir().mkpath(data));
+        QVERIFY(QDir().rename(m_tmp.filePath("sq-a/left"), data + "/normal"));
+        QVERIFY(QDir().rename(m_tmp.filePath("sq-a/right"), data + "/pneumonia"));
+        QVERIFY(QDir().rename(m_tmp.filePath("sq-b/left"), data + "/covid19"));
+
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.show();
+        const QString runDir = m_tmp.filePath("run-chest3");
+        configure(tab, data, runDir, 1, 4);
+        const int preset = tab.presetCombo()->findData(QStringLiteral("chest-4class"));
+        QVERIFY(preset >= 0);
+        tab.presetCombo()->setCurrentIndex(preset);
+        tab.architectureCombo()->setCurrentIndex(tab.architectureCombo()->findText("cnn5"));
+        tab.sizeSpin()->setValue(32);
+        tab.augmentCombo()->setCurrentIndex(tab.augmentCombo()->findText("none"));
+
+        // Answers the dialog when it opens: the named button, or Cancel.
+        QString asked;
+        auto answer = [&](const QString& buttonName) {
+            auto* poll = new QTimer(&tab);
+            connect(poll, &QTimer::timeout, poll, [&asked, poll, buttonName] {
+                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                if (!box || box->objectName() != QLatin1String("emptyClassDialog"))
+                    return;
+                asked = box->text() + " " + box->informativeText();
+                QAbstractButton* b = buttonName.isEmpty() ? box->button(QMessageBox::Cancel)
+                                                          : box->findChild<QAbstractButton*>(buttonName);
+                if (b)
+                    b->click();
+                poll->deleteLater();
+            });
+            poll->start(20);
+        };
+
+        answer(QString());
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QVERIFY2(asked.contains("no images of Tuberculosis"), qPrintable(asked));
+        QVERIFY2(asked.contains("3 classes"), qPrintable(asked));
+        QVERIFY(!tab.isRunning());
+        QVERIFY(!QFileInfo::exists(runDir));
+
+        asked.clear();
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        answer(QStringLiteral("trainPresentClasses"));
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QVERIFY(!asked.isEmpty());
+        QVERIFY(tab.isRunning());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        auto model = ml::loadModel((runDir + "/best.lbx").toStdString());
+        QVERIFY2(model, model ? "" : model.error().c_str());
+        QCOMPARE(model->card.classNames, (std::vector<std::string>{"Normal", "Pneumonia", "COVID-19"}));
+        QCOMPARE(model->card.notCovered, std::vector<std::string>{"Tuberculosis"});
+        QTRY_VERIFY(!tab.isRunning());
     }
 
     void fitsSmallWindows()

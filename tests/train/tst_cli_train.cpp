@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QScopeGuard>
 #include <QtTest>
 
 #include <cmath>
@@ -226,6 +227,49 @@ private slots:
         const Run badSplit =
             runCli({"evaluate", "--model", QDir(m_run).filePath("best.lbx"), "--data", m_data, "--split", "sideways"});
         QCOMPARE(badSplit.code, 1);
+    }
+
+    /// A task class without images (chest-4class has no tuberculosis images here): training
+    /// stops and names it; --skip-empty-classes trains the others and the model says what it
+    /// does not cover; evaluate reads the data set as the model's classes.
+    void emptyClassOfAPreset()
+    {
+        const QString data = m_tmp.filePath("chest3");
+        const QString other = m_tmp.filePath("squares-b");
+        QVERIFY(lightbox::test::makeSquaresDataset(other, 12, 48, 11));
+        QVERIFY(QDir().mkpath(data));
+        QVERIFY(QDir().rename(QDir(m_data).filePath("left"), data + "/normal"));
+        QVERIFY(QDir().rename(QDir(m_data).filePath("right"), data + "/pneumonia"));
+        QVERIFY(QDir().rename(other + "/left", data + "/covid19"));
+        QVERIFY(QDir().mkpath(data + "/tuberculosis")); // a folder, but no images
+        auto restore = qScopeGuard([&] {
+            QDir().rename(data + "/normal", QDir(m_data).filePath("left"));
+            QDir().rename(data + "/pneumonia", QDir(m_data).filePath("right"));
+        });
+        QStringList args = trainArgs(data, m_tmp.filePath("run-chest3"), 1, 8);
+        args << "--preset" << "chest-4class" << "--no-leakage-check";
+        const Run refused = runCli(args);
+        QCOMPARE(refused.code, 1);
+        QVERIFY2(refused.err.contains("no images of Tuberculosis"), qPrintable(refused.err));
+        QVERIFY2(refused.err.contains("--skip-empty-classes"), qPrintable(refused.err));
+        QVERIFY(!QFileInfo::exists(m_tmp.filePath("run-chest3/best.lbx")));
+
+        const Run trained = runCli(args << "--skip-empty-classes");
+        QVERIFY2(trained.code == 0, qPrintable(trained.out + trained.err));
+        QVERIFY2(trained.out.contains("training on the 3 classes"), qPrintable(trained.out));
+        const QString model = m_tmp.filePath("run-chest3/best.lbx");
+        const Run p = runCli({"predict", "--model", model, "--device", "cpu", "--json", data + "/normal/s000l.png"});
+        QVERIFY2(p.code == 0, qPrintable(p.err));
+        const QJsonObject doc = QJsonDocument::fromJson(p.out.toUtf8()).object();
+        QCOMPARE(doc["results"].toArray().at(0).toObject()["probabilities"].toObject().keys(),
+                 QStringList({"COVID-19", "Normal", "Pneumonia"}));
+        QCOMPARE(doc["notCovered"].toArray(), QJsonArray({"Tuberculosis"}));
+        const Run ev = runCli({"evaluate", "--model", model, "--data", data, "--split", "all", "--json"});
+        QVERIFY2(ev.code == 0, qPrintable(ev.err));
+        const QJsonObject e = QJsonDocument::fromJson(ev.out.toUtf8()).object();
+        QCOMPARE(e["num_classes"].toInt(), 3);
+        QCOMPARE(e["samples"].toInt(), 52);
+        QCOMPARE(e["not_covered"].toArray(), QJsonArray({"Tuberculosis"}));
     }
 
 private:
