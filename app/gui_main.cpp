@@ -37,6 +37,8 @@ int main(int argc, char** argv)
     QCommandLineOption reduced("reduced-precision",
                                "Classify in float16 on a GPU, bfloat16 on a CPU with AVX-512 BF16 or AMX.");
     QCommandLineOption cam("cam", "Heat map for --model: off, gradcam or gradcam++.", "METHOD");
+    QCommandLineOption classifyOption(
+        "classify", "Classify FILE with the model the classify panel picks for it (its task, body part or folder).");
     parser.addOption(screenshot);
     parser.addOption(size);
     parser.addOption(roi);
@@ -45,6 +47,7 @@ int main(int argc, char** argv)
     parser.addOption(device);
     parser.addOption(cam);
     parser.addOption(reduced);
+    parser.addOption(classifyOption);
     parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
     parser.process(app);
 
@@ -89,6 +92,7 @@ int main(int argc, char** argv)
     }
     bool classified = true;
     if (parser.isSet(model)) {
+        classify->setAutoPick(false); // the model asked for, whatever the image
         classified = classify->selectModel(parser.value(model));
         if (classified && opened) {
             classify->run();
@@ -98,6 +102,19 @@ int main(int argc, char** argv)
         }
         if (!classified)
             std::fprintf(stderr, "lightbox: %s\n", qPrintable(classify->errorText()));
+    } else if (parser.isSet(classifyOption) && opened) {
+        classify->setAutoPick(true);
+        std::printf("lightbox: %s\n", qPrintable(classify->pickReason()));
+        classified = !classify->modelPath().isEmpty();
+        if (classified) {
+            classify->run();
+            if (shot)
+                classified = classify->lastResult() && classify->lastResult()->ok();
+        }
+        if (!classified)
+            std::fprintf(stderr, "lightbox: %s\n", qPrintable(classify->errorText().isEmpty()
+                                                                   ? QStringLiteral("no model to classify with")
+                                                                   : classify->errorText()));
     }
 
     if (shot) {

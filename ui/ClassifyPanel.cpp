@@ -1,5 +1,6 @@
 #include "ClassifyPanel.h"
 
+#include <ml/Bundle.h>
 #include <ml/Runtime.h>
 
 #include <QCheckBox>
@@ -47,6 +48,7 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     s.beginGroup(QStringLiteral("classify"));
 
     m_model = new QComboBox;
+    m_model->setObjectName(QStringLiteral("classifyModel"));
     m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_model->setMinimumContentsLength(16);
     m_model->setToolTip(tr("Model bundles (*.lbx) and TorchScript files (*.pt) of the models folders"));
@@ -81,8 +83,21 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     runRow->addWidget(m_run);
     runRow->addWidget(m_auto, 1);
 
+    m_autoPick = new QCheckBox(tr("Pick the model for each image"));
+    m_autoPick->setObjectName(QStringLiteral("autoPickModel"));
+    m_autoPick->setToolTip(tr("Choose the listed model whose task fits: the crop panel's task, else the DICOM body "
+                              "part or modality, else the image's folder"));
+    m_autoPick->setChecked(s.value(QStringLiteral("autoPick"), true).toBool());
+    m_pickReason = new QLabel;
+    m_pickReason->setObjectName(QStringLiteral("pickReason"));
+    m_pickReason->setWordWrap(true);
+    m_pickReason->setFont(small);
+    m_pickReason->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
     auto* form = new QFormLayout;
     form->addRow(tr("Model"), m_model);
+    form->addRow(QString(), m_autoPick);
+    form->addRow(QString(), m_pickReason);
     form->addRow(QString(), m_card);
     form->addRow(tr("Device"), deviceRow);
 
@@ -174,6 +189,15 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
 
     connect(m_run, &QPushButton::clicked, this, &ClassifyPanel::run);
     connect(m_model, QOverload<int>::of(&QComboBox::activated), this, &ClassifyPanel::modelActivated);
+    connect(m_autoPick, &QCheckBox::toggled, this, [this](bool on) {
+        store();
+        if (on) {
+            const QString before = modelPath();
+            pickModel();
+            if (modelPath() != before)
+                rerunIfArmed();
+        }
+    });
     connect(m_device, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this] {
         updateHalfEnabled();
         store();
@@ -269,6 +293,7 @@ void ClassifyPanel::setModelFolders(const QStringList& folders)
 void ClassifyPanel::rescan()
 {
     const QString current = modelPath();
+    m_tasks.clear(); // files may have changed
     m_updating = true;
     m_model->clear();
     QStringList seen;
@@ -366,9 +391,75 @@ void ClassifyPanel::modelActivated(int index)
     if (index == m_lastModelIndex)
         return;
     m_lastModelIndex = index;
+    // A model chosen by hand stays: stop picking one per image.
+    m_autoPick->setChecked(false);
+    m_pickReason->setText(tr("Chosen by hand."));
     store();
     describeModel();
     rerunIfArmed();
+}
+
+QString ClassifyPanel::taskOf(const QString& path)
+{
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    auto it = m_tasks.find(abs);
+    if (it != m_tasks.end())
+        return it.value();
+    auto card = ml::readModelCard(abs.toStdString());
+    const QString task = card ? QString::fromStdString(card->task) : QString();
+    m_tasks.insert(abs, task);
+    return task;
+}
+
+void ClassifyPanel::setImageContext(const jobs::ImageContext& context)
+{
+    m_context = context;
+    m_haveContext = true;
+    if (m_autoPick->isChecked())
+        pickModel();
+}
+
+void ClassifyPanel::setAutoPick(bool on)
+{
+    m_autoPick->setChecked(on);
+}
+
+bool ClassifyPanel::autoPick() const
+{
+    return m_autoPick->isChecked();
+}
+
+QString ClassifyPanel::pickReason() const
+{
+    return m_pickReason->text();
+}
+
+void ClassifyPanel::pickModel()
+{
+    if (!m_haveContext)
+        return;
+    std::vector<jobs::ModelCandidate> candidates;
+    const QStringList paths = modelPaths();
+    for (const QString& p : paths)
+        candidates.push_back({p.toStdString(), taskOf(p).toStdString()});
+    const jobs::ModelChoice choice = jobs::chooseModel(candidates, m_context);
+    const QString reason = QString::fromStdString(choice.reason);
+    if (choice.index < 0) {
+        m_pickReason->setText(reason.isEmpty() ? tr("Nothing tells this image's task: keeping the model chosen.")
+                                               : tr("No model picked: %1.").arg(reason));
+        return;
+    }
+    const QString path = paths[choice.index];
+    m_pickReason->setText(tr("Picked %1 because %2.").arg(QFileInfo(path).fileName(), reason));
+    if (path == modelPath())
+        return;
+    const int at = m_model->findData(path);
+    if (at < 0)
+        return;
+    m_model->setCurrentIndex(at);
+    m_lastModelIndex = at;
+    store();
+    describeModel();
 }
 
 void ClassifyPanel::describeModel()
@@ -530,6 +621,7 @@ void ClassifyPanel::store() const
     s.setValue(QStringLiteral("device"), device());
     s.setValue(QStringLiteral("half"), m_half->isChecked());
     s.setValue(QStringLiteral("autoRerun"), m_auto->isChecked());
+    s.setValue(QStringLiteral("autoPick"), m_autoPick->isChecked());
     s.setValue(QStringLiteral("camMethod"), m_camMethod->currentIndex());
     s.setValue(QStringLiteral("overlay"), m_overlay->isChecked());
     s.setValue(QStringLiteral("colormap"), m_colormap->currentIndex());

@@ -2,7 +2,10 @@
 
 #include "ImageViewer.h"
 
+#include <jobs/ModelChoice.h>
 #include <jobs/PredictJob.h>
+
+#include <QHash>
 
 #include <QString>
 #include <QStringList>
@@ -57,6 +60,18 @@ public:
     bool selectModel(const QString& path);
     QString modelPath() const;
 
+    /// What is known about the image being read (crop panel task, DICOM body part, modality
+    /// and age, its folder): with "Pick the model for each image" on, the panel switches to
+    /// the listed model whose card's task fits (jobs::chooseModel) and says why. Call it
+    /// before imageChanged(), so a re-run uses the picked model.
+    void setImageContext(const jobs::ImageContext& context);
+    void setAutoPick(bool on);
+    bool autoPick() const;
+    /// Why the current model was picked, or why none fitted.
+    QString pickReason() const;
+    /// The task of a listed model's card ("" when it has none or cannot be read).
+    QString taskOf(const QString& path);
+
     /// "auto", "cpu" or "cuda:N".
     QString device() const;
     bool setDevice(const QString& device);
@@ -109,6 +124,7 @@ signals:
 
 private:
     void rescan();
+    void pickModel();
     void modelActivated(int index);
     void describeModel();
     void applyModelInfo(const jobs::ModelInfo& info);
@@ -139,6 +155,11 @@ private:
 
     QComboBox* m_model = nullptr;
     QLabel* m_card = nullptr;
+    QCheckBox* m_autoPick = nullptr;
+    QLabel* m_pickReason = nullptr;
+    QHash<QString, QString> m_tasks; ///< model path -> card task, read once
+    jobs::ImageContext m_context;
+    bool m_haveContext = false;
     QComboBox* m_device = nullptr;
     QCheckBox* m_half = nullptr;
     QPushButton* m_run = nullptr;

@@ -96,6 +96,7 @@ CropPanel::CropPanel(QWidget* parent) : QWidget(parent)
         m_task->setCurrentIndex(i >= 0 ? i : m_task->count() - 1);
         setLabels(labels);
     }
+    m_taskChosen = false; // the remembered or default task is no hint about the images
     connect(m_task, &QComboBox::activated, this, [this](int i) { setTask(m_task->itemData(i).toString()); });
 
     connect(browse, &QToolButton::clicked, this, &CropPanel::chooseRoot);
@@ -154,6 +155,7 @@ void CropPanel::setLabels(const QStringList& labels)
 
 void CropPanel::setTask(const QString& presetId)
 {
+    m_taskChosen = true;
     const data::TaskPreset* preset = data::findTaskPreset(presetId.toStdString());
     int index = preset ? m_task->findData(presetId) : m_task->count() - 1;
     {

@@ -37,6 +37,9 @@ public:
     void setTask(const QString& presetId);
     /// The chosen preset's id, or "" for custom labels.
     QString task() const;
+    /// The task when one was chosen in this session (the picker, or setTask()), else "": the
+    /// remembered or default task says nothing about the images being read.
+    QString chosenTask() const { return m_taskChosen ? task() : QString(); }
     void setDatasetRoot(const QString& path);
     QString datasetRoot() const;
     void setOutputSize(int pixels);
@@ -59,6 +62,7 @@ signals:
     void taskChanged(const QString& presetId);
 
 private:
+    bool m_taskChosen = false;
     void chooseRoot();
     void rebuildButtons();
     void store() const;

@@ -125,6 +125,10 @@ void MainWindow::buildDocks()
     addDockWidget(Qt::RightDockWidgetArea, m_cropDock);
     connect(m_cropPanel, &CropPanel::labelChosen, this, [this](const QString& l) { saveCrop(l); });
     connect(m_cropPanel, &CropPanel::undoRequested, this, [this] { undoLastSave(); });
+    connect(m_cropPanel, &CropPanel::taskChanged, this, [this] {
+        if (m_image)
+            m_classifyPanel->setImageContext(imageContext());
+    });
 
     m_classifyPanel = new ClassifyPanel;
     m_classifyPanel->setViewer(m_viewer);
@@ -406,6 +410,26 @@ void MainWindow::openFileInBackground(const QString& path)
         [file] { return std::make_shared<Result<imaging::Image>>(imaging::loadImage(file, viewerLoadOptions())); }));
 }
 
+jobs::ImageContext MainWindow::imageContext() const
+{
+    jobs::ImageContext c;
+    c.presetId = m_cropPanel->chosenTask().toStdString();
+    if (!m_image)
+        return c;
+    c.bodyPart = m_image->keyTag("BodyPartExamined");
+    c.modality = m_image->keyTag("Modality");
+    c.patientAge = m_image->keyTag("PatientAge");
+    c.path = m_currentPath.toStdString();
+    c.colour = m_image->channels() == 3;
+    c.dicom = m_image->format == "DICOM";
+    // The folders beside the image's folder: class folders when it sits in a data set.
+    QDir parent = QFileInfo(m_currentPath).absoluteDir();
+    if (parent.cdUp())
+        for (const QString& f : parent.entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+            c.siblingFolders.push_back(f.toStdString());
+    return c;
+}
+
 bool MainWindow::applyLoaded(const QString& path, Result<imaging::Image>& result)
 {
     const QFileInfo info(path);
@@ -423,6 +447,7 @@ bool MainWindow::applyLoaded(const QString& path, Result<imaging::Image>& result
         m_viewer->setRoi(*m_pendingRoi);
         m_pendingRoi.reset();
     }
+    m_classifyPanel->setImageContext(imageContext());
     m_classifyPanel->imageChanged();
     m_tags->setImage(*m_image);
     m_invertAction->setChecked(false);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <jobs/ModelChoice.h>
+
 #include <data/CropExporter.h>
 #include <imaging/Image.h>
 #include <imaging/Result.h>
@@ -102,6 +104,8 @@ protected:
     void showEvent(QShowEvent* event) override;
 
 private:
+    /// What the classify panel needs to pick a model for the current image.
+    jobs::ImageContext imageContext() const;
     using LoadResult = std::shared_ptr<Result<imaging::Image>>;
     struct Thumbnail {
         int index = 0;

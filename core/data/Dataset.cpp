@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -225,6 +226,77 @@ QStringList subFolders(const QString& dir)
     return out;
 }
 
+/// FNV-1a over a file's bytes; 0 when it cannot be read.
+uint64_t fileHash(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return 0;
+    uint64_t h = 1469598103934665603ull;
+    char buf[1 << 16];
+    while (in) {
+        in.read(buf, sizeof buf);
+        const std::streamsize n = in.gcount();
+        for (std::streamsize i = 0; i < n; ++i) {
+            h ^= static_cast<unsigned char>(buf[i]);
+            h *= 1099511628211ull;
+        }
+    }
+    return h == 0 ? 1 : h;
+}
+
+/// Byte-identical files: copies under one label become one group (they go to the same split);
+/// copies under different labels contradict each other and are left out, with the reason.
+void groupIdenticalFiles(Dataset& ds)
+{
+    std::vector<uint64_t> hashes(ds.samples.size());
+    parallelFor(ds.samples.size(), 0, [&](size_t i) { hashes[i] = fileHash(ds.samples[i].path); });
+    std::map<uint64_t, std::vector<size_t>> byHash;
+    for (size_t i = 0; i < hashes.size(); ++i)
+        if (hashes[i] != 0)
+            byHash[hashes[i]].push_back(i);
+    std::vector<bool> drop(ds.samples.size(), false);
+    for (const auto& [hash, group] : byHash) {
+        if (group.size() < 2)
+            continue;
+        std::set<int> labels;
+        for (size_t i : group)
+            labels.insert(ds.samples[i].label);
+        if (labels.size() > 1) {
+            std::string names;
+            for (int l : labels)
+                names += (names.empty() ? "" : ", ") + ds.classNames[size_t(l)];
+            for (size_t i : group) {
+                drop[i] = true;
+                ds.skipped.push_back(ds.samples[i].id + ": the same image is labelled " + names +
+                                     " elsewhere in the data set (left out: contradictory labels)");
+            }
+            ++ds.conflictingDuplicates;
+            continue;
+        }
+        // One group: the first patient id among the copies, else the content hash.
+        std::string id;
+        for (size_t i : group)
+            if (id.empty())
+                id = ds.samples[i].patientId;
+        if (id.empty()) {
+            char buf[40];
+            std::snprintf(buf, sizeof buf, "same-image:%016llx", static_cast<unsigned long long>(hash));
+            id = buf;
+        }
+        for (size_t i : group)
+            if (ds.samples[i].patientId.empty())
+                ds.samples[i].patientId = id;
+        ++ds.identicalGroups;
+    }
+    std::vector<Sample> kept;
+    kept.reserve(ds.samples.size());
+    for (size_t i = 0; i < ds.samples.size(); ++i)
+        if (!drop[i])
+            kept.push_back(std::move(ds.samples[i]));
+    ds.samples = std::move(kept);
+}
+
 /// Builds the samples once all labels are known; shared by every layout.
 struct Listing {
     struct Entry {
@@ -275,6 +347,8 @@ Result<Dataset> finish(const std::string& root, Listing&& listing, const Dataset
         Sample& s = ds.samples[needPatient[k]];
         s.patientId = patients->of(s.path);
     });
+    if (options.groupIdenticalFiles)
+        groupIdenticalFiles(ds);
     if (ds.samples.empty())
         return Result<Dataset>::failure(
             "no labelled images found in " + root +

@@ -30,6 +30,8 @@ struct Dataset {
     std::vector<Sample> samples;
     std::vector<std::string> skipped; ///< "path: reason" for entries left out while listing
     bool hasGivenSplits = false;      ///< train/ val/ test/ folders (or a split column) were found
+    int64_t identicalGroups = 0;       ///< sets of byte-identical files under one label, kept as one group
+    int64_t conflictingDuplicates = 0; ///< sets of byte-identical files under different labels, left out
 
     /// Samples per class for one split (Unassigned = all samples).
     std::vector<int64_t> classCounts(Split split = Split::Unassigned) const;
@@ -53,11 +55,17 @@ struct DatasetOptions {
     /// match; no match = the sample is its own group. Empty = DICOM PatientID when the file
     /// is DICOM, else none.
     std::string patientPattern;
+    /// Read every file once and treat byte-identical files as one: copies under one label are
+    /// grouped like one patient's images (never split apart), copies under different labels
+    /// are left out and listed in `skipped` (a public skin set files 137 images under two
+    /// classes). Off: listing reads no file contents.
+    bool groupIdenticalFiles = true;
 };
 
 /// Reads a folder with one sub-folder per class, optionally under train/ val/ test/, a CSV
 /// file, or a crop-tool data-set root (manifest.csv). Fails with a message when the path
-/// does not exist, has no recognisable layout, or yields fewer than two classes.
+/// does not exist, has no recognisable layout, or yields fewer than two classes. With
+/// DatasetOptions::groupIdenticalFiles it reads each file's bytes once (a hash), else only lists.
 Result<Dataset> loadDataset(const std::string& path, const DatasetOptions& options = {});
 
 /// How to split samples that came without given splits.

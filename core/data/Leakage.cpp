@@ -280,7 +280,8 @@ LeakageReport checkLeakage(const Dataset& dataset, int maxHamming, int threads)
     // Patients in more than one split.
     std::map<std::string, std::set<Split>> patientSplits;
     for (size_t i : todo)
-        if (!samples[i].patientId.empty())
+        // Groups of identical files (loadDataset's "same-image:" ids) are counted as duplicates above.
+        if (!samples[i].patientId.empty() && samples[i].patientId.rfind("same-image:", 0) != 0)
             patientSplits[samples[i].patientId].insert(samples[i].split);
     for (const auto& [patient, splits] : patientSplits) {
         if (splits.size() < 2)

@@ -70,6 +70,12 @@ QString ModelInfo::summary() const
     const QString metrics = metricsText(card.metrics, false);
     if (!metrics.isEmpty())
         parts << metrics;
+    if (!card.notCovered.empty()) {
+        QStringList missing;
+        for (const auto& n : card.notCovered)
+            missing << qs(n);
+        parts << QStringLiteral("does not cover %1").arg(missing.join(QStringLiteral(", ")));
+    }
     return parts.join(QStringLiteral(" · "));
 }
 

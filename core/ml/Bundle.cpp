@@ -222,4 +222,26 @@ Result<LoadedModel> loadModel(const std::string& path)
     return LoadedModel{Model(impl), card.value(), path};
 }
 
+Result<ModelCard> readModelCard(const std::string& path)
+{
+    using R = Result<ModelCard>;
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(path, torch::Device(torch::kCPU));
+        torch::Tensor cardBytes;
+        if (archive.try_read(kCardKey, cardBytes, /*is_buffer=*/true) && cardBytes.defined() &&
+            cardBytes.scalar_type() == torch::kUInt8 && cardBytes.dim() == 1) {
+            cardBytes = cardBytes.contiguous();
+            return ModelCard::fromJsonText(std::string(reinterpret_cast<const char*>(cardBytes.data_ptr<uint8_t>()),
+                                                       static_cast<size_t>(cardBytes.numel())));
+        }
+    } catch (const std::exception&) {
+        // not a bundle: perhaps TorchScript
+    }
+    auto loaded = loadModel(path);
+    if (!loaded)
+        return R::failure(loaded.error());
+    return loaded->card;
+}
+
 } // namespace lightbox::ml

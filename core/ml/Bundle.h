@@ -28,4 +28,8 @@ Status saveBundle(const Model& model, const ModelCard& card, const std::string& 
 /// format come back as a failure with a message. The model is on the CPU in eval mode.
 Result<LoadedModel> loadModel(const std::string& path);
 
+/// The card of a bundle or TorchScript file without building the network (for listing
+/// models by task). Never throws; fails as loadModel does on a file that is no model.
+Result<ModelCard> readModelCard(const std::string& path);
+
 } // namespace lightbox::ml

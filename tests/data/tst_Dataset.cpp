@@ -108,7 +108,49 @@ private slots:
     void leakageAcrossDicomEncodings();
     void perceptualHashSurvivesReencoding();
     void statistics();
+    void identicalFilesAreGroupedOrLeftOut();
 };
+
+/// Copies of one image under one label stay together in one split; copies under two labels
+/// contradict each other and are left out with the reason.
+void tst_Dataset::identicalFilesAreGroupedOrLeftOut()
+{
+    QTemporaryDir dir;
+    for (int i = 0; i < 20; ++i) {
+        QVERIFY(writeImage(dir.filePath(QString("a/a%1.png").arg(i)), syntheticImage(i)));
+        QVERIFY(writeImage(dir.filePath(QString("b/b%1.png").arg(i)), syntheticImage(100 + i)));
+    }
+    QVERIFY(QFile::copy(dir.filePath("a/a0.png"), dir.filePath("a/a0-copy.png")));
+    QVERIFY(QFile::copy(dir.filePath("a/a0.png"), dir.filePath("a/a0-copy2.png")));
+    QVERIFY(QFile::copy(dir.filePath("a/a1.png"), dir.filePath("b/a1-mislabelled.png")));
+    auto ds = loadDataset(dir.path().toStdString());
+    QVERIFY2(ds.ok(), ds.error().c_str());
+    QCOMPARE(ds->identicalGroups, int64_t(1));
+    QCOMPARE(ds->conflictingDuplicates, int64_t(1));
+    QCOMPARE(ds->classCounts(), (std::vector<int64_t>{21, 20})); // a1 and its copy in b are gone
+    QVERIFY(!findSample(ds.value(), "a/a1.png") && !findSample(ds.value(), "b/a1-mislabelled.png"));
+    QCOMPARE(ds->skipped.size(), size_t(2));
+    QVERIFY(QString::fromStdString(ds->skipped[0]).contains("contradictory labels"));
+    const std::string group = findSample(ds.value(), "a/a0.png")->patientId;
+    QVERIFY(!group.empty());
+    QCOMPARE(findSample(ds.value(), "a/a0-copy2.png")->patientId, group);
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+        SplitOptions o;
+        o.seed = seed;
+        assignSplits(ds.value(), o);
+        const Split s = findSample(ds.value(), "a/a0.png")->split;
+        QCOMPARE(findSample(ds.value(), "a/a0-copy.png")->split, s);
+        QCOMPARE(findSample(ds.value(), "a/a0-copy2.png")->split, s);
+        for (auto& x : ds->samples)
+            x.split = Split::Unassigned;
+    }
+    DatasetOptions off;
+    off.groupIdenticalFiles = false;
+    auto raw = loadDataset(dir.path().toStdString(), off);
+    QVERIFY(raw.ok());
+    QCOMPARE(raw->samples.size(), size_t(43));
+    QCOMPARE(raw->identicalGroups, int64_t(0));
+}
 
 void tst_Dataset::classFolders()
 {

@@ -2,6 +2,7 @@
 // model bundles made at test time, the knee sample image, clicks and keys; results checked
 // against a direct Classifier::predictRaw on the same data::modelInput.
 #include <ClassifyPanel.h>
+#include <CropPanel.h>
 #include <ImageViewer.h>
 #include <MainWindow.h>
 
@@ -134,6 +135,7 @@ private slots:
     void latestRequestWins();
     void windowKeepsRespondingWhileItWorks();
     void screenshotShowsClassification();
+    void picksTheModelThatFits();
 
 private:
     /// Opens the knee sample, sets `roi`, selects `model` and waits for its description.
@@ -174,6 +176,56 @@ void tst_ClassifyPanel::initTestCase()
     }
     m_wrongCount = m_other.filePath(QStringLiteral("wrong-count.lbx"));
     QVERIFY(mergeLastTwoClasses(m_grey5, m_wrongCount));
+}
+
+/// The panel picks the listed model whose task fits the image, says why, follows the crop
+/// panel's task, and leaves a model chosen by hand alone.
+void tst_ClassifyPanel::picksTheModelThatFits()
+{
+    QTemporaryDir dir;
+    auto bundle = [&](const char* name, const char* task, int channels) {
+        auto model = ml::createModel("cnn5", channels, 2);
+        ml::ModelCard card = cardFor(channels, 2, false);
+        card.task = task;
+        const QString path = dir.filePath(QString::fromLatin1(name));
+        return model && ml::saveBundle(model.value(), card, path.toStdString()).ok() ? path : QString();
+    };
+    const QString skin = bundle("a-skin.lbx", "skin-isic", 3);
+    const QString knee = bundle("b-knee.lbx", "knee-kl", 1);
+    QVERIFY(!skin.isEmpty() && !knee.isEmpty());
+    m_panel->setModelFolders({dir.path()});
+    QCOMPARE(m_panel->taskOf(knee), QString("knee-kl"));
+    QVERIFY(m_panel->autoPick());
+    m_panel->setSynchronous(true);
+
+    // The knee sample's path names its task.
+    QVERIFY(m_window->openFile(kKnee));
+    QCOMPARE(m_panel->modelPath(), knee);
+    QVERIFY2(m_panel->pickReason().contains("b-knee.lbx") && m_panel->pickReason().contains("knee-kl"),
+             qPrintable(m_panel->pickReason()));
+    QVERIFY(m_panel->modelSummary().contains("knee-kl"));
+
+    // The crop panel's task comes first.
+    m_window->cropPanel()->setTask(QStringLiteral("skin-isic"));
+    QCOMPARE(m_panel->modelPath(), skin);
+    QVERIFY2(m_panel->pickReason().contains("crop panel"), qPrintable(m_panel->pickReason()));
+    m_panel->run();
+    QVERIFY(m_panel->lastResult() && m_panel->lastResult()->ok()); // a grey image through a colour model
+
+    // A model chosen by hand stays, whatever the next image.
+    auto* combo = m_panel->findChild<QComboBox*>(QStringLiteral("classifyModel"));
+    QVERIFY(combo);
+    const int at = combo->findData(knee);
+    combo->setCurrentIndex(at);
+    emit combo->activated(at);
+    QVERIFY(!m_panel->autoPick());
+    QCOMPARE(m_panel->pickReason(), QString("Chosen by hand."));
+    QVERIFY(m_window->openFile(kKnee));
+    QCOMPARE(m_panel->modelPath(), knee);
+    m_window->cropPanel()->setTask(QString());
+    m_panel->setAutoPick(true); // ticked again: picks for the image at once
+    QCOMPARE(m_panel->modelPath(), knee);
+    m_panel->setModelFolders({m_models.path()});
 }
 
 void tst_ClassifyPanel::init()
