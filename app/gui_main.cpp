@@ -112,9 +112,9 @@ int main(int argc, char** argv)
                 classified = classify->lastResult() && classify->lastResult()->ok();
         }
         if (!classified)
-            std::fprintf(stderr, "lightbox: %s\n", qPrintable(classify->errorText().isEmpty()
-                                                                   ? QStringLiteral("no model to classify with")
-                                                                   : classify->errorText()));
+            std::fprintf(stderr, "lightbox: %s\n",
+                         qPrintable(classify->errorText().isEmpty() ? QStringLiteral("no model to classify with")
+                                                                    : classify->errorText()));
     }
 
     if (shot) {

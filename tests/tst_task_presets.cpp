@@ -78,15 +78,20 @@ void TestTaskPresets::realDataSetsLoadWithTheirPresets_data()
     QTest::addColumn<int>("patients");
     QTest::addColumn<int>("identical");   // sets of byte-identical files under one label
     QTest::addColumn<int>("conflicting"); // ... under different labels (left out)
-    QTest::newRow("chest-pneumonia") << "chest-pneumonia" << "chest-pneumonia" << QList<int>{1341, 3875} << 2846 << 24 << 0;
-    QTest::newRow("chest-4class") << "chest-4class" << "chest-4class" << QList<int>{499, 500, 123, 0} << -1 << 0 << 0;
-    QTest::newRow("hand-sex") << "hand-sex" << "hand-sex" << QList<int>{1802, 2198} << 4000 << 0 << 0;
-    QTest::newRow("skin-isic") << "skin-isic" << "skin-isic"
+    QTest::newRow("chest-pneumonia") << "chest-pneumonia"
+                                     << "chest-pneumonia" << QList<int>{1341, 3875} << 2846 << 24 << 0;
+    QTest::newRow("chest-4class") << "chest-4class"
+                                  << "chest-4class" << QList<int>{499, 500, 123, 0} << -1 << 0 << 0;
+    QTest::newRow("hand-sex") << "hand-sex"
+                              << "hand-sex" << QList<int>{1802, 2198} << 4000 << 0 << 0;
+    QTest::newRow("skin-isic") << "skin-isic"
+                               << "skin-isic"
                                // 62 images are filed under both actinic keratosis and nevus, 75
                                // under both melanoma and seborrheic keratosis: left out.
                                << QList<int>{52, 378, 95, 363, 295, 462, 2, 181, 139} << 1963 << 4 << 137;
-    QTest::newRow("knee-kl") << "knee-kl" << "knee-kl" << QList<int>{1143 + 328, 523 + 153, 758 + 212, 378 + 106, 86 + 27}
-                             << -1 << 0 << 0;
+    QTest::newRow("knee-kl") << "knee-kl"
+                             << "knee-kl" << QList<int>{1143 + 328, 523 + 153, 758 + 212, 378 + 106, 86 + 27} << -1 << 0
+                             << 0;
 }
 
 void TestTaskPresets::realDataSetsLoadWithTheirPresets()

@@ -581,10 +581,10 @@ bool TrainingTab::startTraining()
         for (const auto& n : empty.value())
             names << q(n);
         const int kept = static_cast<int>(r.config.classNames.size()) - names.size();
-        QMessageBox box(QMessageBox::Warning, tr("Class without images"),
-                        tr("The data set has no images of %1. A model cannot learn a class it never sees.")
-                            .arg(names.join(", ")),
-                        QMessageBox::NoButton, this);
+        QMessageBox box(
+            QMessageBox::Warning, tr("Class without images"),
+            tr("The data set has no images of %1. A model cannot learn a class it never sees.").arg(names.join(", ")),
+            QMessageBox::NoButton, this);
         box.setObjectName(QStringLiteral("emptyClassDialog"));
         box.setInformativeText(tr("Train on the %1 classes that have images? The model card will say that the "
                                   "model does not cover %2.")

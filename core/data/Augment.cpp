@@ -9,7 +9,8 @@ namespace lightbox::data {
 
 bool AugmentOptions::enabled() const
 {
-    return rotationDeg > 0 || shift > 0 || shearDeg > 0 || zoom > 0 || horizontalFlip || verticalFlip || brightness > 0 || contrast > 0;
+    return rotationDeg > 0 || shift > 0 || shearDeg > 0 || zoom > 0 || horizontalFlip || verticalFlip ||
+           brightness > 0 || contrast > 0;
 }
 
 std::vector<std::string> AugmentOptions::presetNames()

@@ -28,8 +28,8 @@ struct Dataset {
     std::string root;
     std::vector<std::string> classNames;
     std::vector<Sample> samples;
-    std::vector<std::string> skipped; ///< "path: reason" for entries left out while listing
-    bool hasGivenSplits = false;      ///< train/ val/ test/ folders (or a split column) were found
+    std::vector<std::string> skipped;  ///< "path: reason" for entries left out while listing
+    bool hasGivenSplits = false;       ///< train/ val/ test/ folders (or a split column) were found
     int64_t identicalGroups = 0;       ///< sets of byte-identical files under one label, kept as one group
     int64_t conflictingDuplicates = 0; ///< sets of byte-identical files under different labels, left out
 

@@ -23,8 +23,8 @@ struct AugmentOptions {
     double zoom = 0.0; ///< scale in [1 - zoom, 1 + zoom]
     bool horizontalFlip = false;
     bool verticalFlip = false; ///< only where up and down carry no meaning (dermoscopy)
-    double brightness = 0.0; ///< additive, fraction of full scale
-    double contrast = 0.0;   ///< multiplicative in [1 - c, 1 + c]
+    double brightness = 0.0;   ///< additive, fraction of full scale
+    double contrast = 0.0;     ///< multiplicative in [1 - c, 1 + c]
     /// Never move image content out of the frame: rotation and shear are combined with the
     /// zoom-out that keeps the whole rotated image inside, zoom-in is not applied and shifts
     /// are limited to the free margin. Set by the "medical-safe" preset.

@@ -95,23 +95,22 @@ std::vector<TaskPreset> makePresets()
         TaskPreset t;
         t.id = "skin-isic";
         t.title = "Skin lesion (dermoscopy): 9 ISIC classes";
-        t.classes = {"actinic keratosis",
-                     "basal cell carcinoma",
-                     "dermatofibroma",
-                     "melanoma",
-                     "nevus",
-                     "pigmented benign keratosis",
-                     "seborrheic keratosis",
-                     "squamous cell carcinoma",
-                     "vascular lesion"};
-        t.displayNames = {"Actinic keratosis",    "Basal cell carcinoma",       "Dermatofibroma",
-                          "Melanoma",             "Nevus",                      "Pigmented benign keratosis",
-                          "Seborrheic keratosis", "Squamous cell carcinoma",    "Vascular lesion"};
-        t.aliases = {{"akiec", "actinic keratosis"}, {"bcc", "basal cell carcinoma"},
-                     {"df", "dermatofibroma"},       {"mel", "melanoma"},
-                     {"nv", "nevus"},                {"bkl", "pigmented benign keratosis"},
-                     {"vasc", "vascular lesion"},    {"scc", "squamous cell carcinoma"},
-                     {"actinic keratoses", "actinic keratosis"}, {"melanocytic nevi", "nevus"}};
+        t.classes = {
+            "actinic keratosis",          "basal cell carcinoma", "dermatofibroma",          "melanoma",       "nevus",
+            "pigmented benign keratosis", "seborrheic keratosis", "squamous cell carcinoma", "vascular lesion"};
+        t.displayNames = {
+            "Actinic keratosis",          "Basal cell carcinoma", "Dermatofibroma",          "Melanoma",       "Nevus",
+            "Pigmented benign keratosis", "Seborrheic keratosis", "Squamous cell carcinoma", "Vascular lesion"};
+        t.aliases = {{"akiec", "actinic keratosis"},
+                     {"bcc", "basal cell carcinoma"},
+                     {"df", "dermatofibroma"},
+                     {"mel", "melanoma"},
+                     {"nv", "nevus"},
+                     {"bkl", "pigmented benign keratosis"},
+                     {"vasc", "vascular lesion"},
+                     {"scc", "squamous cell carcinoma"},
+                     {"actinic keratoses", "actinic keratosis"},
+                     {"melanocytic nevi", "nevus"}};
         t.channels = 3;
         t.inputSize = 176;
         t.augmentation = "dermoscopy";

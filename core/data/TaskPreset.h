@@ -31,7 +31,7 @@ struct TaskPreset {
     /// Patient id from a file name (DatasetOptions::patientPattern): the first capture group
     /// that matched is the id; empty = none (each image its own patient, or DICOM PatientID).
     std::string patientPattern;
-    std::string note;                 ///< the lesson from the study this task comes from
+    std::string note; ///< the lesson from the study this task comes from
 
     /// The class index for a label as found in a data set (exact, case-insensitive, or an
     /// alias; "True"/"False" and "1"/"0" for two-class CSV labels); -1 when it matches none.

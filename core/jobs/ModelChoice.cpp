@@ -124,13 +124,24 @@ ModelChoice chooseTask(const ImageContext& c)
             list += (list.empty() ? "" : ", ") + f;
         return make(t, "the folder's class folders (" + list + ") are the classes of " + titleOf(t));
     }
-    const std::vector<std::pair<const char*, const char*>> words = {
-        {"knee", "knee-kl"},          {"kellgren", "knee-kl"},   {"boneage", "hand-sex"},
-        {"bone-age", "hand-sex"},     {"bone_age", "hand-sex"},  {"hand", "hand-sex"},
-        {"isic", "skin-isic"},        {"dermoscop", "skin-isic"}, {"skin", "skin-isic"},
-        {"lesion", "skin-isic"},      {"kermany", "chest-pneumonia"}, {"pediatric", "chest-pneumonia"},
-        {"paediatric", "chest-pneumonia"}, {"covid", "chest-4class"}, {"tuberculosis", "chest-4class"},
-        {"pneumonia", "chest-pneumonia"}, {"chest", "chest-4class"}, {"cxr", "chest-4class"}};
+    const std::vector<std::pair<const char*, const char*>> words = {{"knee", "knee-kl"},
+                                                                    {"kellgren", "knee-kl"},
+                                                                    {"boneage", "hand-sex"},
+                                                                    {"bone-age", "hand-sex"},
+                                                                    {"bone_age", "hand-sex"},
+                                                                    {"hand", "hand-sex"},
+                                                                    {"isic", "skin-isic"},
+                                                                    {"dermoscop", "skin-isic"},
+                                                                    {"skin", "skin-isic"},
+                                                                    {"lesion", "skin-isic"},
+                                                                    {"kermany", "chest-pneumonia"},
+                                                                    {"pediatric", "chest-pneumonia"},
+                                                                    {"paediatric", "chest-pneumonia"},
+                                                                    {"covid", "chest-4class"},
+                                                                    {"tuberculosis", "chest-4class"},
+                                                                    {"pneumonia", "chest-pneumonia"},
+                                                                    {"chest", "chest-4class"},
+                                                                    {"cxr", "chest-4class"}};
     for (const auto& [word, task] : words)
         if (path.find(word) != std::string::npos)
             return make(task, std::string("the path says \"") + word + "\"");

@@ -13,13 +13,13 @@ struct ModelCandidate {
 
 /// What is known about the image being read, for choosing a model.
 struct ImageContext {
-    std::string presetId;        ///< the crop panel's task, "" when none is chosen
-    std::string bodyPart;        ///< DICOM Body Part Examined (0018,0015), "" when none
-    std::string modality;        ///< DICOM Modality (0008,0060), "" when none
-    std::string patientAge;      ///< DICOM Patient's Age (0010,1010), e.g. "007Y", "" when none
-    std::string path;            ///< the image file
+    std::string presetId;                    ///< the crop panel's task, "" when none is chosen
+    std::string bodyPart;                    ///< DICOM Body Part Examined (0018,0015), "" when none
+    std::string modality;                    ///< DICOM Modality (0008,0060), "" when none
+    std::string patientAge;                  ///< DICOM Patient's Age (0010,1010), e.g. "007Y", "" when none
+    std::string path;                        ///< the image file
     std::vector<std::string> siblingFolders; ///< folder names beside the image's folder (class folders)
-    bool colour = false;         ///< the image has colour (RGB photograph)
+    bool colour = false;                     ///< the image has colour (RGB photograph)
     bool dicom = false;
 };
 

@@ -39,9 +39,9 @@ struct ShortcutReport {
     double balancedAccuracy = 0.0; ///< of the probe on the held-out images
     double accuracy = 0.0;
     double macroAuc = 0.0;
-    double chance = 0.0;          ///< 1 / classes: the balanced accuracy of guessing
-    std::vector<double> recall;   ///< per class
-    bool flagged = false;         ///< balancedAccuracy > chance + margin
+    double chance = 0.0;        ///< 1 / classes: the balanced accuracy of guessing
+    std::vector<double> recall; ///< per class
+    bool flagged = false;       ///< balancedAccuracy > chance + margin
     double margin = 0.0;
     double seconds = 0.0;
 

@@ -2,8 +2,8 @@
 
 #include <data/Dataset.h>
 #include <data/TaskPreset.h>
-#include <jobs/ShortcutCheck.h>
 #include <imaging/Result.h>
+#include <jobs/ShortcutCheck.h>
 #include <ml/Metrics.h>
 #include <ml/ModelCard.h>
 #include <ml/Trainer.h>
@@ -42,9 +42,9 @@ struct TrainingRequest {
     /// Run the shortcut check (a probe trained on centre-blanked images) after the leakage
     /// check; its result goes into the card.
     bool checkShortcut = false;
-    bool resume = false;                 ///< continue the checkpoint in config.runDir
-    int galleryPerClass = 4;             ///< samples per class shown in the data view (0 = none)
-    int batchSignalsPerSecond = 20;      ///< throttle of batchProgress (epochs always arrive)
+    bool resume = false;            ///< continue the checkpoint in config.runDir
+    int galleryPerClass = 4;        ///< samples per class shown in the data view (0 = none)
+    int batchSignalsPerSecond = 20; ///< throttle of batchProgress (epochs always arrive)
 
     std::string toJsonText() const;
     static Result<TrainingRequest> fromJsonText(const std::string& text);

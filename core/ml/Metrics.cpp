@@ -273,20 +273,20 @@ Json ClassificationReport::toJson() const
     for (const auto& row : confusion)
         matrix.push_back(counts(row));
     Json::Object doc{{"num_classes", numClasses},
-                             {"class_names", Json(names)},
-                             {"samples", static_cast<long long>(samples)},
-                             {"accuracy", accuracy},
-                             {"macro_f1", macroF1},
-                             {"balanced_accuracy", balancedAccuracy},
-                             {"macro_auc", macroAuc},
-                             {"ordinal", ordinal},
-                             {"quadratic_kappa", quadraticKappa},
-                             {"mean_absolute_error", meanAbsoluteError},
-                             {"per_class", Json(classes)},
-                             {"confusion", Json(matrix)},
-                             {"roc", Json(rocs)},
-                             {"true_counts", counts(trueCounts)},
-                             {"predicted_counts", counts(predictedCounts)}};
+                     {"class_names", Json(names)},
+                     {"samples", static_cast<long long>(samples)},
+                     {"accuracy", accuracy},
+                     {"macro_f1", macroF1},
+                     {"balanced_accuracy", balancedAccuracy},
+                     {"macro_auc", macroAuc},
+                     {"ordinal", ordinal},
+                     {"quadratic_kappa", quadraticKappa},
+                     {"mean_absolute_error", meanAbsoluteError},
+                     {"per_class", Json(classes)},
+                     {"confusion", Json(matrix)},
+                     {"roc", Json(rocs)},
+                     {"true_counts", counts(trueCounts)},
+                     {"predicted_counts", counts(predictedCounts)}};
     if (numClasses == 2 && perClass.size() == 2) {
         // Two classes: the operating point is the argmax (probability of the second class at
         // least 0.5), the second class counts as positive (pneumonia, male).

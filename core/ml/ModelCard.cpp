@@ -23,15 +23,9 @@ Json ModelCard::toJson() const
     Json::Array uncovered;
     for (const auto& n : notCovered)
         uncovered.emplace_back(n);
-    Json::Object o{{"format_version", formatVersion},
-                             {"architecture", architecture},
-                             {"task", task},
-                             {"class_names", Json(names)},
-                             {"ordinal", ordinal},
-                             {"preprocess", Json(pre)},
-                             {"training_summary", trainingSummary},
-                             {"metrics", Json(m)},
-                             {"created", created}};
+    Json::Object o{{"format_version", formatVersion},     {"architecture", architecture}, {"task", task},
+                   {"class_names", Json(names)},          {"ordinal", ordinal},           {"preprocess", Json(pre)},
+                   {"training_summary", trainingSummary}, {"metrics", Json(m)},           {"created", created}};
     if (!notCovered.empty())
         o["not_covered"] = Json(uncovered);
     return Json(o);

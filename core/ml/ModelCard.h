@@ -27,7 +27,7 @@ struct ModelCard {
     /// Classes of the task the model was not trained on (the data had no images of them),
     /// shown beside its results: a chest-4class model without "Tuberculosis" says so.
     std::vector<std::string> notCovered;
-    std::string created;                   ///< ISO 8601 UTC, e.g. "2026-01-31T12:00:00Z"
+    std::string created; ///< ISO 8601 UTC, e.g. "2026-01-31T12:00:00Z"
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
 

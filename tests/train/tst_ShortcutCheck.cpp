@@ -91,11 +91,11 @@ private slots:
     {
         cv::Mat m(10, 20, CV_8UC3, cv::Scalar(9, 9, 9));
         data::blankCentre(m, 0.5);
-        QCOMPARE(int(m.at<cv::Vec3b>(5, 10)[0]), 0);  // centre
-        QCOMPARE(int(m.at<cv::Vec3b>(0, 0)[1]), 9);   // corner
-        QCOMPARE(int(m.at<cv::Vec3b>(5, 4)[2]), 9);   // left border (x < 5)
-        QCOMPARE(int(m.at<cv::Vec3b>(5, 5)[2]), 0);   // first blanked column
-        QCOMPARE(int(m.at<cv::Vec3b>(1, 10)[0]), 9);  // top border (y < 2)
+        QCOMPARE(int(m.at<cv::Vec3b>(5, 10)[0]), 0); // centre
+        QCOMPARE(int(m.at<cv::Vec3b>(0, 0)[1]), 9);  // corner
+        QCOMPARE(int(m.at<cv::Vec3b>(5, 4)[2]), 9);  // left border (x < 5)
+        QCOMPARE(int(m.at<cv::Vec3b>(5, 5)[2]), 0);  // first blanked column
+        QCOMPARE(int(m.at<cv::Vec3b>(1, 10)[0]), 9); // top border (y < 2)
         QCOMPARE(int(m.at<cv::Vec3b>(2, 10)[0]), 0);
         QCOMPARE(cv::countNonZero(m.reshape(1) == 0), 5 * 10 * 3);
     }
@@ -168,7 +168,8 @@ private slots:
         {
             jobs::TrainingWorker worker(req);
             connect(&worker, &jobs::TrainingWorker::failed, this, [&](const QString& m) { failure = m; });
-            connect(&worker, &jobs::TrainingWorker::finished, this, [&](const jobs::TrainingOutcome&) { finished = true; });
+            connect(&worker, &jobs::TrainingWorker::finished, this,
+                    [&](const jobs::TrainingOutcome&) { finished = true; });
             worker.run();
         }
         QVERIFY(!finished);
@@ -181,7 +182,8 @@ private slots:
         {
             jobs::TrainingWorker worker(req);
             connect(&worker, &jobs::TrainingWorker::failed, this, [&](const QString& m) { failure = m; });
-            connect(&worker, &jobs::TrainingWorker::finished, this, [&](const jobs::TrainingOutcome&) { finished = true; });
+            connect(&worker, &jobs::TrainingWorker::finished, this,
+                    [&](const jobs::TrainingOutcome&) { finished = true; });
             connect(&worker, &jobs::TrainingWorker::logMessage, this, [&](const QString& m) { log << m; });
             worker.run();
         }

@@ -12,8 +12,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QTemporaryDir>
 #include <QScopeGuard>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -247,7 +247,9 @@ private slots:
             QDir().rename(data + "/pneumonia", QDir(m_data).filePath("right"));
         });
         QStringList args = trainArgs(data, m_tmp.filePath("run-chest3"), 1, 8);
-        args << "--preset" << "chest-4class" << "--no-leakage-check";
+        args << "--preset"
+             << "chest-4class"
+             << "--no-leakage-check";
         const Run refused = runCli(args);
         QCOMPARE(refused.code, 1);
         QVERIFY2(refused.err.contains("no images of Tuberculosis"), qPrintable(refused.err));
