@@ -380,6 +380,39 @@ private slots:
         QTRY_VERIFY(!tab.isRunning());
     }
 
+    /// Ticked, the shortcut check runs before training and its result shows in the data view,
+    /// beside the leakage check.
+    void shortcutCheckShowsBesideLeakage()
+    {
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.show();
+        const QString runDir = m_tmp.filePath("run-shortcut");
+        configure(tab, m_data, runDir, 1, 8);
+        QVERIFY(tab.shortcutText()->toPlainText().isEmpty());
+        tab.shortcutCheckBox()->setChecked(true);
+        QVERIFY(tab.request().checkShortcut);
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        const QString text = tab.shortcutText()->toPlainText();
+        qInfo("%s", qPrintable(text));
+        QVERIFY2(text.contains("balanced accuracy") && text.contains("chance 0.50"), qPrintable(text));
+        QVERIFY(text.contains("left: recall") && text.contains("right: recall"));
+        QVERIFY(!tab.leakageText()->toPlainText().isEmpty());
+        auto model = ml::loadModel((runDir + "/best.lbx").toStdString());
+        QVERIFY(model);
+        QVERIFY(model->card.metrics.count("shortcut_balanced_accuracy"));
+        QCOMPARE(model->card.metrics.at("shortcut_chance"), 0.5);
+        if (const QString out = qEnvironmentVariable("LIGHTBOX_SCREENSHOT_DIR"); !out.isEmpty()) {
+            tab.resize(1280, 820);
+            tab.viewTabs()->setCurrentIndex(1); // Data
+            QTest::qWait(200);
+            QVERIFY(tab.grab().save(out + "/training-shortcut.png"));
+        }
+    }
+
     void fitsSmallWindows()
     {
         // The main window's --screenshot renders 1000 x 700 with the docks: the tab must not
