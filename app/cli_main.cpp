@@ -88,7 +88,7 @@ int usage(FILE* out)
                       "      trains a small probe for a few epochs on the training images with the\n"
                       "      centre blanked (F of the width and height, default 0.7: borders, markers\n"
                       "      and text only) and measures it on val; far above chance means the labels\n"
-                      "      can be read without the anatomy (exit status 3 when flagged)\n"
+                      "      can be read from the borders alone (exit status 3 when flagged)\n"
                       "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
                       "           [--device D] [--threads N] [--batch N] [--seed N] [--out DIR]\n"
                       "           [--reduced-precision] [--json]\n"

@@ -54,10 +54,10 @@ std::string ShortcutReport::summary() const
                     fixed(balancedAccuracy) + " on " + std::to_string(evalSamples) + " " + evaluatedSplit +
                     " images (chance " + fixed(chance) + ")";
     if (flagged)
-        s += ": the labels can be read without the anatomy (markers, borders, text or the source); check "
-             "the heat maps and the data's sources";
+        s += ": the labels can be read from the borders alone (markers, burnt-in text, the source of the "
+             "images, or anatomy that reaches the borders); check where the heat maps fall";
     else
-        s += ": no shortcut found around the anatomy";
+        s += ": the borders alone do not give the labels away";
     return s;
 }
 
