@@ -748,6 +748,22 @@ Result<TrainingOutcome> TrainingWorker::runJob()
             sampleGallery(dataset, config.classNames, req.augmentPreset, req.galleryPerClass, config.seed));
     if (dataset.inSplit(data::Split::Train).empty())
         return R::failure("the data set has no training samples");
+    {
+        // A class with a handful of training images is learnt barely, if at all: say so.
+        const std::vector<int64_t> train = dataset.classCounts(data::Split::Train);
+        for (size_t i = 0; i < train.size() && i < config.classNames.size(); ++i)
+            if (train[i] < 10)
+                emit logMessage(tr("Only %1 training image(s) of %2: the model will hardly learn it")
+                                    .arg(train[i])
+                                    .arg(q(config.classNames[i])));
+        if (dataset.conflictingDuplicates > 0)
+            emit logMessage(
+                tr("%1 image(s) appear under more than one class and were left out (contradictory "
+                   "labels)")
+                    .arg(std::count_if(dataset.skipped.begin(), dataset.skipped.end(), [](const std::string& s) {
+                        return s.find("contradictory labels") != std::string::npos;
+                    })));
+    }
     if (req.classWeightsFromCounts && !req.resume) {
         // w_c = N / (K * n_c): a class with half the samples weighs twice as much.
         const std::vector<int64_t> counts = dataset.classCounts(data::Split::Train);
