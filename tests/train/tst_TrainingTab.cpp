@@ -413,6 +413,43 @@ private slots:
         }
     }
 
+    /// With LIGHTBOX_SCREENSHOT_DIR set: the real chest-4class data with its empty class and
+    /// the shortcut check ticked; saves the data view (training-shortcut-chest.png).
+    void shortcutScreenshotOnChest()
+    {
+        const QString out = qEnvironmentVariable("LIGHTBOX_SCREENSHOT_DIR");
+        const QString data = QStringLiteral(LIGHTBOX_SHARED_DATA "/chest-4class");
+        if (out.isEmpty() || !QFileInfo::exists(data))
+            QSKIP("set LIGHTBOX_SCREENSHOT_DIR (and have the shared chest-4class data) to render it");
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.resize(1400, 900);
+        tab.show();
+        const QString runDir = m_tmp.filePath("run-chest-shot");
+        configure(tab, data, runDir, 1, 32);
+        tab.presetCombo()->setCurrentIndex(tab.presetCombo()->findData(QStringLiteral("chest-4class")));
+        tab.architectureCombo()->setCurrentIndex(tab.architectureCombo()->findText("cnn5"));
+        tab.sizeSpin()->setValue(64);
+        tab.shortcutCheckBox()->setChecked(true);
+        auto* poll = new QTimer(&tab);
+        connect(poll, &QTimer::timeout, poll, [poll] {
+            if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+                if (auto* b = box->findChild<QAbstractButton*>(QStringLiteral("trainPresentClasses")))
+                    b->click();
+                poll->deleteLater();
+            }
+        });
+        poll->start(20);
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 600000);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        tab.viewTabs()->setCurrentIndex(1);
+        QTest::qWait(300);
+        QVERIFY(tab.grab().save(out + "/training-shortcut-chest.png"));
+        qInfo("%s", qPrintable(tab.shortcutText()->toPlainText()));
+    }
+
     void fitsSmallWindows()
     {
         // The main window's --screenshot renders 1000 x 700 with the docks: the tab must not
