@@ -770,10 +770,23 @@ Result<TrainingOutcome> TrainingWorker::runJob()
         int64_t total = 0;
         for (int64_t n : counts)
             total += n;
+        // Capped at kMaxClassWeight: two images of a class must not outweigh hundreds of others
+        // in every batch they appear in (the ISIC set keeps 2 seborrheic keratoses).
+        constexpr double kMaxClassWeight = 10.0;
         config.classWeights.clear();
-        for (int64_t n : counts)
-            config.classWeights.push_back(
-                n > 0 ? static_cast<float>(double(total) / (double(counts.size()) * double(n))) : 0.f);
+        for (size_t c = 0; c < counts.size(); ++c) {
+            const int64_t n = counts[c];
+            double w = n > 0 ? double(total) / (double(counts.size()) * double(n)) : 0.0;
+            if (w > kMaxClassWeight) {
+                emit logMessage(tr("The class weight of %1 (%2 training images) is capped at %3 instead of %4")
+                                    .arg(c < config.classNames.size() ? q(config.classNames[c]) : QString::number(c))
+                                    .arg(n)
+                                    .arg(kMaxClassWeight)
+                                    .arg(w, 0, 'f', 1));
+                w = kMaxClassWeight;
+            }
+            config.classWeights.push_back(static_cast<float>(w));
+        }
     }
     if (dataset.inSplit(data::Split::Val).empty())
         emit logMessage(tr("No validation split: the last epoch counts as the best and early stopping is off"));

@@ -10,6 +10,7 @@
 #include <ml/Bundle.h>
 
 #include <QDir>
+#include <QFile>
 #include <QImage>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -198,6 +199,47 @@ private slots:
         QVERIFY2(again, again ? "" : again.error().c_str());
         QCOMPARE(again->config.classNames.size(), size_t(2));
         QCOMPARE(again->config.notCovered, std::vector<std::string>{"Gamma"});
+    }
+
+    /// Inverse-frequency class weights are capped at 10: a class of 2 training images among 72 would
+    /// otherwise weigh 18 in every batch.
+    void classWeightsAreCapped()
+    {
+        QTemporaryDir dir;
+        QVERIFY(makeCueDataset(dir.path() + "/data", Cue::CornerMarker, 100));
+        const QDir b(dir.path() + "/data/b");
+        for (const QString& f : b.entryList(QDir::Files).mid(3))
+            QVERIFY(QFile::remove(b.filePath(f)));
+        jobs::TrainingRequest req;
+        req.dataPath = (dir.path() + "/data").toStdString();
+        req.config.architecture = "cnn5";
+        req.config.preprocess = jobs::defaultPreprocess(1, 32);
+        req.config.epochs = 1;
+        req.config.device = "cpu";
+        req.config.threads = 1;
+        req.batchSize = 8;
+        req.checkLeakage = false;
+        req.galleryPerClass = 0;
+        req.classWeightsFromCounts = true;
+        req.split.train = 0.7; // 100 + 3 images: class b keeps 2 for training
+        req.split.val = 0.3;
+        req.split.test = 0.0;
+        req.config.runDir = (dir.path() + "/run").toStdString();
+        QStringList log;
+        QString failure;
+        {
+            jobs::TrainingWorker worker(req);
+            connect(&worker, &jobs::TrainingWorker::logMessage, this, [&](const QString& m) { log << m; });
+            connect(&worker, &jobs::TrainingWorker::failed, this, [&](const QString& m) { failure = m; });
+            worker.run();
+        }
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
+        QVERIFY2(log.join('\n').contains("capped at 10"), qPrintable(log.join('\n')));
+        auto run = jobs::TrainingRequest::fromRunFolder(req.config.runDir);
+        QVERIFY(run);
+        QCOMPARE(run->config.classWeights.size(), size_t(2));
+        QCOMPARE(run->config.classWeights[1], 10.f);
+        QVERIFY(run->config.classWeights[0] < 1.f);
     }
 };
 
