@@ -72,6 +72,18 @@ void TestModelChoice::chestByAge()
     QCOMPARE(pick(c), 2);
     c.patientAge = "030M";
     QCOMPARE(pick(c), 1);
+    // No Patient's Age: from the birth date and the study date.
+    c.patientAge.clear();
+    c.birthDate = "20150310";
+    c.studyDate = "20240309";
+    QCOMPARE(pick(c), 1); // 8 years old, a day short of 9
+    QVERIFY(QString::fromStdString(jobs::chooseModel(kModels, c).reason).contains("8 years at the study"));
+    c.birthDate = "1940-03-05";
+    c.studyDate = "20040826";
+    QCOMPARE(pick(c), 2);
+    QCOMPARE(jobs::yearsBetween("19400305", "20040826"), 64.0);
+    QVERIFY(jobs::yearsBetween("1940", "20040826") < 0);
+    QVERIFY(jobs::yearsBetween("20050101", "20040826") < 0);
 }
 
 void TestModelChoice::folderTask()

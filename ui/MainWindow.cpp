@@ -419,6 +419,8 @@ jobs::ImageContext MainWindow::imageContext() const
     c.bodyPart = m_image->keyTag("BodyPartExamined");
     c.modality = m_image->keyTag("Modality");
     c.patientAge = m_image->keyTag("PatientAge");
+    c.birthDate = m_image->keyTag("PatientBirthDate");
+    c.studyDate = m_image->keyTag("StudyDate");
     c.path = m_currentPath.toStdString();
     c.colour = m_image->channels() == 3;
     c.dicom = m_image->format == "DICOM";

@@ -87,6 +87,29 @@ double dicomAgeYears(const std::string& age)
     }
 }
 
+double yearsBetween(const std::string& birthDate, const std::string& studyDate)
+{
+    auto parse = [](const std::string& d, int& y, int& m, int& day) {
+        std::string digits;
+        for (char ch : d)
+            if (std::isdigit(static_cast<unsigned char>(ch)))
+                digits += ch;
+        if (digits.size() != 8)
+            return false;
+        y = std::stoi(digits.substr(0, 4));
+        m = std::stoi(digits.substr(4, 2));
+        day = std::stoi(digits.substr(6, 2));
+        return m >= 1 && m <= 12 && day >= 1 && day <= 31;
+    };
+    int by = 0, bm = 0, bd = 0, sy = 0, sm = 0, sd = 0;
+    if (!parse(birthDate, by, bm, bd) || !parse(studyDate, sy, sm, sd))
+        return -1;
+    int years = sy - by;
+    if (sm < bm || (sm == bm && sd < bd))
+        --years;
+    return years >= 0 ? years : -1;
+}
+
 ModelChoice chooseTask(const ImageContext& c)
 {
     if (!c.presetId.empty() && data::findTaskPreset(c.presetId))
@@ -102,10 +125,16 @@ ModelChoice chooseTask(const ImageContext& c)
         if (body.find("skin") != std::string::npos)
             return make("skin-isic", said);
         if (body.find("chest") != std::string::npos || body == "thorax" || body == "lung") {
-            const double years = dicomAgeYears(c.patientAge);
+            double years = dicomAgeYears(c.patientAge);
+            std::string age = trim(c.patientAge);
+            if (years < 0) {
+                years = yearsBetween(c.birthDate, c.studyDate);
+                if (years >= 0)
+                    age = std::to_string(static_cast<int>(years)) + " years at the study";
+            }
             if (years >= 0 && years < 18)
-                return make("chest-pneumonia", said + ", the patient is " + trim(c.patientAge) + " (a child)");
-            return make("chest-4class", said + (years >= 0 ? ", the patient is " + trim(c.patientAge) + " (an adult)"
+                return make("chest-pneumonia", said + ", the patient is " + age + " (a child)");
+            return make("chest-4class", said + (years >= 0 ? ", the patient is " + age + " (an adult)"
                                                            : std::string(", no patient age (an adult assumed)")));
         }
     }

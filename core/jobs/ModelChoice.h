@@ -13,11 +13,13 @@ struct ModelCandidate {
 
 /// What is known about the image being read, for choosing a model.
 struct ImageContext {
-    std::string presetId;                    ///< the crop panel's task, "" when none is chosen
-    std::string bodyPart;                    ///< DICOM Body Part Examined (0018,0015), "" when none
-    std::string modality;                    ///< DICOM Modality (0008,0060), "" when none
-    std::string patientAge;                  ///< DICOM Patient's Age (0010,1010), e.g. "007Y", "" when none
-    std::string path;                        ///< the image file
+    std::string presetId;   ///< the crop panel's task, "" when none is chosen
+    std::string bodyPart;   ///< DICOM Body Part Examined (0018,0015), "" when none
+    std::string modality;   ///< DICOM Modality (0008,0060), "" when none
+    std::string patientAge; ///< DICOM Patient's Age (0010,1010), e.g. "007Y", "" when none
+    std::string birthDate;  ///< DICOM Patient's Birth Date (YYYYMMDD), for the age when Patient's Age is missing
+    std::string studyDate;  ///< DICOM Study Date (YYYYMMDD)
+    std::string path;       ///< the image file
     std::vector<std::string> siblingFolders; ///< folder names beside the image's folder (class folders)
     bool colour = false;                     ///< the image has colour (RGB photograph)
     bool dicom = false;
@@ -42,5 +44,7 @@ ModelChoice chooseModel(const std::vector<ModelCandidate>& candidates, const Ima
 
 /// Age in years from a DICOM Age String ("045Y", "006M", "012W", "003D"); negative when unreadable.
 double dicomAgeYears(const std::string& age);
+/// Whole years between two DICOM dates (YYYYMMDD, or with separators); negative when unreadable.
+double yearsBetween(const std::string& birthDate, const std::string& studyDate);
 
 } // namespace lightbox::jobs
