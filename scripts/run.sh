@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 if [ $# -eq 0 ]; then
-  # The knee sample, classified with the shipped KL-grade model (heat map on); the chest CR
-  # sample is one Page Down away in the same folder list.
+  # The knee sample, classified with the shipped KL-grade model that the classify panel picks
+  # for it (heat map on). The other samples (chest, hand, skin, a CR chest DICOM) are in the
+  # same folder list: each one opened is classified with its own task's model.
   if [ -f models/knee-kl-resnet10s.lbx ]; then
-    set -- --model models/knee-kl-resnet10s.lbx --cam gradcam resources/samples/knee-kl2-9015402R.png
+    set -- --classify --cam gradcam resources/samples/knee-kl2-9015402R.png
   else
     set -- resources/samples/chest-cr-RG1_J2KI.dcm
   fi

@@ -411,12 +411,16 @@ QString ClassifyPanel::taskOf(const QString& path)
     return task;
 }
 
-void ClassifyPanel::setImageContext(const jobs::ImageContext& context)
+void ClassifyPanel::setImageContext(const jobs::ImageContext& context, bool rerun)
 {
     m_context = context;
     m_haveContext = true;
-    if (m_autoPick->isChecked())
-        pickModel();
+    if (!m_autoPick->isChecked())
+        return;
+    const QString before = modelPath();
+    pickModel();
+    if (rerun && modelPath() != before)
+        rerunIfArmed();
 }
 
 void ClassifyPanel::setAutoPick(bool on)

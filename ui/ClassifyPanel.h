@@ -64,7 +64,9 @@ public:
     /// and age, its folder): with "Pick the model for each image" on, the panel switches to
     /// the listed model whose card's task fits (jobs::chooseModel) and says why. Call it
     /// before imageChanged(), so a re-run uses the picked model.
-    void setImageContext(const jobs::ImageContext& context);
+    /// `rerun`: when the pick changes the model and Run was pressed, classify again with it
+    /// (the crop panel's task changed on the same image).
+    void setImageContext(const jobs::ImageContext& context, bool rerun = false);
     void setAutoPick(bool on);
     bool autoPick() const;
     /// Why the current model was picked, or why none fitted.

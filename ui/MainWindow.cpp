@@ -127,7 +127,7 @@ void MainWindow::buildDocks()
     connect(m_cropPanel, &CropPanel::undoRequested, this, [this] { undoLastSave(); });
     connect(m_cropPanel, &CropPanel::taskChanged, this, [this] {
         if (m_image)
-            m_classifyPanel->setImageContext(imageContext());
+            m_classifyPanel->setImageContext(imageContext(), true);
     });
 
     m_classifyPanel = new ClassifyPanel;

@@ -211,6 +211,21 @@ void tst_ClassifyPanel::picksTheModelThatFits()
     QVERIFY2(m_panel->pickReason().contains("crop panel"), qPrintable(m_panel->pickReason()));
     m_panel->run();
     QVERIFY(m_panel->lastResult() && m_panel->lastResult()->ok()); // a grey image through a colour model
+    QCOMPARE(m_panel->lastResult()->model.path, skin);
+    // Run was pressed: a change of task classifies again, with the model picked for it.
+    m_window->cropPanel()->setTask(QStringLiteral("knee-kl"));
+    QCOMPARE(m_panel->modelPath(), knee);
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastResult() && m_panel->lastResult()->model.path == knee, kWaitMs);
+    QVERIFY(m_panel->lastResult()->ok());
+    // And so does the next image.
+    m_window->cropPanel()->setTask(QString());
+    QImage colour(64, 48, QImage::Format_RGB888);
+    colour.fill(QColor(180, 90, 60));
+    const QString picture = dir.filePath(QStringLiteral("photo.png"));
+    QVERIFY(colour.save(picture));
+    QVERIFY(m_window->openFile(picture));
+    QCOMPARE(m_panel->modelPath(), skin); // a colour picture
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastResult() && m_panel->lastResult()->model.path == skin, kWaitMs);
 
     // A model chosen by hand stays, whatever the next image.
     auto* combo = m_panel->findChild<QComboBox*>(QStringLiteral("classifyModel"));
