@@ -5,6 +5,7 @@
 
 #include <data/Loader.h>
 #include <data/TaskPreset.h>
+#include <jobs/ModelChoice.h>
 #include <ml/Model.h>
 #include <ml/Runtime.h>
 
@@ -164,17 +165,22 @@ QWidget* TrainingTab::buildSettings()
     auto* browseCsv = new QToolButton;
     browseCsv->setText(tr("CSV..."));
     connect(browseDir, &QToolButton::clicked, this, [this] {
-        if (const QString d = pickFolder(tr("Data set folder"), m_dataPath->text()); !d.isEmpty())
+        if (const QString d = pickFolder(tr("Data set folder"), m_dataPath->text()); !d.isEmpty()) {
             m_dataPath->setText(d);
+            guessPreset();
+        }
     });
     connect(browseCsv, &QToolButton::clicked, this, [this] {
         if (!m_interactive)
             return;
         const QString f = QFileDialog::getOpenFileName(this, tr("Data set CSV"), m_dataPath->text(),
                                                        tr("CSV files (*.csv);;All files (*)"));
-        if (!f.isEmpty())
+        if (!f.isEmpty()) {
             m_dataPath->setText(f);
+            guessPreset();
+        }
     });
+    connect(m_dataPath, &QLineEdit::editingFinished, this, &TrainingTab::guessPreset);
     auto* dataRow = new QHBoxLayout;
     dataRow->addWidget(m_dataPath, 1);
     dataRow->addWidget(browseDir);
@@ -492,6 +498,35 @@ QWidget* TrainingTab::buildRuns()
 
 // ---------------------------------------------------------------------------------------
 // Settings
+
+QString TrainingTab::presetNoteText() const
+{
+    return m_presetNote->text();
+}
+
+void TrainingTab::guessPreset()
+{
+    if (!m_preset->currentData().toString().isEmpty())
+        return; // a task was chosen: the user's choice stays
+    const QString path = m_dataPath->text().trimmed();
+    const QFileInfo info(path);
+    if (path.isEmpty() || !info.exists())
+        return;
+    jobs::ImageContext c;
+    c.path = QDir::cleanPath(info.absoluteFilePath()).toStdString() + "/";
+    // The class folders: the data set's own, or those under its train/ folder.
+    QDir dir(info.isDir() ? info.absoluteFilePath() : info.absolutePath());
+    if (dir.exists(QStringLiteral("train")))
+        dir.cd(QStringLiteral("train"));
+    for (const QString& f : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+        c.siblingFolders.push_back(f.toStdString());
+    const jobs::ModelChoice guess = jobs::chooseTask(c);
+    if (guess.task.empty() || m_preset->findData(q(guess.task)) < 0)
+        return;
+    setPreset(q(guess.task));
+    m_presetNote->setText(tr("Task chosen from the data set: %1.\n%2").arg(q(guess.reason), m_presetNote->text()));
+    log(tr("Task %1 chosen because %2").arg(q(guess.task), q(guess.reason)));
+}
 
 void TrainingTab::setPreset(const QString& presetId)
 {

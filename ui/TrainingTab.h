@@ -62,6 +62,8 @@ public:
     bool isRunning() const { return m_worker != nullptr; }
     bool isPaused() const { return m_paused; }
     QString statusText() const;
+    /// The line under the task picker (the preset's classes and lesson, and why it was chosen).
+    QString presetNoteText() const;
     QString errorText() const { return m_error; }
     QString currentRunDir() const { return m_runDir; }
     /// Suppresses file dialogs (tests, screenshots).
@@ -137,6 +139,9 @@ private:
     void onDataset(const jobs::DatasetSummary& summary);
     void onLeakage(const jobs::LeakageSummary& leakage);
     void onShortcut(const jobs::ShortcutReport& shortcut);
+    /// With the Custom task: picks the preset the data set path or its class folders name
+    /// (jobs::chooseTask) and says why.
+    void guessPreset();
     void onSamples(const jobs::SampleGallery& gallery);
     void onBatch(const ml::BatchMetrics& metrics);
     void onEpoch(const ml::EpochMetrics& metrics);

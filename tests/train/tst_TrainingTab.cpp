@@ -450,6 +450,39 @@ private slots:
         qInfo("%s", qPrintable(tab.shortcutText()->toPlainText()));
     }
 
+    /// With the Custom task, a data set whose path or class folders name a task selects that
+    /// preset and says why; a chosen task stays.
+    void dataSetChoosesItsTask()
+    {
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.show();
+        const QString kermany = m_tmp.filePath("chest_xray");
+        QVERIFY(QDir().mkpath(kermany + "/train/NORMAL") && QDir().mkpath(kermany + "/train/PNEUMONIA"));
+        tab.presetCombo()->setCurrentIndex(0);
+        tab.dataPathEdit()->setText(kermany);
+        emit tab.dataPathEdit()->editingFinished();
+        QCOMPARE(tab.presetCombo()->currentData().toString(), QString("chest-pneumonia"));
+        QCOMPARE(QString::fromStdString(tab.request().presetId), QString("chest-pneumonia"));
+        QVERIFY2(tab.presetNoteText().contains("NORMAL, PNEUMONIA"), qPrintable(tab.presetNoteText()));
+        // A task chosen by hand is not overridden.
+        const int knee = tab.presetCombo()->findData(QStringLiteral("knee-kl"));
+        tab.presetCombo()->setCurrentIndex(knee);
+        emit tab.dataPathEdit()->editingFinished();
+        QCOMPARE(tab.presetCombo()->currentIndex(), knee);
+        // Nothing to go by: Custom stays.
+        tab.presetCombo()->setCurrentIndex(0);
+        tab.dataPathEdit()->setText(m_data);
+        emit tab.dataPathEdit()->editingFinished();
+        QCOMPARE(tab.presetCombo()->currentIndex(), 0);
+        const QString hand = QStringLiteral(LIGHTBOX_SHARED_DATA "/hand-sex/boneage.csv");
+        if (QFileInfo::exists(hand)) {
+            tab.dataPathEdit()->setText(hand);
+            emit tab.dataPathEdit()->editingFinished();
+            QCOMPARE(tab.presetCombo()->currentData().toString(), QString("hand-sex"));
+        }
+    }
+
     void fitsSmallWindows()
     {
         // The main window's --screenshot renders 1000 x 700 with the docks: the tab must not
