@@ -94,11 +94,20 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_pickReason->setFont(small);
     m_pickReason->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    // The pick's reason and the card summary in one column: wrapped labels in separate form
+    // rows left a gap between them.
+    for (QLabel* l : {m_pickReason, m_card}) {
+        l->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+        l->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    }
+    auto* about = new QVBoxLayout;
+    about->setSpacing(4);
+    about->addWidget(m_autoPick);
+    about->addWidget(m_pickReason);
+    about->addWidget(m_card);
     auto* form = new QFormLayout;
     form->addRow(tr("Model"), m_model);
-    form->addRow(QString(), m_autoPick);
-    form->addRow(QString(), m_pickReason);
-    form->addRow(QString(), m_card);
+    form->addRow(QString(), about);
     form->addRow(tr("Device"), deviceRow);
 
     // Results
