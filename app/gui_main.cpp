@@ -104,6 +104,7 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "lightbox: %s\n", qPrintable(classify->errorText()));
     } else if (parser.isSet(classifyOption) && opened) {
         classify->setAutoPick(true);
+        classify->pickModelNow();
         std::printf("lightbox: %s\n", qPrintable(classify->pickReason()));
         classified = !classify->modelPath().isEmpty();
         if (classified) {

@@ -20,6 +20,7 @@
 #include <QSlider>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
 
 #include <opencv2/core.hpp>
 
@@ -302,6 +303,7 @@ void ClassifyPanel::setModelFolders(const QStringList& folders)
 void ClassifyPanel::rescan()
 {
     const QString current = modelPath();
+    finishCardScan();
     m_tasks.clear(); // files may have changed
     m_updating = true;
     m_model->clear();
@@ -332,6 +334,26 @@ void ClassifyPanel::rescan()
     m_model->setCurrentIndex(at >= 0 ? at : (seen.isEmpty() ? -1 : 0));
     m_updating = false;
     m_lastModelIndex = m_model->currentIndex();
+    // The cards' tasks, for picking a model per image: off the GUI thread (each read parses
+    // a whole bundle), then pick again for the image shown.
+    m_cardScan = new QFutureWatcher<QHash<QString, QString>>(this);
+    connect(m_cardScan, &QFutureWatcher<QHash<QString, QString>>::finished, this, [this] {
+        finishCardScan();
+        if (m_haveContext && m_autoPick->isChecked()) {
+            const QString before = modelPath();
+            pickModel();
+            if (modelPath() != before)
+                rerunIfArmed();
+        }
+    });
+    m_cardScan->setFuture(QtConcurrent::run([paths = seen] {
+        QHash<QString, QString> tasks;
+        for (const QString& p : paths) {
+            auto card = ml::readModelCard(p.toStdString());
+            tasks.insert(p, card ? QString::fromStdString(card->task) : QString());
+        }
+        return tasks;
+    }));
     if (seen.isEmpty())
         m_card->setText(m_folders.isEmpty()
                             ? tr("No models folder found: open a model file.")
@@ -410,6 +432,7 @@ void ClassifyPanel::modelActivated(int index)
 
 QString ClassifyPanel::taskOf(const QString& path)
 {
+    finishCardScan();
     const QString abs = QFileInfo(path).absoluteFilePath();
     auto it = m_tasks.find(abs);
     if (it != m_tasks.end())
@@ -447,10 +470,34 @@ QString ClassifyPanel::pickReason() const
     return m_pickReason->text();
 }
 
+void ClassifyPanel::finishCardScan()
+{
+    if (!m_cardScan)
+        return;
+    m_cardScan->disconnect(this);
+    m_cardScan->waitForFinished();
+    const QHash<QString, QString> tasks = m_cardScan->result();
+    for (auto it = tasks.begin(); it != tasks.end(); ++it)
+        m_tasks.insert(it.key(), it.value());
+    m_cardScan->deleteLater();
+    m_cardScan = nullptr;
+}
+
+void ClassifyPanel::pickModelNow()
+{
+    finishCardScan();
+    pickModel();
+}
+
 void ClassifyPanel::pickModel()
 {
     if (!m_haveContext)
         return;
+    if (m_cardScan) {
+        if (!m_synchronous)
+            return; // picked when the cards are read
+        finishCardScan();
+    }
     std::vector<jobs::ModelCandidate> candidates;
     const QStringList paths = modelPaths();
     for (const QString& p : paths)
@@ -695,7 +742,7 @@ void ClassifyPanel::rerunIfArmed()
 
 void ClassifyPanel::imageChanged()
 {
-    m_job->discardPending();
+    m_job->discardPendingPredictions(); // a model picked for this image may still be loading
     m_rerunTimer->stop();
     clearResult(tr("New image: press Run (Ctrl+R)."));
     if (m_auto->isChecked())

@@ -5,6 +5,7 @@
 #include <jobs/ModelChoice.h>
 #include <jobs/PredictJob.h>
 
+#include <QFutureWatcher>
 #include <QHash>
 
 #include <QString>
@@ -71,8 +72,12 @@ public:
     bool autoPick() const;
     /// Why the current model was picked, or why none fitted.
     QString pickReason() const;
-    /// The task of a listed model's card ("" when it has none or cannot be read).
+    /// The task of a listed model's card ("" when it has none or cannot be read). The cards
+    /// of the listed models are read in the background after each rescan; this waits for that.
     QString taskOf(const QString& path);
+    /// Picks the model for the current image now (waiting for the cards if they are still
+    /// being read), as setImageContext() does; for --classify and tests.
+    void pickModelNow();
 
     /// "auto", "cpu" or "cuda:N".
     QString device() const;
@@ -127,6 +132,8 @@ signals:
 private:
     void rescan();
     void pickModel();
+    /// Waits for the background read of the listed cards and keeps their tasks.
+    void finishCardScan();
     void modelActivated(int index);
     void describeModel();
     void applyModelInfo(const jobs::ModelInfo& info);
@@ -159,7 +166,8 @@ private:
     QLabel* m_card = nullptr;
     QCheckBox* m_autoPick = nullptr;
     QLabel* m_pickReason = nullptr;
-    QHash<QString, QString> m_tasks; ///< model path -> card task, read once
+    QHash<QString, QString> m_tasks;                               ///< model path -> card task, read once
+    QFutureWatcher<QHash<QString, QString>>* m_cardScan = nullptr; ///< reading the listed cards
     jobs::ImageContext m_context;
     bool m_haveContext = false;
     QComboBox* m_device = nullptr;

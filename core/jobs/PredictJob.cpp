@@ -347,6 +347,13 @@ void PredictJob::discardPending()
     m_engine->latestPredict = id;
 }
 
+void PredictJob::discardPendingPredictions()
+{
+    const quint64 id = ++m_nextId;
+    m_latestPredict = id;
+    m_engine->latestPredict = id;
+}
+
 int PredictJob::loadCount() const
 {
     return m_engine->loads;

@@ -103,8 +103,11 @@ public:
     Result<ModelInfo> loadModelNow(const QString& path, const QString& device = QStringLiteral("auto"),
                                    bool halfPrecision = false);
 
-    /// Drops the results of every request made so far (e.g. another image opened).
+    /// Drops the results of every request made so far (another model or device chosen).
     void discardPending();
+    /// Drops the predictions still on their way but keeps a model load (another image
+    /// opened: the model picked for it may be loading).
+    void discardPendingPredictions();
     /// True while a request is queued or running.
     bool isBusy() const { return m_running > 0; }
     /// How many times a model file was actually read (not served from the cache).

@@ -194,8 +194,12 @@ void tst_ClassifyPanel::picksTheModelThatFits()
     const QString knee = bundle("b-knee.lbx", "knee-kl", 1);
     QVERIFY(!skin.isEmpty() && !knee.isEmpty());
     m_panel->setModelFolders({dir.path()});
-    QCOMPARE(m_panel->taskOf(knee), QString("knee-kl"));
     QVERIFY(m_panel->autoPick());
+    // The cards are read in the background; the pick follows when they arrive.
+    QVERIFY(m_window->openFile(kKnee));
+    QTRY_COMPARE_WITH_TIMEOUT(m_panel->modelPath(), knee, kWaitMs);
+    QCOMPARE(m_panel->taskOf(knee), QString("knee-kl"));
+    QCOMPARE(m_panel->taskOf(skin), QString("skin-isic"));
     m_panel->setSynchronous(true);
 
     // The knee sample's path names its task.
@@ -203,7 +207,7 @@ void tst_ClassifyPanel::picksTheModelThatFits()
     QCOMPARE(m_panel->modelPath(), knee);
     QVERIFY2(m_panel->pickReason().contains("b-knee.lbx") && m_panel->pickReason().contains("knee-kl"),
              qPrintable(m_panel->pickReason()));
-    QVERIFY(m_panel->modelSummary().contains("knee-kl"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->modelSummary().contains("knee-kl"), kWaitMs); // described in the background
 
     // The crop panel's task comes first.
     m_window->cropPanel()->setTask(QStringLiteral("skin-isic"));
