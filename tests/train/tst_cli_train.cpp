@@ -256,9 +256,23 @@ private slots:
         QVERIFY2(refused.err.contains("--skip-empty-classes"), qPrintable(refused.err));
         QVERIFY(!QFileInfo::exists(m_tmp.filePath("run-chest3/best.lbx")));
 
-        const Run trained = runCli(args << "--skip-empty-classes");
+        const Run trained = runCli(args << "--skip-empty-classes"
+                                        << "--shortcut-check");
         QVERIFY2(trained.code == 0, qPrintable(trained.out + trained.err));
         QVERIFY2(trained.out.contains("training on the 3 classes"), qPrintable(trained.out));
+        // The shortcut check's line comes before the first epoch.
+        const int shortcut = trained.out.indexOf("shortcut check: centre 70 % blanked: balanced accuracy");
+        QVERIFY2(shortcut >= 0 && shortcut < trained.out.indexOf("epoch 1/1  train loss"), qPrintable(trained.out));
+
+        // The command on its own: JSON with the probe's figures; exit status 3 when flagged.
+        const Run probe = runCli({"shortcut-check", "--data", data, "--preset", "chest-4class", "--size", "32",
+                                  "--epochs", "2", "--threads", "1", "--json"});
+        QVERIFY2(probe.code == 0 || probe.code == 3, qPrintable(probe.err));
+        const QJsonObject sc = QJsonDocument::fromJson(probe.out.toUtf8()).object();
+        QCOMPARE(sc["classes"].toArray().size(), 3); // tuberculosis has no images: not probed
+        QCOMPARE(sc["chance"].toDouble(), 1.0 / 3.0);
+        QCOMPARE(sc["flagged"].toBool(), probe.code == 3);
+        QVERIFY(sc["balanced_accuracy"].toDouble() >= 0 && sc["balanced_accuracy"].toDouble() <= 1);
         const QString model = m_tmp.filePath("run-chest3/best.lbx");
         const Run p = runCli({"predict", "--model", model, "--device", "cpu", "--json", data + "/normal/s000l.png"});
         QVERIFY2(p.code == 0, qPrintable(p.err));
