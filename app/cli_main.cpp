@@ -85,10 +85,12 @@ int usage(FILE* out)
                       "      record its result in the card\n"
                       "  shortcut-check --data DIR [--preset P] [--seed N] [--epochs N] [--size N]\n"
                       "                 [--blank F] [--channels 1|3] [--threads N] [--json]\n"
+                      "                 [--record-in MODEL]\n"
                       "      trains a small probe for a few epochs on the training images with the\n"
                       "      centre blanked (F of the width and height, default 0.7: borders, markers\n"
                       "      and text only) and measures it on val; far above chance means the labels\n"
-                      "      can be read from the borders alone (exit status 3 when flagged)\n"
+                      "      can be read from the borders alone (exit status 3 when flagged);\n"
+                      "      --record-in writes the result into a bundle's card\n"
                       "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
                       "           [--device D] [--threads N] [--batch N] [--seed N] [--out DIR]\n"
                       "           [--reduced-precision] [--json]\n"
@@ -965,8 +967,9 @@ int cmdShortcutCheck(const QStringList& argv)
 {
     Args args;
     QString error;
-    if (!parseArgs(argv, {"data", "preset", "seed", "epochs", "size", "blank", "channels", "threads", "device"}, args,
-                   error) ||
+    if (!parseArgs(argv,
+                   {"data", "preset", "seed", "epochs", "size", "blank", "channels", "threads", "device", "record-in"},
+                   args, error) ||
         !args.positional.isEmpty() || !args.has("data"))
         return error.isEmpty() ? usage(stderr) : fail("shortcut-check", error.toStdString());
     const data::TaskPreset* preset = nullptr;
@@ -1044,6 +1047,20 @@ int cmdShortcutCheck(const QStringList& argv)
         for (size_t i = 0; i < r.recall.size() && i < r.classNames.size(); ++i)
             std::printf("  %-28s recall %.2f\n", r.classNames[i].c_str(), r.recall[i]);
         std::printf("  %.0f s\n", r.seconds);
+    }
+    if (args.has("record-in")) {
+        // The result goes into a bundle's card, where the classify panel shows it.
+        const std::string path = args.value("record-in").toStdString();
+        auto model = ml::loadModel(path);
+        if (!model)
+            return fail(args.value("record-in"), model.error());
+        ml::ModelCard card = model->card;
+        card.metrics["shortcut_balanced_accuracy"] = r.balancedAccuracy;
+        card.metrics["shortcut_chance"] = r.chance;
+        card.metrics["shortcut_flagged"] = r.flagged ? 1.0 : 0.0;
+        if (auto saved = ml::saveBundle(model->model, card, path); !saved)
+            return fail(args.value("record-in"), saved.error());
+        std::fprintf(stderr, "lightbox-cli: recorded in %s\n", path.c_str());
     }
     return r.flagged ? 3 : 0;
 }

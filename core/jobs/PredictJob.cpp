@@ -70,6 +70,17 @@ QString ModelInfo::summary() const
     const QString metrics = metricsText(card.metrics, false);
     if (!metrics.isEmpty())
         parts << metrics;
+    if (const auto f = card.metrics.find("shortcut_flagged"); f != card.metrics.end()) {
+        const auto b = card.metrics.find("shortcut_balanced_accuracy");
+        const auto c = card.metrics.find("shortcut_chance");
+        const QString figures = b != card.metrics.end() && c != card.metrics.end()
+                                    ? QStringLiteral(" (%1 from the borders, chance %2)")
+                                          .arg(b->second, 0, 'f', 2)
+                                          .arg(c->second, 0, 'f', 2)
+                                    : QString();
+        parts << (f->second > 0.5 ? QStringLiteral("shortcut check flagged%1").arg(figures)
+                                  : QStringLiteral("shortcut check passed%1").arg(figures));
+    }
     if (!card.notCovered.empty()) {
         QStringList missing;
         for (const auto& n : card.notCovered)

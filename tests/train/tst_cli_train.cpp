@@ -264,6 +264,7 @@ private slots:
         const int shortcut = trained.out.indexOf("shortcut check: centre 70 % blanked: balanced accuracy");
         QVERIFY2(shortcut >= 0 && shortcut < trained.out.indexOf("epoch 1/1  train loss"), qPrintable(trained.out));
 
+        const QString model = m_tmp.filePath("run-chest3/best.lbx");
         // The command on its own: JSON with the probe's figures; exit status 3 when flagged.
         const Run probe = runCli({"shortcut-check", "--data", data, "--preset", "chest-4class", "--size", "32",
                                   "--epochs", "2", "--threads", "1", "--json"});
@@ -272,8 +273,17 @@ private slots:
         QCOMPARE(sc["classes"].toArray().size(), 3); // tuberculosis has no images: not probed
         QCOMPARE(sc["chance"].toDouble(), 1.0 / 3.0);
         QCOMPARE(sc["flagged"].toBool(), probe.code == 3);
+        // Recorded in a bundle's card, it shows in evaluate's card metrics.
+        const Run recorded = runCli({"shortcut-check", "--data", data, "--preset", "chest-4class", "--size", "32",
+                                     "--epochs", "2", "--threads", "1", "--record-in", model});
+        QVERIFY2(recorded.code == probe.code, qPrintable(recorded.err));
+        QVERIFY2(recorded.err.contains("recorded in"), qPrintable(recorded.err));
+        const Run again = runCli({"evaluate", "--model", model, "--data", data, "--split", "all", "--json"});
+        const QJsonObject card = QJsonDocument::fromJson(again.out.toUtf8()).object()["card_metrics"].toObject();
+        QCOMPARE(card["shortcut_flagged"].toDouble(), probe.code == 3 ? 1.0 : 0.0);
+        QCOMPARE(card["shortcut_chance"].toDouble(), 1.0 / 3.0);
+        QCOMPARE(QJsonDocument::fromJson(again.out.toUtf8()).object()["samples"].toInt(), 52); // weights intact
         QVERIFY(sc["balanced_accuracy"].toDouble() >= 0 && sc["balanced_accuracy"].toDouble() <= 1);
-        const QString model = m_tmp.filePath("run-chest3/best.lbx");
         const Run p = runCli({"predict", "--model", model, "--device", "cpu", "--json", data + "/normal/s000l.png"});
         QVERIFY2(p.code == 0, qPrintable(p.err));
         const QJsonObject doc = QJsonDocument::fromJson(p.out.toUtf8()).object();
