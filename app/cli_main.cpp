@@ -994,24 +994,12 @@ int cmdShortcutCheck(const QStringList& argv)
     if (args.has("device"))
         so.device = args.value("device").toStdString();
     // Only classes with images take part (a task class without data cannot be probed).
-    data::DatasetOptions options = jobs::datasetOptionsFor(preset);
     std::vector<std::string> names;
-    {
-        const auto counts = dataset->classCounts();
-        std::vector<std::string> kept;
-        for (size_t i = 0; i < dataset->classNames.size(); ++i)
-            if (i < counts.size() && counts[i] > 0) {
-                kept.push_back(dataset->classNames[i]);
-                names.push_back(preset && i < preset->displayNames.size() ? preset->displayNames[i]
-                                                                          : dataset->classNames[i]);
-            }
-        if (kept.size() != dataset->classNames.size()) {
-            options.classes = kept;
-            dataset = data::loadDataset(args.value("data").toStdString(), options);
-            if (!dataset)
-                return fail(args.value("data"), dataset.error());
-        }
-    }
+    for (size_t i = 0; i < dataset->classNames.size(); ++i)
+        names.push_back(preset && i < preset->displayNames.size() ? preset->displayNames[i] : dataset->classNames[i]);
+    const std::vector<size_t> empty = dataset->removeEmptyClasses();
+    for (auto it = empty.rbegin(); it != empty.rend(); ++it)
+        names.erase(names.begin() + static_cast<std::ptrdiff_t>(*it));
     data::SplitOptions split;
     split.seed = so.seed;
     data::assignSplits(dataset.value(), split);
@@ -1055,9 +1043,7 @@ int cmdShortcutCheck(const QStringList& argv)
         if (!model)
             return fail(args.value("record-in"), model.error());
         ml::ModelCard card = model->card;
-        card.metrics["shortcut_balanced_accuracy"] = r.balancedAccuracy;
-        card.metrics["shortcut_chance"] = r.chance;
-        card.metrics["shortcut_flagged"] = r.flagged ? 1.0 : 0.0;
+        r.recordIn(card);
         if (auto saved = ml::saveBundle(model->model, card, path); !saved)
             return fail(args.value("record-in"), saved.error());
         std::fprintf(stderr, "lightbox-cli: recorded in %s\n", path.c_str());

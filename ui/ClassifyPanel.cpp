@@ -201,12 +201,8 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     connect(m_model, QOverload<int>::of(&QComboBox::activated), this, &ClassifyPanel::modelActivated);
     connect(m_autoPick, &QCheckBox::toggled, this, [this](bool on) {
         store();
-        if (on) {
-            const QString before = modelPath();
-            pickModel();
-            if (modelPath() != before)
-                rerunIfArmed();
-        }
+        if (on)
+            repick();
     });
     connect(m_device, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this] {
         updateHalfEnabled();
@@ -339,12 +335,8 @@ void ClassifyPanel::rescan()
     m_cardScan = new QFutureWatcher<QHash<QString, QString>>(this);
     connect(m_cardScan, &QFutureWatcher<QHash<QString, QString>>::finished, this, [this] {
         finishCardScan();
-        if (m_haveContext && m_autoPick->isChecked()) {
-            const QString before = modelPath();
-            pickModel();
-            if (modelPath() != before)
-                rerunIfArmed();
-        }
+        if (m_autoPick->isChecked())
+            repick();
     });
     m_cardScan->setFuture(QtConcurrent::run([paths = seen] {
         QHash<QString, QString> tasks;
@@ -449,9 +441,17 @@ void ClassifyPanel::setImageContext(const jobs::ImageContext& context, bool reru
     m_haveContext = true;
     if (!m_autoPick->isChecked())
         return;
+    if (rerun)
+        repick();
+    else
+        pickModel();
+}
+
+void ClassifyPanel::repick()
+{
     const QString before = modelPath();
     pickModel();
-    if (rerun && modelPath() != before)
+    if (modelPath() != before)
         rerunIfArmed();
 }
 

@@ -132,6 +132,8 @@ signals:
 private:
     void rescan();
     void pickModel();
+    /// pickModel(), then classify again with the new model when Run was pressed.
+    void repick();
     /// Waits for the background read of the listed cards and keeps their tasks.
     void finishCardScan();
     void modelActivated(int index);

@@ -616,6 +616,11 @@ bool TrainingTab::startTraining()
         for (const auto& n : empty.value())
             names << q(n);
         const int kept = static_cast<int>(r.config.classNames.size()) - names.size();
+        if (kept < 2) {
+            showError(tr("The data set has images of fewer than two of the task's classes (none of %1).")
+                          .arg(names.join(", ")));
+            return false;
+        }
         QMessageBox box(
             QMessageBox::Warning, tr("Class without images"),
             tr("The data set has no images of %1. A model cannot learn a class it never sees.").arg(names.join(", ")),
@@ -628,11 +633,6 @@ bool TrainingTab::startTraining()
         QPushButton* train = box.addButton(tr("Train on %1 classes").arg(kept), QMessageBox::AcceptRole);
         train->setObjectName(QStringLiteral("trainPresentClasses"));
         box.addButton(QMessageBox::Cancel);
-        if (kept < 2) {
-            showError(tr("The data set has images of fewer than two of the task's classes (none of %1).")
-                          .arg(names.join(", ")));
-            return false;
-        }
         box.exec();
         if (box.clickedButton() != train)
             return false;

@@ -39,6 +39,35 @@ std::vector<int64_t> Dataset::classCounts(Split split) const
     return counts;
 }
 
+std::vector<size_t> Dataset::emptyClasses() const
+{
+    std::vector<size_t> out;
+    const std::vector<int64_t> counts = classCounts();
+    for (size_t i = 0; i < counts.size(); ++i)
+        if (counts[i] == 0)
+            out.push_back(i);
+    return out;
+}
+
+std::vector<size_t> Dataset::removeEmptyClasses()
+{
+    const std::vector<size_t> empty = emptyClasses();
+    if (empty.empty())
+        return empty;
+    std::vector<int> newIndex(classNames.size(), -1);
+    std::vector<std::string> kept;
+    for (size_t i = 0; i < classNames.size(); ++i)
+        if (!std::binary_search(empty.begin(), empty.end(), i)) {
+            newIndex[i] = static_cast<int>(kept.size());
+            kept.push_back(classNames[i]);
+        }
+    classNames = std::move(kept);
+    for (Sample& s : samples)
+        if (s.label >= 0 && size_t(s.label) < newIndex.size())
+            s.label = newIndex[size_t(s.label)];
+    return empty;
+}
+
 std::vector<const Sample*> Dataset::inSplit(Split split) const
 {
     std::vector<const Sample*> out;

@@ -36,6 +36,11 @@ struct Dataset {
     /// Samples per class for one split (Unassigned = all samples).
     std::vector<int64_t> classCounts(Split split = Split::Unassigned) const;
     std::vector<const Sample*> inSplit(Split split) const;
+    /// Indices of the classes without a sample, ascending.
+    std::vector<size_t> emptyClasses() const;
+    /// Removes the classes without a sample and renumbers the labels (no file is read again);
+    /// returns the removed indices, ascending.
+    std::vector<size_t> removeEmptyClasses();
 };
 
 /// How to read a data set. `classes`, when given (e.g. from a task preset), fixes the class

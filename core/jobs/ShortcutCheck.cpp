@@ -61,6 +61,13 @@ std::string ShortcutReport::summary() const
     return s;
 }
 
+void ShortcutReport::recordIn(ml::ModelCard& card) const
+{
+    card.metrics["shortcut_balanced_accuracy"] = balancedAccuracy;
+    card.metrics["shortcut_chance"] = chance;
+    card.metrics["shortcut_flagged"] = flagged ? 1.0 : 0.0;
+}
+
 Result<ShortcutReport> checkShortcut(const data::Dataset& dataset, const std::vector<std::string>& classNames,
                                      const ShortcutOptions& options, ml::TrainingControl* control)
 {

@@ -2,6 +2,7 @@
 
 #include <data/Dataset.h>
 #include <imaging/Result.h>
+#include <ml/ModelCard.h>
 #include <ml/Trainer.h>
 
 #include <cstdint>
@@ -47,6 +48,9 @@ struct ShortcutReport {
 
     /// One line: "centre 70 % blanked: balanced accuracy 0.75 on 115 val images (chance 0.33): ...".
     std::string summary() const;
+    /// Writes the result into a card's metrics (shortcut_balanced_accuracy, shortcut_chance,
+    /// shortcut_flagged), where the classify panel shows it.
+    void recordIn(ml::ModelCard& card) const;
 };
 
 /// Trains a small probe network for a few epochs on the train split of `dataset` with the

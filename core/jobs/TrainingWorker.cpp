@@ -92,17 +92,6 @@ double finiteOr(double v, double fallback)
     return std::isfinite(v) ? v : fallback;
 }
 
-/// Class indices with no sample in the data set.
-std::vector<size_t> emptyClassIndices(const data::Dataset& dataset)
-{
-    std::vector<size_t> out;
-    const std::vector<int64_t> counts = dataset.classCounts();
-    for (size_t i = 0; i < dataset.classNames.size(); ++i)
-        if (i >= counts.size() || counts[i] == 0)
-            out.push_back(i);
-    return out;
-}
-
 /// The names the request gives the data set's classes (the preset's display names, else the
 /// folder or label names).
 std::vector<std::string> displayNames(const TrainingRequest& req, const std::vector<std::string>& classNames)
@@ -252,12 +241,14 @@ data::DatasetOptions datasetOptionsForModel(const data::TaskPreset* preset, cons
 
 Result<std::vector<std::string>> emptyClasses(const TrainingRequest& request)
 {
-    auto loaded = data::loadDataset(request.dataPath, request.dataset);
+    data::DatasetOptions listing = request.dataset;
+    listing.groupIdenticalFiles = false; // counting needs the listing alone, not every file's bytes
+    auto loaded = data::loadDataset(request.dataPath, listing);
     if (!loaded)
         return Result<std::vector<std::string>>::failure(loaded.error());
     const std::vector<std::string> names = displayNames(request, loaded->classNames);
     std::vector<std::string> out;
-    for (size_t i : emptyClassIndices(loaded.value()))
+    for (size_t i : loaded->emptyClasses())
         out.push_back(names[i]);
     return out;
 }
@@ -691,9 +682,10 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     auto loaded = data::loadDataset(req.dataPath, req.dataset);
     if (!loaded)
         return R::failure(loaded.error());
-    if (auto empty = emptyClassIndices(loaded.value()); !empty.empty()) {
+    data::Dataset& dataset = loaded.value();
+    if (const std::vector<size_t> empty = dataset.emptyClasses(); !empty.empty()) {
         // A class without images cannot be learnt: refuse, or leave it out on request.
-        std::vector<std::string> names = displayNames(req, loaded->classNames);
+        const std::vector<std::string> names = displayNames(req, dataset.classNames);
         std::string list;
         for (size_t i : empty)
             list += (list.empty() ? "" : ", ") + names[i];
@@ -705,25 +697,17 @@ Result<TrainingOutcome> TrainingWorker::runJob()
                               "that it does not cover " + list);
         if (kept < 2)
             return R::failure("the data set has images of fewer than two classes (none of " + list + ")");
-        std::vector<std::string> keptClasses, keptNames;
+        dataset.removeEmptyClasses();
+        config.classNames.clear();
         for (size_t i = 0; i < names.size(); ++i)
-            if (std::find(empty.begin(), empty.end(), i) == empty.end()) {
-                keptClasses.push_back(loaded->classNames[i]);
-                keptNames.push_back(names[i]);
-            } else {
-                config.notCovered.push_back(names[i]);
-            }
-        req.dataset.classes = keptClasses;
-        config.classNames = keptNames;
+            (std::binary_search(empty.begin(), empty.end(), i) ? config.notCovered : config.classNames)
+                .push_back(names[i]);
+        req.dataset.classes = dataset.classNames; // run.json: a resumed run reads the same classes
         emit logMessage(tr("No images of %1: training on the %2 classes that have images; the model will not "
                            "cover %1")
                             .arg(q(list))
                             .arg(kept));
-        loaded = data::loadDataset(req.dataPath, req.dataset);
-        if (!loaded)
-            return R::failure(loaded.error());
     }
-    data::Dataset& dataset = loaded.value();
     const bool splitsFromRun = req.resume && readSplits(dataset, config.runDir);
     if (!splitsFromRun)
         data::assignSplits(dataset, req.split);
@@ -757,12 +741,9 @@ Result<TrainingOutcome> TrainingWorker::runJob()
                                     .arg(train[i])
                                     .arg(q(config.classNames[i])));
         if (dataset.conflictingDuplicates > 0)
-            emit logMessage(
-                tr("%1 image(s) appear under more than one class and were left out (contradictory "
-                   "labels)")
-                    .arg(std::count_if(dataset.skipped.begin(), dataset.skipped.end(), [](const std::string& s) {
-                        return s.find("contradictory labels") != std::string::npos;
-                    })));
+            emit logMessage(tr("%1 set(s) of identical images filed under different classes were left out "
+                               "(contradictory labels)")
+                                .arg(dataset.conflictingDuplicates));
     }
     if (req.classWeightsFromCounts && !req.resume) {
         // w_c = N / (K * n_c): a class with half the samples weighs twice as much.
@@ -892,11 +873,8 @@ Result<TrainingOutcome> TrainingWorker::runJob()
             card.metrics[p + "mae"] = rep.meanAbsoluteError;
         }
         card.metrics[p + "samples"] = static_cast<double>(rep.samples);
-        if (outcome.shortcut.checked) {
-            card.metrics["shortcut_balanced_accuracy"] = outcome.shortcut.balancedAccuracy;
-            card.metrics["shortcut_chance"] = outcome.shortcut.chance;
-            card.metrics["shortcut_flagged"] = outcome.shortcut.flagged ? 1.0 : 0.0;
-        }
+        if (outcome.shortcut.checked)
+            outcome.shortcut.recordIn(card);
         std::ostringstream summary;
         summary << "data " << req.dataPath << "; train/val/test samples " << dataset.inSplit(data::Split::Train).size()
                 << "/" << dataset.inSplit(data::Split::Val).size() << "/" << dataset.inSplit(data::Split::Test).size()
