@@ -6,6 +6,8 @@
 #include <imaging/ImageLoader.h>
 #include <imaging/ImageWriter.h>
 #include <imaging/Render.h>
+#include <jobs/Calibrate.h>
+#include <jobs/PredictJob.h>
 #include <jobs/TrainingWorker.h>
 #include <ml/Bundle.h>
 #include <ml/Classifier.h>
@@ -53,13 +55,16 @@ int usage(FILE* out)
                       "      saves a de-identified crop into DIR/LABEL/ and DIR/manifest.csv, as the\n"
                       "      viewer's crop tool does (default: 224 px, windowed 8-bit)\n"
                       "  predict --model M [--device D] [--roi X,Y,W,H] [--cam OUT.png] [--cam-method M]\n"
-                      "          [--class N] [--layer NAME] [--threads N] [--reduced-precision] [--json]\n"
-                      "          FILE...\n"
+                      "          [--class N] [--layer NAME] [--threads N] [--reduced-precision] [--tta]\n"
+                      "          [--json] FILE...\n"
                       "      classify each image (rendered with its default window, optionally cropped)\n"
                       "      with a model bundle or TorchScript file; --cam writes a Grad-CAM overlay\n"
                       "      (OUT-<name>.png for several files); --cam-method gradcam|gradcam++;\n"
                       "      --device auto|cpu|cuda|cuda:N; --reduced-precision: float16 on a GPU,\n"
-                      "      bfloat16 on a CPU with AVX-512 BF16 or AMX (faster, slightly different)\n"
+                      "      bfloat16 on a CPU with AVX-512 BF16 or AMX (faster, slightly different);\n"
+                      "      --tta: test-time augmentation, the image also mirrored and shifted as\n"
+                      "      the model's task was trained, probabilities and maps averaged; prints\n"
+                      "      whether the image is out of distribution when the model has a detector\n"
                       "  train --data DIR --arch A --out RUN_DIR [--preset P] [--epochs N] [--batch N]\n"
                       "        [--lr X] [--weight-decay X] [--optimizer adam|adamw|sgd] [--size N]\n"
                       "        [--channels 1|3] [--augment PRESET] [--patience N] [--schedule S]\n"
@@ -67,13 +72,17 @@ int usage(FILE* out)
                       "        [--seed N] [--balanced] [--class-weights] [--no-leakage-check]\n"
                       "        [--skip-empty-classes] [--shortcut-check]\n"
                       "        [--patient-pattern REGEX] [--ordinal-sigma X] [--mixed-precision]\n"
-                      "        [--resume]\n"
+                      "        [--split-seed N] [--ensemble K] [--resume]\n"
                       "      trains a zoo network on a data set folder (one sub-folder per class,\n"
                       "      optionally under train/ val/ test/), CSV or crop-tool root; splits\n"
                       "      8:1:1 by patient when none are given, checks for leakage, keeps the best\n"
                       "      epoch on val as RUN_DIR/best.lbx and evaluates it on test (val when\n"
                       "      there is no test). --resume continues RUN_DIR after a stop (Ctrl-C).\n"
                       "      --threads: LibTorch CPU threads (default: cores - 1; 0 = all cores)\n"
+                      "      --split-seed N: carve the splits with N instead of --seed (ensemble\n"
+                      "      members share one test split)\n"
+                      "      --ensemble K: train K members (seeds N, N+1, ...; one split) in\n"
+                      "      RUN_DIR/member-k and join them into RUN_DIR/ensemble.lbx\n"
                       "      --ordinal-sigma X: graded tasks learn from Gaussian soft labels X grades\n"
                       "      wide instead of one-hot ones\n"
                       "      --skip-empty-classes: train on the task's classes that have images and\n"
@@ -93,10 +102,26 @@ int usage(FILE* out)
                       "      --record-in writes the result into a bundle's card\n"
                       "  evaluate --model M --data DIR [--split test|val|train|all] [--preset P]\n"
                       "           [--device D] [--threads N] [--batch N] [--seed N] [--out DIR]\n"
-                      "           [--reduced-precision] [--json]\n"
+                      "           [--splits CSV|DIR] [--reduced-precision] [--tta] [--json]\n"
                       "      accuracy, per-class scores, confusion matrix, AUC (and QWK/MAE for\n"
-                      "      graded labels) of a bundle on one split; the split comes from the run\n"
-                      "      folder's splits.csv beside the model when there is one\n"
+                      "      graded labels), calibration error (ECE) and the share of images the\n"
+                      "      out-of-distribution detector flags, of a bundle on one split; the split\n"
+                      "      comes from --splits or the run folder's splits.csv beside the model\n"
+                      "  calibrate --model M --data DIR [--out OUT] [--method auto|mahalanobis|energy]\n"
+                      "            [--combine sum|excess|max|last] [--percentile P] [--splits CSV|DIR]\n"
+                      "            [--seed N] [--preset P] [--cut-points] [--record-test]\n"
+                      "      fits, without re-training, an out-of-distribution detector on the\n"
+                      "      network's features of the train split (class Gaussians with a shared\n"
+                      "      covariance over blocks of the input and of every stage, the blocks' scores\n"
+                      "      summed; the energy score is calibrated too), its\n"
+                      "      threshold at the P-th percentile of val (default 97.5) and a\n"
+                      "      temperature on val; writes the bundle to OUT (default: over M);\n"
+                      "      --cut-points: graded tasks get cut points on the expected grade tuned\n"
+                      "      for QWK on val, kept when they beat the top class there;\n"
+                      "      --record-test: evaluate the result on test and record it in the card\n"
+                      "  ensemble --out OUT.lbx M1 M2 [M...]\n"
+                      "      joins bundles of one architecture and task into an ensemble whose\n"
+                      "      softmax outputs are averaged (then calibrate it)\n"
                       "  version\n"
                       "      versions of Lightbox and LibTorch, and the devices it can use\n");
     return out == stderr ? 2 : 0;
@@ -427,6 +452,8 @@ int cmdPredict(const QStringList& argv)
                 return fail("predict", "--class needs a class index below " + std::to_string(card.numClasses()));
         }
     }
+    if (args.has("tta"))
+        popts.tta = jobs::ttaFor(card, /*fallbackFlip=*/true);
     cv::Rect roi;
     if (args.has("roi")) {
         const QStringList parts = args.value("roi").split(',');
@@ -492,6 +519,32 @@ int cmdPredict(const QStringList& argv)
             o["probabilities"] = probs;
             if (card.ordinal)
                 o["expectedGrade"] = p->expectedGrade;
+            if (!card.cutPoints.empty()) {
+                o["grade"] = p->grade;
+                o["gradeName"] = QString::fromStdString(card.classNames[static_cast<size_t>(p->grade)]);
+            }
+            if (p->temperature != 1.0)
+                o["temperature"] = p->temperature;
+            if (p->memberProbabilities.size() > 1) {
+                QJsonArray members;
+                for (const auto& m : p->memberProbabilities) {
+                    QJsonArray probs;
+                    for (float v : m)
+                        probs.append(v);
+                    members.append(probs);
+                }
+                o["members"] = QJsonObject{
+                    {"probabilities", members}, {"agreeing", p->membersAgreeing}, {"spread", p->memberSpread}};
+            }
+            if (p->views > 1) {
+                o["views"] = p->views;
+                o["ttaExtraMs"] = std::max(0.0, p->latencyMs - p->singleViewMs);
+            }
+            if (p->ood.available)
+                o["ood"] = QJsonObject{{"score", p->ood.score},
+                                       {"percentile", p->ood.percentile},
+                                       {"flagged", p->ood.flagged},
+                                       {"method", QString::fromStdString(p->ood.method)}};
             if (!camFile.isEmpty())
                 o["cam"] = QJsonObject{{"file", camFile},
                                        {"method", ml::toString(popts.cam)},
@@ -502,7 +555,25 @@ int cmdPredict(const QStringList& argv)
             std::printf("%s: %s (%.1f %%)", qPrintable(file), p->topClassName.c_str(), 100.0 * p->topProbability);
             if (card.ordinal)
                 std::printf(", expected grade %.2f", p->expectedGrade);
-            std::printf("  [%.1f ms on %s]\n", p->latencyMs, p->device.c_str());
+            if (!card.cutPoints.empty())
+                std::printf(" -> %s under the model's cut points",
+                            card.classNames[static_cast<size_t>(p->grade)].c_str());
+            if (p->views > 1)
+                std::printf("  [%.1f ms on %s: %d views of test-time augmentation, %.1f ms for one]\n", p->latencyMs,
+                            p->device.c_str(), p->views, p->singleViewMs);
+            else
+                std::printf("  [%.1f ms on %s]\n", p->latencyMs, p->device.c_str());
+            if (p->memberProbabilities.size() > 1)
+                std::printf("  %d of %zu networks of the ensemble agree; their %s probabilities spread +-%.1f %%\n",
+                            p->membersAgreeing, p->memberProbabilities.size(), p->topClassName.c_str(),
+                            100.0 * p->memberSpread);
+            if (p->ood.available && p->ood.flagged)
+                std::printf("  OUT OF DISTRIBUTION: this image is unlike the images this model was trained on "
+                            "(%s score above %.1f %% of its validation images); do not trust the probabilities\n",
+                            p->ood.method.c_str(), p->ood.percentile);
+            else if (p->ood.available)
+                std::printf("  in distribution (%s score at the %.0fth percentile of the validation images)\n",
+                            p->ood.method.c_str(), p->ood.percentile);
             for (const auto& n : card.notCovered)
                 std::printf("  (the model does not cover %s: it was trained without images of it)\n", n.c_str());
             for (size_t i = 0; i < p->probabilities.size(); ++i)
@@ -703,7 +774,11 @@ Result<jobs::TrainingRequest> trainRequest(const Args& args)
         return fail(error);
     req.config.earlyStopPatience = patience;
     req.config.seed = static_cast<uint64_t>(seed);
-    req.split.seed = req.config.seed;
+    // The split has its own seed when asked (members of an ensemble share one test carve).
+    int splitSeed = seed;
+    if (!parseIntOption(args, "split-seed", 0, splitSeed, error))
+        return fail(error);
+    req.split.seed = static_cast<uint64_t>(splitSeed);
     if (args.has("optimizer"))
         req.config.optimizer = args.value("optimizer").toStdString();
     if (args.has("schedule"))
@@ -731,21 +806,120 @@ Result<jobs::TrainingRequest> trainRequest(const Args& args)
     return req;
 }
 
+int runTraining(const jobs::TrainingRequest& req);
+int trainEnsemble(const Args& args, int members, const QString& out);
+Result<std::string> writeEnsemble(const std::vector<std::string>& paths, const std::string& out);
+
 int cmdTrain(const QStringList& argv)
 {
     Args args;
     QString error;
     if (!parseArgs(argv,
-                   {"data",          "arch",   "preset",   "epochs",         "batch",    "lr",       "weight-decay",
-                    "optimizer",     "size",   "channels", "augment",        "patience", "schedule", "label-smoothing",
-                    "ordinal-sigma", "device", "threads",  "loader-threads", "seed",     "out",      "patient-pattern"},
+                   {"data",          "arch",    "preset",   "epochs",         "batch",    "lr",       "weight-decay",
+                    "optimizer",     "size",    "channels", "augment",        "patience", "schedule", "label-smoothing",
+                    "ordinal-sigma", "device",  "threads",  "loader-threads", "seed",     "out",      "patient-pattern",
+                    "split-seed",    "ensemble"},
                    args, error) ||
         !args.positional.isEmpty())
         return error.isEmpty() ? usage(stderr) : fail("train", error.toStdString());
+    int members = 1;
+    if (!parseIntOption(args, "ensemble", 1, members, error))
+        return fail("train", error.toStdString());
+    const QString out = args.value("out");
+    if (members > 1 || QFileInfo::exists(out + "/member-1")) {
+        if (members > 32)
+            return fail("train", "--ensemble takes at most 32 members");
+        return trainEnsemble(args, members, out);
+    }
     auto request = trainRequest(args);
     if (!request)
         return fail("train", request.error());
-    const jobs::TrainingRequest& req = request.value();
+    return runTraining(request.value());
+}
+
+/// An ensemble: K members trained one after another in OUT/member-1 ... member-K, each with
+/// its own initialisation seed (seed + k - 1) and the same split (the split seed, or the seed),
+/// then joined into OUT/ensemble.lbx and evaluated on the test split. A stopped run continues
+/// with --resume: finished members are kept, a stopped one resumes, missing ones start.
+int trainEnsemble(const Args& args, int members, const QString& out)
+{
+    const bool resume = args.has("resume");
+    if (resume) {
+        members = 0;
+        while (QFileInfo::exists(QString("%1/member-%2").arg(out).arg(members + 1)))
+            ++members;
+        int asked = 0;
+        QString error;
+        if (args.has("ensemble") && parseIntOption(args, "ensemble", 1, asked, error))
+            members = std::max(members, asked);
+    }
+    std::optional<jobs::TrainingRequest> first;
+    std::vector<std::string> bundles;
+    for (int k = 1; k <= members; ++k) {
+        const QString dir = QString("%1/member-%2").arg(out).arg(k);
+        jobs::TrainingRequest req;
+        if (ml::Trainer::canResume(dir.toStdString()) && !QFileInfo::exists(dir + "/report.json")) {
+            auto r = jobs::TrainingRequest::fromRunFolder(dir.toStdString());
+            if (!r)
+                return fail("train", r.error());
+            req = r.value();
+        } else if (QFileInfo::exists(dir + "/report.json")) {
+            std::printf("== member %d of %d: trained (%s)\n", k, members, qPrintable(dir));
+            bundles.push_back((dir + "/best.lbx").toStdString());
+            if (!first) {
+                auto r = jobs::TrainingRequest::fromRunFolder(dir.toStdString());
+                if (r)
+                    first = r.value();
+            }
+            continue;
+        } else if (first) {
+            req = *first; // same data, recipe and split; the next seed
+            req.resume = false;
+            req.config.runDir = dir.toStdString();
+            req.config.seed = first->config.seed + static_cast<uint64_t>(k - 1);
+        } else if (!resume) {
+            Args memberArgs = args;
+            memberArgs.options["out"] = dir;
+            memberArgs.options.erase("ensemble");
+            int seed = 42;
+            QString error;
+            parseIntOption(args, "seed", 0, seed, error);
+            memberArgs.options["seed"] = QString::number(seed + k - 1);
+            if (!args.has("split-seed"))
+                memberArgs.options["split-seed"] = QString::number(seed);
+            auto r = trainRequest(memberArgs);
+            if (!r)
+                return fail("train", r.error());
+            req = r.value();
+        } else {
+            return fail("train", "cannot continue the ensemble in " + out.toStdString() +
+                                     ": its first member holds no run to copy");
+        }
+        std::printf("== member %d of %d: seed %llu, split seed %llu\n", k, members,
+                    static_cast<unsigned long long>(req.config.seed), static_cast<unsigned long long>(req.split.seed));
+        std::fflush(stdout);
+        const int rc = runTraining(req);
+        if (rc != 0)
+            return rc;
+        if (!first) {
+            first = req;
+            first->config.seed = req.config.seed - static_cast<uint64_t>(k - 1);
+        }
+        bundles.push_back((dir + "/best.lbx").toStdString());
+    }
+    const std::string ensemble = (out + "/ensemble.lbx").toStdString();
+    auto written = writeEnsemble(bundles, ensemble);
+    if (!written)
+        return fail("train", written.error());
+    std::printf("joined %zu members into %s; calibrate it next (lightbox-cli calibrate --model %s --data DIR "
+                "--splits %s/member-1)\n",
+                bundles.size(), ensemble.c_str(), ensemble.c_str(), qPrintable(out));
+    return 0;
+}
+
+/// Runs one training request with progress on the terminal; returns the exit status.
+int runTraining(const jobs::TrainingRequest& req)
+{
     const bool tty = isatty(fileno(stderr));
     const int epochs = req.config.epochs;
 
@@ -872,8 +1046,8 @@ int cmdEvaluate(const QStringList& argv)
 {
     Args args;
     QString error;
-    if (!parseArgs(argv, {"model", "data", "split", "preset", "device", "threads", "batch", "seed", "out"}, args,
-                   error) ||
+    if (!parseArgs(argv, {"model", "data", "split", "preset", "device", "threads", "batch", "seed", "out", "splits"},
+                   args, error) ||
         !args.positional.isEmpty() || !args.has("model") || !args.has("data"))
         return error.isEmpty() ? usage(stderr) : fail("evaluate", error.toStdString());
     const std::string modelPath = args.value("model").toStdString();
@@ -896,8 +1070,14 @@ int cmdEvaluate(const QStringList& argv)
         !parseIntOption(args, "batch", 1, batch, error))
         return fail("evaluate", error.toStdString());
     // The split the model was trained with, when the bundle sits in its run folder.
-    const std::string runDir = QFileInfo(args.value("model")).absolutePath().toStdString();
-    std::string splitSource = "splits.csv of the run folder";
+    // --splits names a splits.csv (or the run folder holding it) when the bundle was moved.
+    QString splitsDir = args.has("splits") ? args.value("splits") : QFileInfo(args.value("model")).absolutePath();
+    if (QFileInfo(splitsDir).isFile())
+        splitsDir = QFileInfo(splitsDir).absolutePath();
+    const std::string runDir = splitsDir.toStdString();
+    std::string splitSource = args.has("splits") ? "splits.csv in " + runDir : "splits.csv of the run folder";
+    if (args.has("splits") && !QFileInfo::exists(splitsDir + "/splits.csv"))
+        return fail("evaluate", "no splits.csv in " + runDir);
     if (!jobs::readSplits(dataset.value(), runDir)) {
         data::SplitOptions so;
         so.seed = static_cast<uint64_t>(seed);
@@ -919,8 +1099,9 @@ int cmdEvaluate(const QStringList& argv)
         split = data::Split::Val;
     }
     const std::string device = args.has("device") ? args.value("device").toStdString() : "auto";
-    auto result =
-        jobs::evaluateBundle(modelPath, dataset.value(), split, device, threads, batch, args.has("reduced-precision"));
+    const ml::TtaOptions tta = args.has("tta") ? jobs::ttaFor(card, /*fallbackFlip=*/true) : ml::TtaOptions{};
+    auto result = jobs::evaluateBundle(modelPath, dataset.value(), split, device, threads, batch,
+                                       args.has("reduced-precision"), tta);
     if (!result)
         return fail("evaluate", result.error());
     if (args.has("out")) {
@@ -929,7 +1110,7 @@ int cmdEvaluate(const QStringList& argv)
             return fail("evaluate", files.error());
     }
     if (args.has("json")) {
-        ml::Json::Object doc = result->report.toJson().object();
+        ml::Json::Object doc = result->toJson().object();
         doc["model"] = modelPath;
         doc["architecture"] = card.architecture;
         doc["task"] = card.task;
@@ -955,11 +1136,108 @@ int cmdEvaluate(const QStringList& argv)
     }
     std::printf("model %s (%s, task %s)\n", modelPath.c_str(), card.architecture.c_str(),
                 card.task.empty() ? "-" : card.task.c_str());
-    std::printf("data %s, %s split (%s), %s, %.1f s\n", qPrintable(args.value("data")), result->split.c_str(),
-                splitSource.c_str(), result->precision.c_str(), result->seconds);
+    std::printf("data %s, %s split (%s), %s, %.1f s%s\n", qPrintable(args.value("data")), result->split.c_str(),
+                splitSource.c_str(), result->precision.c_str(), result->seconds,
+                result->views > 1 ? (", test-time augmentation: " + std::to_string(result->views) + " views").c_str()
+                                  : "");
     if (!result->skipped.empty())
         std::printf("%zu unreadable sample(s) skipped, e.g. %s\n", result->skipped.size(), result->skipped[0].c_str());
     printReport(result->report, stdout);
+    const ml::ClassificationReport& rep = result->report;
+    std::printf("expected calibration error (15 bins): %s", number(rep.calibration.ece).c_str());
+    if (rep.temperature != 1.0)
+        std::printf(" with temperature %.3f, %s without", rep.temperature, number(rep.uncalibrated.ece).c_str());
+    std::printf("\n");
+    if (!result->oodMethod.empty())
+        std::printf("out of distribution (%s): %lld of %zu images flagged (%.1f %%)\n", result->oodMethod.c_str(),
+                    static_cast<long long>(result->oodFlagged), result->ood.size(), 100.0 * result->oodFlaggedShare());
+    return 0;
+}
+
+int cmdCalibrate(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv,
+                   {"model", "data", "out", "preset", "method", "combine", "percentile", "seed", "splits", "device",
+                    "threads", "batch"},
+                   args, error) ||
+        !args.positional.isEmpty() || !args.has("model") || !args.has("data"))
+        return error.isEmpty() ? usage(stderr) : fail("calibrate", error.toStdString());
+    const std::string modelPath = args.value("model").toStdString();
+    auto card = ml::readModelCard(modelPath);
+    if (!card)
+        return fail(args.value("model"), card.error());
+    const data::TaskPreset* preset =
+        data::findTaskPreset(args.has("preset") ? args.value("preset").toStdString() : card->task);
+    if (args.has("preset") && !preset)
+        return fail("calibrate", "unknown preset '" + args.value("preset").toStdString() + "'");
+    auto dataset =
+        data::loadDataset(args.value("data").toStdString(), jobs::datasetOptionsForModel(preset, card.value()));
+    if (!dataset)
+        return fail(args.value("data"), dataset.error());
+    jobs::CalibrateOptions o;
+    int seed = 42;
+    if (!parseIntOption(args, "seed", 0, seed, error) || !parseIntOption(args, "threads", 0, o.threads, error) ||
+        !parseIntOption(args, "batch", 1, o.batchSize, error) ||
+        !parseDoubleOption(args, "percentile", 50.0, o.percentile, error))
+        return fail("calibrate", error.toStdString());
+    if (args.has("method"))
+        o.method = args.value("method").toStdString();
+    if (args.has("combine"))
+        o.combine = args.value("combine").toStdString();
+    o.cutPoints = args.has("cut-points");
+    o.recordTest = args.has("record-test");
+    if (args.has("device"))
+        o.device = args.value("device").toStdString();
+    // The model's own splits: a splits.csv named by --splits (file or run folder), the one
+    // beside the bundle, else the data set's given splits or the seeded carve by patient.
+    std::string splitSource;
+    QString splits = args.has("splits") ? args.value("splits") : QFileInfo(args.value("model")).absolutePath();
+    if (QFileInfo(splits).isFile())
+        splits = QFileInfo(splits).absolutePath();
+    if (jobs::readSplits(dataset.value(), splits.toStdString())) {
+        splitSource = "splits.csv in " + splits.toStdString();
+    } else if (args.has("splits")) {
+        return fail("calibrate", "no splits.csv in " + splits.toStdString());
+    } else {
+        data::SplitOptions so;
+        so.seed = static_cast<uint64_t>(seed);
+        data::assignSplits(dataset.value(), so);
+        splitSource = dataset->hasGivenSplits ? "given splits" : "split 8:1:1 by patient, seed " + std::to_string(seed);
+    }
+    std::printf("calibrating %s on %s (%s)\n", modelPath.c_str(), qPrintable(args.value("data")), splitSource.c_str());
+    std::fflush(stdout);
+    auto r = jobs::calibrateBundle(modelPath, dataset.value(), o);
+    if (!r)
+        return fail("calibrate", r.error());
+    const std::string out = args.has("out") ? args.value("out").toStdString() : modelPath;
+    if (auto w = jobs::writeCalibratedBundle(modelPath, r.value(), out); !w)
+        return fail("calibrate", w.error());
+    std::printf("features of %lld train and %lld val images, %.1f s\n", static_cast<long long>(r->trainImages),
+                static_cast<long long>(r->valImages), r->seconds);
+    std::printf("temperature %.3f: val ECE %.4f -> %.4f, NLL %.4f -> %.4f\n", r->temperature, r->before.ece,
+                r->after.ece, r->before.nll, r->after.nll);
+    const ml::OodCard& ood = r->card.ood;
+    if (ood.mahalanobis.valid())
+        std::printf("mahalanobis: threshold %.4g at the %.1fth val percentile (%.1f %% of val flagged)\n",
+                    ood.mahalanobis.threshold, ood.thresholdPercentile, 100.0 * ood.mahalanobis.valFlagged);
+    std::printf("energy: threshold %.4g at the %.1fth val percentile (%.1f %% of val flagged)\n", ood.energy.threshold,
+                ood.thresholdPercentile, 100.0 * ood.energy.valFlagged);
+    if (r->card.ordinal)
+        std::printf("val QWK: top class %.4f%s\n", r->valQwkArgmax,
+                    o.cutPoints ? QString(", cut points %1 (%2)")
+                                      .arg(r->valQwkCutPoints, 0, 'f', 4)
+                                      .arg(r->cutPointsKept ? "kept" : "not kept: the top class wins on val")
+                                      .toUtf8()
+                                      .constData()
+                                : "");
+    if (o.recordTest)
+        std::printf("test (recorded in the card): accuracy %.4f, QWK %.4f, ECE %.4f on %lld images\n", r->test.accuracy,
+                    r->test.quadraticKappa, r->test.calibration.ece, static_cast<long long>(r->test.samples));
+    std::printf("detector in use: %s (%s); wrote %s\n", ood.method.c_str(), ood.combine.c_str(), out.c_str());
+    if (!r->skipped.empty())
+        std::printf("%zu unreadable sample(s) skipped, e.g. %s\n", r->skipped.size(), r->skipped[0].c_str());
     return 0;
 }
 
@@ -1044,11 +1322,72 @@ int cmdShortcutCheck(const QStringList& argv)
             return fail(args.value("record-in"), model.error());
         ml::ModelCard card = model->card;
         r.recordIn(card);
-        if (auto saved = ml::saveBundle(model->model, card, path); !saved)
+        if (auto saved = ml::saveBundle(model->model, card, path, &model->gaussians); !saved)
             return fail(args.value("record-in"), saved.error());
         std::fprintf(stderr, "lightbox-cli: recorded in %s\n", path.c_str());
     }
     return r.flagged ? 3 : 0;
+}
+
+/// Joins bundles of one architecture and task into an ensemble bundle whose softmax outputs are
+/// averaged. The card is the first member's, without the figures and trust fields that
+/// described it alone: calibrate the result (and record its test figures) before shipping it.
+Result<std::string> writeEnsemble(const std::vector<std::string>& paths, const std::string& out)
+{
+    using R = Result<std::string>;
+    std::vector<ml::Model> models;
+    ml::ModelCard card;
+    for (const auto& path : paths) {
+        auto m = ml::loadModel(path);
+        if (!m)
+            return R::failure(path + ": " + m.error());
+        if (models.empty()) {
+            card = m->card;
+        } else if (m->card.classNames != card.classNames || m->card.task != card.task ||
+                   m->card.preprocess.width != card.preprocess.width ||
+                   m->card.preprocess.height != card.preprocess.height ||
+                   m->card.preprocess.channels != card.preprocess.channels ||
+                   m->card.preprocess.mean != card.preprocess.mean || m->card.preprocess.std != card.preprocess.std) {
+            return R::failure(path + ": its task, classes or preprocessing differ from " + paths[0] + "'s");
+        }
+        models.push_back(m->model);
+    }
+    auto ensemble = ml::makeEnsemble(models);
+    if (!ensemble)
+        return R::failure(ensemble.error());
+    std::map<std::string, double> kept;
+    for (const auto& [k, v] : card.metrics)
+        if (k.rfind("shortcut_", 0) == 0)
+            kept[k] = v;
+    card.metrics = kept;
+    card.temperature = 1.0;
+    card.cutPoints.clear();
+    card.ood = ml::OodCard();
+    card.created = ml::isoTimestampUtc();
+    std::string summary = "ensemble of " + std::to_string(paths.size()) + " networks averaged:";
+    for (const auto& path : paths)
+        summary += " " + QFileInfo(QString::fromStdString(path)).fileName().toStdString();
+    card.trainingSummary = summary + "; first member: " + card.trainingSummary;
+    if (auto saved = ml::saveBundle(ensemble.value(), card, out); !saved)
+        return R::failure(saved.error());
+    return out;
+}
+
+int cmdEnsemble(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"out"}, args, error) || !args.has("out") || args.positional.size() < 2)
+        return error.isEmpty() ? usage(stderr) : fail("ensemble", error.toStdString());
+    std::vector<std::string> paths;
+    for (const auto& p : args.positional)
+        paths.push_back(p.toStdString());
+    auto written = writeEnsemble(paths, args.value("out").toStdString());
+    if (!written)
+        return fail("ensemble", written.error());
+    std::printf("wrote %s: %zu members averaged; calibrate it next (lightbox-cli calibrate --model %s --data DIR)\n",
+                written->c_str(), paths.size(), written->c_str());
+    return 0;
 }
 
 int cmdVersion()
@@ -1082,6 +1421,10 @@ int main(int argc, char** argv)
         return cmdTrain(args);
     if (cmd == "evaluate")
         return cmdEvaluate(args);
+    if (cmd == "calibrate")
+        return cmdCalibrate(args);
+    if (cmd == "ensemble")
+        return cmdEnsemble(args);
     if (cmd == "shortcut-check")
         return cmdShortcutCheck(args);
     if (cmd == "version" || cmd == "--version")

@@ -1,6 +1,8 @@
 #include "PredictJob.h"
 
+#include <data/Loader.h>
 #include <data/ModelInput.h>
+#include <data/TaskPreset.h>
 #include <ml/Bundle.h>
 
 #include <QDateTime>
@@ -18,6 +20,21 @@
 #include <numeric>
 
 namespace lightbox::jobs {
+
+ml::TtaOptions ttaFor(const ml::ModelCard& card, bool fallbackFlip)
+{
+    ml::TtaOptions t;
+    const data::TaskPreset* preset = data::findTaskPreset(card.task);
+    data::AugmentOptions a;
+    if (!preset || !data::AugmentOptions::fromPreset(preset->augmentation, a)) {
+        t.horizontalFlip = fallbackFlip;
+        return t;
+    }
+    t.horizontalFlip = a.horizontalFlip;
+    t.verticalFlip = a.verticalFlip;
+    t.shift = a.shift > 0.0 ? std::min(a.shift, 0.03) : 0.0;
+    return t;
+}
 namespace {
 
 constexpr std::size_t kCachedModels = 2; // e.g. the same model on the CPU and on a GPU
@@ -30,10 +47,18 @@ QString qs(const std::string& s)
 QString metricsText(const std::map<std::string, double>& metrics, bool all)
 {
     QStringList parts;
+    // The one-line summary keeps the headline figures of val and test; the tooltip has all.
+    static const QStringList headline{
+        QStringLiteral("accuracy"),          QStringLiteral("auc"), QStringLiteral("qwk"), QStringLiteral("macro_f1"),
+        QStringLiteral("balanced_accuracy"), QStringLiteral("ece")};
     for (const auto& [name, value] : metrics) {
         const QString n = qs(name);
-        if (!all && !n.startsWith(QLatin1String("val")) && !n.startsWith(QLatin1String("test")))
-            continue;
+        if (!all) {
+            const int split = n.indexOf(QLatin1Char('_'));
+            const QString prefix = n.left(split), rest = n.mid(split + 1);
+            if ((prefix != QLatin1String("val") && prefix != QLatin1String("test")) || !headline.contains(rest))
+                continue;
+        }
         // Counts (samples, epoch) read as whole numbers, scores with three decimals.
         const bool count = std::abs(value) >= 2 && value == std::floor(value);
         parts << QStringLiteral("%1 %2")
@@ -81,6 +106,10 @@ QString ModelInfo::summary() const
         parts << (f->second > 0.5 ? QStringLiteral("shortcut check flagged%1").arg(figures)
                                   : QStringLiteral("shortcut check passed%1").arg(figures));
     }
+    if (card.ood.valid())
+        parts << QStringLiteral("out-of-distribution check (%1)").arg(qs(card.ood.method));
+    if (card.members > 1)
+        parts << QStringLiteral("ensemble of %1").arg(card.members);
     if (!card.notCovered.empty()) {
         QStringList missing;
         for (const auto& n : card.notCovered)
@@ -222,7 +251,10 @@ struct PredictJob::Engine {
             r.error = QStringLiteral("cannot classify this region: %1").arg(qs(raw.error()));
             return r;
         }
-        auto p = entry->classifier.predictRaw(raw.value(), req.options);
+        ml::PredictOptions options = req.options;
+        if (req.tta)
+            options.tta = ttaFor(r.model.card);
+        auto p = entry->classifier.predictRaw(raw.value(), options);
         if (!p) {
             r.error = qs(p.error());
             return r;
@@ -231,8 +263,16 @@ struct PredictJob::Engine {
         r.ranking = rankClasses(r.probabilities);
         r.topClass = p->topClass;
         r.expectedGrade = p->expectedGrade;
+        r.grade = p->grade;
+        r.temperature = p->temperature;
+        r.ood = p->ood;
         r.device = qs(p->device);
         r.latencyMs = p->latencyMs;
+        r.views = p->views;
+        r.members = std::max<int>(1, static_cast<int>(p->memberProbabilities.size()));
+        r.membersAgreeing = p->membersAgreeing;
+        r.memberSpread = p->memberSpread;
+        r.singleViewMs = p->singleViewMs;
         if (p->camClass >= 0 && !p->camUpsampled.empty()) {
             r.camMethod = req.options.cam;
             r.camClass = p->camClass;

@@ -28,7 +28,15 @@ struct PredictRequest {
     std::shared_ptr<const imaging::Image> image;
     std::optional<QRect> roi;   ///< region in stored-image pixels; none = the whole image
     ml::PredictOptions options; ///< map method, target class (-1 = top), layer (empty = last block)
+    /// Test-time augmentation with the transforms the model's task was trained with (ttaFor());
+    /// overrides options.tta.
+    bool tta = false;
 };
+
+/// The test-time augmentation that fits a model: the flips of its task preset's augmentation,
+/// and shifts of up to 3 % where that augmentation shifts. A model of an unknown task gets a
+/// horizontal flip alone when `fallbackFlip` is set, else nothing.
+ml::TtaOptions ttaFor(const ml::ModelCard& card, bool fallbackFlip = false);
 
 /// A loaded model as the GUI describes it.
 struct ModelInfo {
@@ -56,9 +64,17 @@ struct PredictResult {
     std::vector<int> ranking;         ///< class indices by falling probability (top-k = first k)
     int topClass = -1;
     double expectedGrade = -1; ///< sum(p_i * i) for ordinal models, else -1
+    int grade = -1;            ///< the model's answer: the cut-point grade where the card has cut points, else topClass
+    double temperature = 1.0;  ///< the card's temperature, applied to the probabilities
+    ml::OodScore ood;          ///< out-of-distribution verdict (available with a calibrated detector)
     QString device;
-    double latencyMs = 0; ///< forward pass and map, as the classifier measured it
-    double totalMs = 0;   ///< the whole job: load (when not cached), render, crop, preprocess, predict
+    double latencyMs = 0;    ///< forward pass and map, as the classifier measured it
+    int views = 1;           ///< images averaged (test-time augmentation: more than one)
+    int members = 1;         ///< networks averaged (an ensemble: more than one)
+    int membersAgreeing = 0; ///< members whose own top class is the ensemble's
+    double memberSpread = 0; ///< SD of the members' probabilities of the top class
+    double singleViewMs = 0; ///< the plain view alone, for the extra cost of TTA
+    double totalMs = 0;      ///< the whole job: load (when not cached), render, crop, preprocess, predict
 
     ml::CamMethod camMethod = ml::CamMethod::None;
     int camClass = -1; ///< class the map explains, -1 when there is no map

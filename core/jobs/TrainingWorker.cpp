@@ -286,7 +286,8 @@ void applyPreset(const data::TaskPreset& preset, TrainingRequest& request)
 // Evaluation and reports
 
 Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data::Dataset& dataset, data::Split split,
-                                        const std::string& device, int threads, int batchSize, bool reducedPrecision)
+                                        const std::string& device, int threads, int batchSize, bool reducedPrecision,
+                                        const ml::TtaOptions& tta)
 {
     using R = Result<EvaluationResult>;
     auto loaded = ml::loadModel(modelPath);
@@ -306,13 +307,33 @@ Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data
     lo.dropLast = false;
     lo.cacheMiB = 0;
     data::ImageBatchSource source(std::move(samples), card.preprocess, lo);
-    auto out = ml::evaluateModel(loaded->model, source, device, threads, reducedPrecision);
+    const bool needFeatures = card.ood.valid() && card.ood.method == "mahalanobis";
+    auto out = ml::evaluateModel(loaded->model, source, device, threads, reducedPrecision, needFeatures, tta);
     if (!out)
         return R::failure(out.error());
     if (out->labels.empty())
         return R::failure("no sample of the split could be read");
     EvaluationResult result;
-    result.report = ml::computeReport(out->labels, out->probabilities, card.classNames, card.ordinal);
+    result.views = tta.views();
+    result.labels = out->labels;
+    result.probabilities = out->probabilities;
+    if (out->logits.size() == out->labels.size())
+        for (size_t i = 0; i < out->logits.size(); ++i)
+            result.probabilities[i] = ml::softmax(out->logits[i], card.temperature);
+    if (card.ood.valid() && out->logits.size() == out->labels.size()) {
+        result.oodMethod = card.ood.method;
+        static const std::vector<float> none;
+        for (size_t i = 0; i < out->logits.size(); ++i) {
+            const auto& f = i < out->features.size() ? out->features[i] : none;
+            result.ood.push_back(ml::scoreOod(card.ood, loaded->gaussians, f, out->logits[i]));
+            result.oodFlagged += result.ood.back().flagged ? 1 : 0;
+        }
+    }
+    result.report = ml::computeReport(out->labels, result.probabilities, card.classNames, card.ordinal, card.cutPoints);
+    if (card.temperature != 1.0) {
+        result.report.temperature = card.temperature;
+        result.report.uncalibrated = ml::calibrationReport(out->labels, out->probabilities);
+    }
     result.split = splitName(split);
     result.seconds = out->seconds;
     result.skipped = source.skipped();
@@ -323,12 +344,30 @@ Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data
     return result;
 }
 
+double EvaluationResult::oodFlaggedShare() const
+{
+    return ood.empty() ? kNaN : double(oodFlagged) / double(ood.size());
+}
+
+ml::Json EvaluationResult::toJson() const
+{
+    ml::Json::Object doc = report.toJson().object();
+    auto number = [](double v) { return std::isfinite(v) ? ml::Json(v) : ml::Json(); };
+    doc["views"] = views;
+    if (!oodMethod.empty()) {
+        doc["ood_method"] = oodMethod;
+        doc["ood_flagged"] = static_cast<long long>(oodFlagged);
+        doc["ood_flagged_share"] = number(oodFlaggedShare());
+    }
+    return ml::Json(doc);
+}
+
 Result<std::vector<std::string>> writeReportFiles(const EvaluationResult& result, const std::string& dir)
 {
     using R = Result<std::vector<std::string>>;
     if (!QDir().mkpath(q(dir)))
         return R::failure(dir + ": cannot create the folder");
-    ml::Json::Object doc = result.report.toJson().object();
+    ml::Json::Object doc = result.toJson().object();
     doc["split"] = result.split;
     doc["seconds"] = result.seconds;
     doc["skipped"] = stringArray(result.skipped);
@@ -883,7 +922,7 @@ Result<TrainingOutcome> TrainingWorker::runJob()
                 << config.optimizer << " lr " << config.learningRate << ", batch " << req.batchSize << ", augment "
                 << req.augmentPreset;
         card.trainingSummary = summary.str();
-        auto saved = ml::saveBundle(best->model, card, outcome.summary.bestBundle);
+        auto saved = ml::saveBundle(best->model, card, outcome.summary.bestBundle, &best->gaussians);
         if (!saved)
             emit logMessage(tr("Could not record the metrics in the bundle: %1").arg(q(saved.error())));
     }

@@ -131,16 +131,30 @@ struct EvaluationResult {
     double seconds = 0.0;
     std::vector<std::string> skipped;
     std::string device;
-    std::string precision; ///< "float32", "bfloat16" or "float16"
+    std::string precision;                         ///< "float32", "bfloat16" or "float16"
+    int views = 1;                                 ///< test-time augmentation: views averaged per image
+    std::string oodMethod;                         ///< the card's detector; empty when it has none
+    int64_t oodFlagged = 0;                        ///< images the detector flags as out of distribution
+    std::vector<ml::OodScore> ood;                 ///< per image, in the report's order (empty without a detector)
+    std::vector<std::vector<float>> probabilities; ///< per image, calibrated
+    std::vector<int64_t> labels;
+
+    /// Share of the images flagged (NaN without a detector).
+    double oodFlaggedShare() const;
+    /// The report's JSON (with its calibration: "ece", "reliability", and "temperature" and
+    /// "ece_uncalibrated" where the card has a temperature) and, with a detector, "ood_method",
+    /// "ood_flagged" and "ood_flagged_share".
+    ml::Json toJson() const;
 };
 
 /// Loads the bundle at `modelPath` and evaluates it on `split` of `dataset` (Unassigned = all
 /// samples): ml::loadModel, ml::evaluateModel over an unshuffled, unaugmented loader,
-/// ml::computeReport with the card's class names. Never throws. `reducedPrecision` as in
-/// ml::evaluateModel.
+/// ml::computeReport with the card's class names, the card's temperature applied, calibration
+/// error before and after it, and the out-of-distribution detector's verdict on each image.
+/// Never throws. `reducedPrecision` as in ml::evaluateModel.
 Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data::Dataset& dataset, data::Split split,
                                         const std::string& device = "auto", int threads = 0, int batchSize = 32,
-                                        bool reducedPrecision = false);
+                                        bool reducedPrecision = false, const ml::TtaOptions& tta = {});
 
 /// Writes report.json, per_class.csv and confusion.csv into `dir`; returns the paths written.
 Result<std::vector<std::string>> writeReportFiles(const EvaluationResult& result, const std::string& dir);

@@ -13,6 +13,23 @@ namespace lightbox::ml {
 namespace {
 
 constexpr const char* kCardKey = "lightbox_card";
+// The out-of-distribution detector's Gaussians, one set per feature block b:
+constexpr const char* kOodBlocksKey = "ood_blocks"; ///< [B, 4] float64: offset, dim, val mean, val SD
+std::string oodMeansKey(size_t b)                   ///< [classes, D] float32
+{
+    return "ood_means_" + std::to_string(b);
+}
+std::string oodPrecisionKey(size_t b) ///< [D, D] float32
+{
+    return "ood_precision_" + std::to_string(b);
+}
+
+/// Keys of an ensemble's member m >= 1 start with "m<m>_"; the first member's have none, so a
+/// one-member bundle is an ordinary one.
+std::string memberPrefix(size_t m)
+{
+    return m == 0 ? std::string() : "m" + std::to_string(m) + "_";
+}
 
 /// Archive keys must be identifiers (the archive is a TorchScript object): "layer1.0.conv1.weight"
 /// becomes "p_layer1__0__conv1__weight".
@@ -80,7 +97,8 @@ Result<LoadedModel> loadTorchScript(const std::string& path)
 
 namespace detail {
 
-Status writeBundleFile(const std::string& path, const std::string& cardJson, const torch::nn::Module& net)
+Status writeBundleFile(const std::string& path, const std::string& cardJson, const torch::nn::Module& net,
+                       const MahalanobisModel* gaussians, const std::vector<const torch::nn::Module*>& otherMembers)
 {
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     try {
@@ -93,6 +111,35 @@ Status writeBundleFile(const std::string& path, const std::string& cardJson, con
             archive.write(archiveKey("p_", p.key()), p.value().detach().to(torch::kCPU));
         for (const auto& b : net.named_buffers())
             archive.write(archiveKey("b_", b.key()), b.value().to(torch::kCPU), /*is_buffer=*/true);
+        for (size_t m = 0; m < otherMembers.size(); ++m) {
+            const std::string prefix = memberPrefix(m + 1);
+            for (const auto& p : otherMembers[m]->named_parameters())
+                archive.write(archiveKey(prefix + "p_", p.key()), p.value().detach().to(torch::kCPU));
+            for (const auto& b : otherMembers[m]->named_buffers())
+                archive.write(archiveKey(prefix + "b_", b.key()), b.value().to(torch::kCPU), /*is_buffer=*/true);
+        }
+        if (gaussians && gaussians->valid()) {
+            const auto& blocks = gaussians->blocks;
+            auto table = torch::empty({static_cast<int64_t>(blocks.size()), 4}, torch::kFloat64);
+            for (size_t b = 0; b < blocks.size(); ++b) {
+                const auto& g = blocks[b];
+                const int64_t d = g.dim;
+                double* row = table.data_ptr<double>() + 4 * b;
+                row[0] = g.offset;
+                row[1] = g.dim;
+                row[2] = g.valMean;
+                row[3] = g.valSd;
+                auto means = torch::empty({static_cast<int64_t>(g.means.size()), d}, torch::kFloat32);
+                for (size_t c = 0; c < g.means.size(); ++c)
+                    std::copy(g.means[c].begin(), g.means[c].end(),
+                              means.data_ptr<float>() + static_cast<int64_t>(c) * d);
+                auto precision = torch::from_blob(const_cast<double*>(g.precision.data()), {d, d}, torch::kFloat64)
+                                     .to(torch::kFloat32);
+                archive.write(oodMeansKey(b), means, /*is_buffer=*/true);
+                archive.write(oodPrecisionKey(b), precision, /*is_buffer=*/true);
+            }
+            archive.write(kOodBlocksKey, table, /*is_buffer=*/true);
+        }
         archive.save_to(tmp);
     } catch (const std::exception& e) {
         std::remove(tmp.c_str());
@@ -107,7 +154,7 @@ Status writeBundleFile(const std::string& path, const std::string& cardJson, con
 
 } // namespace detail
 
-Status saveBundle(const Model& model, const ModelCard& card, const std::string& path)
+Status saveBundle(const Model& model, const ModelCard& card, const std::string& path, const MahalanobisModel* gaussians)
 {
     if (!model.valid() || !model.impl()->net)
         return Status::failure("only built-in architectures can be saved as a bundle");
@@ -130,7 +177,25 @@ Status saveBundle(const Model& model, const ModelCard& card, const std::string& 
     if (stored.created.empty())
         stored.created = isoTimestampUtc();
 
-    return detail::writeBundleFile(path, stored.toJsonText(), *net);
+    if (gaussians && gaussians->valid()) {
+        const std::vector<int> dims = model.impl()->featureBlocks();
+        bool fits = dims.size() == gaussians->blocks.size();
+        for (size_t b = 0; fits && b < dims.size(); ++b)
+            fits = gaussians->blocks[b].dim == dims[b];
+        if (!fits)
+            return Status::failure("the detector's feature blocks do not match the network's stages");
+    }
+    if (stored.ood.method == "mahalanobis" && !(gaussians && gaussians->valid()))
+        return Status::failure("the card names the Mahalanobis detector but no Gaussians were given");
+
+    std::vector<const torch::nn::Module*> others;
+    for (const auto& m : model.impl()->members) {
+        if (!m->net)
+            return Status::failure("only built-in networks can be saved as an ensemble");
+        others.push_back(m->net.get());
+    }
+    stored.members = 1 + static_cast<int>(others.size());
+    return detail::writeBundleFile(path, stored.toJsonText(), *net, gaussians, others);
 }
 
 Result<LoadedModel> loadModel(const std::string& path)
@@ -168,18 +233,30 @@ Result<LoadedModel> loadModel(const std::string& path)
         return R::failure(card.error());
 
     std::string error;
-    auto net = detail::createNet(card->architecture, card->preprocess.channels, card->numClasses(), error);
-    if (!net)
-        return R::failure("bundle cannot be used: " + error);
+    const int memberCount = card->members;
+    std::vector<std::shared_ptr<detail::NetImpl>> nets;
+    for (int m = 0; m < memberCount; ++m) {
+        auto one = detail::createNet(card->architecture, card->preprocess.channels, card->numClasses(), error);
+        if (!one)
+            return R::failure("bundle cannot be used: " + error);
+        nets.push_back(one);
+    }
+    auto net = nets[0];
 
     try {
         // Every tensor in the file must belong to the architecture: weights of a larger
         // variant under a smaller variant's card would otherwise load partly and silently.
-        std::set<std::string> expected{kCardKey};
-        for (const auto& p : net->named_parameters())
-            expected.insert(archiveKey("p_", p.key()));
-        for (const auto& b : net->named_buffers())
-            expected.insert(archiveKey("b_", b.key()));
+        std::set<std::string> expected{kCardKey, kOodBlocksKey};
+        for (size_t b = 0; b < 64; ++b) {
+            expected.insert(oodMeansKey(b));
+            expected.insert(oodPrecisionKey(b));
+        }
+        for (size_t m = 0; m < nets.size(); ++m) {
+            for (const auto& p : nets[m]->named_parameters())
+                expected.insert(archiveKey(memberPrefix(m) + "p_", p.key()));
+            for (const auto& b : nets[m]->named_buffers())
+                expected.insert(archiveKey(memberPrefix(m) + "b_", b.key()));
+        }
         for (const auto& key : archive.keys())
             if (!expected.count(key))
                 return R::failure("bundle holds weights that " + card->architecture + " does not have ('" + key +
@@ -200,26 +277,80 @@ Result<LoadedModel> loadModel(const std::string& path)
             dst.copy_(src);
             return {};
         };
-        for (auto& p : net->named_parameters()) {
-            const std::string err = copyInto("p_", p.key(), p.value(), false);
-            if (!err.empty())
-                return R::failure(err);
-        }
-        for (auto& b : net->named_buffers()) {
-            const std::string err = copyInto("b_", b.key(), b.value(), true);
-            if (!err.empty())
-                return R::failure(err);
+        for (size_t m = 0; m < nets.size(); ++m) {
+            for (auto& p : nets[m]->named_parameters()) {
+                const std::string err = copyInto(memberPrefix(m) + "p_", p.key(), p.value(), false);
+                if (!err.empty())
+                    return R::failure(memberCount > 1 ? "member " + std::to_string(m + 1) + ": " + err : err);
+            }
+            for (auto& b : nets[m]->named_buffers()) {
+                const std::string err = copyInto(memberPrefix(m) + "b_", b.key(), b.value(), true);
+                if (!err.empty())
+                    return R::failure(memberCount > 1 ? "member " + std::to_string(m + 1) + ": " + err : err);
+            }
         }
     } catch (const std::exception& e) {
         return R::failure("bundle weights cannot be read: " + detail::shortError(e));
     }
-    net->eval();
+    auto single = [&](const std::shared_ptr<detail::NetImpl>& n) {
+        n->eval();
+        auto one = std::make_shared<Model::Impl>();
+        one->net = n;
+        one->inChannels = card->preprocess.channels;
+        one->numClasses = card->numClasses();
+        return one;
+    };
+    auto impl = single(net);
+    for (size_t m = 1; m < nets.size(); ++m)
+        impl->members.push_back(single(nets[m]));
+    LoadedModel loaded{Model(impl), card.value(), path, {}};
 
-    auto impl = std::make_shared<Model::Impl>();
-    impl->net = net;
-    impl->inChannels = card->preprocess.channels;
-    impl->numClasses = card->numClasses();
-    return LoadedModel{Model(impl), card.value(), path};
+    // The out-of-distribution detector's Gaussians, when present, must fit the network.
+    try {
+        torch::Tensor table;
+        if (archive.try_read(kOodBlocksKey, table, /*is_buffer=*/true) && table.defined()) {
+            const std::vector<int> dims = impl->featureBlocks();
+            const std::string misfit = "bundle's out-of-distribution detector does not fit the network";
+            if (table.dim() != 2 || table.size(1) != 4 || table.scalar_type() != torch::kFloat64 ||
+                table.size(0) != static_cast<int64_t>(dims.size()))
+                return R::failure(misfit);
+            table = table.contiguous();
+            int offset = 0;
+            for (size_t b = 0; b < dims.size(); ++b) {
+                const double* row = table.data_ptr<double>() + 4 * b;
+                MahalanobisBlock g;
+                g.offset = static_cast<int>(row[0]);
+                g.dim = static_cast<int>(row[1]);
+                g.valMean = row[2];
+                g.valSd = row[3];
+                if (g.offset != offset || g.dim != dims[b])
+                    return R::failure(misfit);
+                offset += g.dim;
+                torch::Tensor means, precision;
+                if (!archive.try_read(oodMeansKey(b), means, true) ||
+                    !archive.try_read(oodPrecisionKey(b), precision, true))
+                    return R::failure(misfit + " (a block is missing)");
+                const int64_t d = g.dim;
+                if (means.dim() != 2 || means.size(1) != d || means.size(0) < 1 || means.size(0) > impl->numClasses ||
+                    precision.dim() != 2 || precision.size(0) != d || precision.size(1) != d ||
+                    means.scalar_type() != torch::kFloat32 || precision.scalar_type() != torch::kFloat32)
+                    return R::failure(misfit);
+                means = means.contiguous();
+                precision = precision.to(torch::kFloat64).contiguous();
+                for (int64_t c = 0; c < means.size(0); ++c)
+                    g.means.emplace_back(means.data_ptr<float>() + c * d, means.data_ptr<float>() + (c + 1) * d);
+                g.precision.assign(precision.data_ptr<double>(), precision.data_ptr<double>() + d * d);
+                loaded.gaussians.blocks.push_back(std::move(g));
+            }
+            if (!loaded.gaussians.valid())
+                return R::failure(misfit);
+        }
+    } catch (const std::exception& e) {
+        return R::failure("bundle's out-of-distribution detector cannot be read: " + detail::shortError(e));
+    }
+    if (loaded.card.ood.method == "mahalanobis" && !loaded.gaussians.valid())
+        return R::failure("bundle's card names a Mahalanobis detector but the bundle holds no Gaussians");
+    return loaded;
 }
 
 Result<ModelCard> readModelCard(const std::string& path)

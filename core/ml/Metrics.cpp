@@ -162,7 +162,8 @@ RocCurve rocCurve(const std::vector<bool>& positive, const std::vector<double>& 
 
 ClassificationReport computeReport(const std::vector<int64_t>& truth,
                                    const std::vector<std::vector<float>>& probabilities,
-                                   const std::vector<std::string>& classNames, bool ordinal)
+                                   const std::vector<std::string>& classNames, bool ordinal,
+                                   const std::vector<double>& cutPoints)
 {
     ClassificationReport r;
     const int k = static_cast<int>(classNames.size());
@@ -183,7 +184,10 @@ ClassificationReport computeReport(const std::vector<int64_t>& truth,
         if (truth[i] < 0 || truth[i] >= k || probabilities[i].size() != kk)
             continue;
         labels.push_back(truth[i]);
-        predicted.push_back(argmax(probabilities[i]));
+        predicted.push_back(
+            cutPoints.empty()
+                ? argmax(probabilities[i])
+                : std::min<int64_t>(k - 1, gradeFromCutPoints(expectedGrade(probabilities[i]), cutPoints)));
         probs.push_back(&probabilities[i]);
     }
     r.samples = static_cast<int64_t>(labels.size());
@@ -247,6 +251,8 @@ ClassificationReport computeReport(const std::vector<int64_t>& truth,
     }
     r.macroAuc = aucClasses > 0 ? aucSum / aucClasses : kNaN;
     r.quadraticKappa = kappaFromConfusion(r.confusion);
+    r.calibration = calibrationReport(truth, probabilities);
+    r.cutPoints = cutPoints;
     return r;
 }
 
@@ -294,6 +300,23 @@ Json ClassificationReport::toJson() const
                                                    {"positive_class", className(*this, 1)},
                                                    {"sensitivity", perClass[1].recall},
                                                    {"specificity", perClass[0].recall}});
+    }
+    if (!cutPoints.empty()) {
+        Json::Array cuts;
+        for (double c : cutPoints)
+            cuts.emplace_back(c);
+        doc["cut_points"] = Json(cuts);
+    }
+    const Json cal = calibration.toJson();
+    doc["ece"] = cal["ece"];
+    doc["nll"] = cal["nll"];
+    doc["reliability"] = cal["bins"];
+    if (temperature != 1.0) {
+        const Json before = uncalibrated.toJson();
+        doc["temperature"] = temperature;
+        doc["ece_uncalibrated"] = before["ece"];
+        doc["nll_uncalibrated"] = before["nll"];
+        doc["reliability_uncalibrated"] = before["bins"];
     }
     return Json(doc);
 }

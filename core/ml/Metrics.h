@@ -4,6 +4,7 @@
 // in the GUI and the tests.
 
 #include "Json.h"
+#include "Trust.h"
 
 #include <cstdint>
 #include <string>
@@ -47,6 +48,14 @@ struct ClassificationReport {
     double meanAbsoluteError = 0.0;  ///< |predicted - true| in class steps (ordinal)
     std::vector<int64_t> trueCounts; ///< per class
     std::vector<int64_t> predictedCounts;
+    /// Expected calibration error (15 bins) and the reliability diagram of these probabilities.
+    CalibrationReport calibration;
+    /// Where the probabilities went through a temperature (the card's): its value and the
+    /// calibration before it (empty bins otherwise).
+    double temperature = 1.0;
+    CalibrationReport uncalibrated;
+    /// Cut points on the expected grade that decided the predictions (empty: argmax).
+    std::vector<double> cutPoints;
 
     Json toJson() const;
     /// Per-class table: class,precision,recall,f1,support (header included).
@@ -63,9 +72,11 @@ double quadraticWeightedKappa(const std::vector<int64_t>& truth, const std::vect
 /// tie between a positive and a negative counts one half). A NaN score ranks below all others.
 RocCurve rocCurve(const std::vector<bool>& positive, const std::vector<double>& scores);
 
-/// Full report from per-sample probabilities (argmax is the prediction; NaN never wins).
+/// Full report from per-sample probabilities (argmax is the prediction; NaN never wins). With
+/// `cutPoints` (graded tasks) the prediction is the grade of the expected grade under them.
 ClassificationReport computeReport(const std::vector<int64_t>& truth,
                                    const std::vector<std::vector<float>>& probabilities,
-                                   const std::vector<std::string>& classNames, bool ordinal);
+                                   const std::vector<std::string>& classNames, bool ordinal,
+                                   const std::vector<double>& cutPoints = {});
 
 } // namespace lightbox::ml

@@ -33,7 +33,13 @@ public:
     /// last convolutional block). A TorchScript module offers "features" when it has
     /// forward_features/forward_head methods, else nothing.
     std::vector<std::string> layerNames() const;
-    int64_t parameterCount() const;
+    int64_t parameterCount() const; ///< all members' together for an ensemble
+    /// Networks whose softmax outputs are averaged: 1, or more for an ensemble.
+    int memberCount() const;
+    /// Widths of the feature blocks the out-of-distribution detector models: the input's
+    /// channel means and SDs, an 8 x 8 thumbnail of it, then each block's channel means and
+    /// spatial SDs (layerNames() order). Empty for TorchScript.
+    std::vector<int> featureBlocks() const;
 
     /// Runs the network (eval mode, no gradients) on one preprocessed image; returns logits.
     Result<std::vector<float>> logits(const InputImage& input) const;
@@ -45,6 +51,11 @@ public:
 private:
     std::shared_ptr<Impl> m_impl;
 };
+
+/// An ensemble of built-in networks of one architecture, input and class count: its logits are
+/// log(mean of the members' softmax), so its probabilities are the members' average. The
+/// members are shared, not copied. Fails for fewer than two, mixed or TorchScript networks.
+Result<Model> makeEnsemble(const std::vector<Model>& members);
 
 /// Architectures createModel() knows: cnn5, resnet10s (compact), resnet18, resnet34, resnet50, densenet121,
 /// efficientnet_b0, xception, vgg16.

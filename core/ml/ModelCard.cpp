@@ -1,5 +1,7 @@
 #include "ModelCard.h"
 
+#include <algorithm>
+#include <cmath>
 #include <ctime>
 
 namespace lightbox::ml {
@@ -28,6 +30,18 @@ Json ModelCard::toJson() const
                    {"training_summary", trainingSummary}, {"metrics", Json(m)},           {"created", created}};
     if (!notCovered.empty())
         o["not_covered"] = Json(uncovered);
+    if (members > 1)
+        o["members"] = members;
+    if (temperature != 1.0)
+        o["temperature"] = temperature;
+    if (!cutPoints.empty()) {
+        Json::Array cuts;
+        for (double v : cutPoints)
+            cuts.emplace_back(v);
+        o["cut_points"] = Json(cuts);
+    }
+    if (ood.valid())
+        o["ood"] = ood.toJson();
     return Json(o);
 }
 
@@ -86,6 +100,32 @@ Result<ModelCard> ModelCard::fromJson(const Json& j)
     for (const auto& n : j["not_covered"].array())
         if (n.isString())
             c.notCovered.push_back(n.toString());
+    if (j.contains("members")) {
+        c.members = j["members"].toInt(0);
+        if (c.members < 1 || c.members > 32)
+            return R::failure("model card members must be 1 to 32");
+    }
+    if (j.contains("temperature")) {
+        c.temperature = j["temperature"].toNumber(-1.0);
+        if (!(c.temperature > 0.0) || !std::isfinite(c.temperature) || c.temperature > 1000.0)
+            return R::failure("model card temperature must be a positive number");
+    }
+    if (j.contains("cut_points")) {
+        for (const auto& v : j["cut_points"].array()) {
+            if (!v.isNumber() || !std::isfinite(v.toNumber()))
+                return R::failure("model card cut_points must be numbers");
+            c.cutPoints.push_back(v.toNumber());
+        }
+        if (!c.ordinal || c.cutPoints.size() + 1 != c.classNames.size() ||
+            !std::is_sorted(c.cutPoints.begin(), c.cutPoints.end()))
+            return R::failure("model card cut_points must be one fewer than the grades, ascending, on a graded task");
+    }
+    if (j.contains("ood")) {
+        auto ood = OodCard::fromJson(j["ood"]);
+        if (!ood)
+            return R::failure(ood.error());
+        c.ood = ood.value();
+    }
     return c;
 }
 

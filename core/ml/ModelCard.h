@@ -3,6 +3,7 @@
 #include "Json.h"
 #include "MlResult.h"
 #include "Preprocess.h"
+#include "Trust.h"
 
 #include <map>
 #include <string>
@@ -28,6 +29,16 @@ struct ModelCard {
     /// shown beside its results: a chest-4class model without "Tuberculosis" says so.
     std::vector<std::string> notCovered;
     std::string created; ///< ISO 8601 UTC, e.g. "2026-01-31T12:00:00Z"
+    /// Networks in the bundle whose softmax outputs are averaged (an ensemble when above 1).
+    int members = 1;
+    /// Temperature scaling fitted on val (probabilities = softmax(logits / T)); 1 = none.
+    double temperature = 1.0;
+    /// Graded tasks: cut points on the expected grade, tuned on val for the quadratic weighted
+    /// kappa; the grade they give is the prediction. Empty = the top class (argmax).
+    std::vector<double> cutPoints;
+    /// The out-of-distribution detector's method and thresholds (its Gaussians, when the
+    /// method needs them, are tensors in the bundle); invalid when the model has none.
+    OodCard ood;
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
 

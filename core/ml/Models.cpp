@@ -26,9 +26,14 @@ torch::Tensor NetImpl::runStages(torch::Tensor x, int from, int to)
     return x;
 }
 
-torch::Tensor NetImpl::head(torch::Tensor f)
+torch::Tensor NetImpl::pool(torch::Tensor f)
 {
-    auto x = torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1);
+    return torch::adaptive_avg_pool2d(f, {1, 1}).flatten(1);
+}
+
+torch::Tensor NetImpl::classify(torch::Tensor pooled)
+{
+    auto x = std::move(pooled);
     if (m_dropout)
         x = m_dropout(x);
     return m_fc(x);
@@ -525,18 +530,74 @@ std::string shortError(const std::exception& e)
 // ---------------------------------------------------------------------------------------
 // Model::Impl
 
+namespace {
+
+/// log(mean_m softmax(z_m)): logits whose softmax is the members' average.
+torch::Tensor averagedLogits(const std::vector<torch::Tensor>& logits)
+{
+    auto logp = torch::stack(logits, 0).to(torch::kFloat32).log_softmax(2);
+    return torch::logsumexp(logp, 0) - std::log(static_cast<double>(logits.size()));
+}
+
+} // namespace
+
+std::vector<torch::Tensor> Model::Impl::memberLogits(const torch::Tensor& x)
+{
+    std::vector<torch::Tensor> out{net ? net->forward(x) : script->forward({x}).toTensor()};
+    for (auto& m : members)
+        out.push_back(m->forward(x));
+    return out;
+}
+
 torch::Tensor Model::Impl::forward(const torch::Tensor& x)
 {
+    if (!members.empty())
+        return averagedLogits(memberLogits(x));
     if (net)
         return net->forward(x);
     return script->forward({x}).toTensor();
 }
 
-torch::Tensor Model::Impl::featuresUpTo(const torch::Tensor& x, int stage)
+namespace {
+
+constexpr int kThumbnailSide = 8;      ///< the input's thumbnail block: 8 x 8 per channel
+constexpr int64_t kMaxBlockDim = 1024; ///< stage blocks wider than this keep the means alone
+
+/// The input's own blocks: each channel's mean and SD (brightness, contrast, colour: a grey
+/// radiograph before a dermoscopy model is far off in the few dimensions where photographs
+/// agree), then the input average-pooled to a small thumbnail (layout).
+std::vector<torch::Tensor> inputBlocks(const torch::Tensor& x)
 {
-    if (net)
+    auto flat = x.flatten(2);
+    return {torch::cat({flat.mean(2), flat.std(2, /*unbiased=*/false)}, 1),
+            torch::adaptive_avg_pool2d(x, {kThumbnailSide, kThumbnailSide}).flatten(1)};
+}
+
+/// A stage output's descriptor: the channel means (`mean`, the global average pool) and the
+/// channels' spatial SDs (texture), unless that would make the block too wide.
+torch::Tensor describe(const torch::Tensor& a, const torch::Tensor& mean)
+{
+    if (2 * a.size(1) > kMaxBlockDim || a.size(2) * a.size(3) < 2)
+        return mean;
+    return torch::cat({mean, a.flatten(2).std(2, /*unbiased=*/false)}, 1);
+}
+
+} // namespace
+
+torch::Tensor Model::Impl::featuresUpTo(const torch::Tensor& x, int stage, std::vector<torch::Tensor>* blocks)
+{
+    if (!net)
+        return script->get_method("forward_features")({x}).toTensor();
+    if (!blocks)
         return net->runStages(x, 0, stage + 1);
-    return script->get_method("forward_features")({x}).toTensor();
+    for (auto& b : inputBlocks(x))
+        blocks->push_back(b);
+    auto a = x;
+    for (int i = 0; i <= stage; ++i) {
+        a = net->runStages(a, i, i + 1);
+        blocks->push_back(describe(a, net->pool(a)));
+    }
+    return a;
 }
 
 torch::Tensor Model::Impl::headFrom(const torch::Tensor& a, int stage)
@@ -544,6 +605,82 @@ torch::Tensor Model::Impl::headFrom(const torch::Tensor& a, int stage)
     if (net)
         return net->head(net->runStages(a, stage + 1, net->stageCount()));
     return script->get_method("forward_head")({a}).toTensor();
+}
+
+std::pair<torch::Tensor, torch::Tensor> Model::Impl::embedFrom(const torch::Tensor& a, int stage,
+                                                               std::vector<torch::Tensor> blocks)
+{
+    if (!net)
+        return {torch::Tensor(), script->get_method("forward_head")({a}).toTensor()};
+    // The chosen stage's block comes from `a` itself, so that the logits depend on it (Grad-CAM).
+    auto mean = net->pool(a);
+    if (static_cast<int>(blocks.size()) == stage + 3)
+        blocks.back() = describe(a, mean);
+    auto x = a;
+    for (int i = stage + 1; i < net->stageCount(); ++i) {
+        x = net->runStages(x, i, i + 1);
+        mean = net->pool(x);
+        blocks.push_back(describe(x, mean));
+    }
+    auto logits = net->classify(mean);
+    if (static_cast<int>(blocks.size()) != net->stageCount() + 2)
+        return {torch::Tensor(), logits}; // the earlier blocks were not given
+    return {torch::cat(blocks, 1), logits};
+}
+
+std::tuple<torch::Tensor, torch::Tensor, std::vector<torch::Tensor>> Model::Impl::embedAll(const torch::Tensor& x)
+{
+    if (!net) {
+        auto logits = forward(x);
+        return {torch::Tensor(), logits, {logits}};
+    }
+    std::vector<torch::Tensor> blocks = inputBlocks(x);
+    auto a = x;
+    torch::Tensor mean;
+    for (int i = 0; i < net->stageCount(); ++i) {
+        a = net->runStages(a, i, i + 1);
+        mean = net->pool(a);
+        blocks.push_back(describe(a, mean));
+    }
+    std::vector<torch::Tensor> all{net->classify(mean)};
+    for (auto& m : members)
+        all.push_back(m->forward(x));
+    auto logits = all.size() > 1 ? averagedLogits(all) : all[0];
+    return {torch::cat(blocks, 1), logits, all};
+}
+
+std::pair<torch::Tensor, torch::Tensor> Model::Impl::embed(const torch::Tensor& x)
+{
+    auto [features, logits, all] = embedAll(x);
+    (void)all;
+    return {features, logits};
+}
+
+std::vector<int> Model::Impl::featureBlocks() const
+{
+    std::vector<int> dims;
+    if (!net)
+        return dims;
+    // One forward pass on a small input gives each block's width.
+    torch::NoGradGuard noGrad;
+    const bool training = net->is_training();
+    net->eval();
+    torch::Device device = torch::kCPU;
+    for (const auto& p : net->parameters()) {
+        device = p.device();
+        break;
+    }
+    auto x = torch::zeros({1, inChannels, 96, 96}, torch::TensorOptions().device(device));
+    for (const auto& b : inputBlocks(x))
+        dims.push_back(static_cast<int>(b.size(1)));
+    auto a = x;
+    for (int i = 0; i < net->stageCount(); ++i) {
+        a = net->runStages(a, i, i + 1);
+        dims.push_back(static_cast<int>(describe(a, net->pool(a)).size(1)));
+    }
+    if (training)
+        net->train();
+    return dims;
 }
 
 int Model::Impl::layerCount() const
@@ -562,6 +699,8 @@ int Model::Impl::layerIndex(const std::string& name) const
 
 void Model::Impl::setEval()
 {
+    for (auto& m : members)
+        m->setEval();
     if (net)
         net->eval();
     else
@@ -570,6 +709,8 @@ void Model::Impl::setEval()
 
 void Model::Impl::to(const torch::Device& device)
 {
+    for (auto& m : members)
+        m->to(device);
     if (net)
         net->to(device);
     else
@@ -578,6 +719,8 @@ void Model::Impl::to(const torch::Device& device)
 
 void Model::Impl::freeze()
 {
+    for (auto& m : members)
+        m->freeze();
     if (net) {
         for (auto& p : net->parameters())
             p.set_requires_grad(false);
@@ -589,6 +732,38 @@ void Model::Impl::freeze()
 
 // ---------------------------------------------------------------------------------------
 // Model
+
+int Model::memberCount() const
+{
+    return m_impl ? 1 + static_cast<int>(m_impl->members.size()) : 0;
+}
+
+Result<Model> makeEnsemble(const std::vector<Model>& members)
+{
+    using R = Result<Model>;
+    if (members.size() < 2)
+        return R::failure("an ensemble needs at least two networks");
+    for (const auto& m : members) {
+        if (!m.valid() || !m.impl()->net)
+            return R::failure("only built-in networks can form an ensemble");
+        if (m.impl()->isEnsemble())
+            return R::failure("a member is an ensemble itself");
+        if (m.architecture() != members[0].architecture() || m.inChannels() != members[0].inChannels() ||
+            m.numClasses() != members[0].numClasses())
+            return R::failure("the members differ in architecture, input channels or classes (" + m.architecture() +
+                              " against " + members[0].architecture() + ")");
+    }
+    auto impl = std::make_shared<Model::Impl>(*members[0].impl());
+    impl->members.clear();
+    for (size_t i = 1; i < members.size(); ++i)
+        impl->members.push_back(members[i].impl());
+    return Model(impl);
+}
+
+std::vector<int> Model::featureBlocks() const
+{
+    return m_impl ? m_impl->featureBlocks() : std::vector<int>{};
+}
 
 std::string Model::architecture() const
 {
@@ -631,6 +806,8 @@ int64_t Model::parameterCount() const
         for (const auto& p : m_impl->script->parameters())
             n += p.numel();
     }
+    for (const auto& m : m_impl->members)
+        n += Model(m).parameterCount();
     return n;
 }
 

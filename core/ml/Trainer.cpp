@@ -1211,8 +1211,36 @@ bool Trainer::canResume(const std::string& runDir)
     return !runDir.empty() && fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0 && !ec;
 }
 
+namespace {
+
+/// The batch's views for test-time augmentation, as Classifier::predict makes them: mirrored,
+/// and shifted with the edges repeated.
+std::vector<torch::Tensor> ttaViews(const torch::Tensor& x, const TtaOptions& tta)
+{
+    std::vector<torch::Tensor> views;
+    if (tta.horizontalFlip)
+        views.push_back(x.flip({3}));
+    if (tta.verticalFlip)
+        views.push_back(x.flip({2}));
+    if (tta.shift > 0.0) {
+        const int64_t h = x.size(2), w = x.size(3);
+        const int64_t dx = std::max<int64_t>(1, std::llround(tta.shift * static_cast<double>(w)));
+        const int64_t dy = std::max<int64_t>(1, std::llround(tta.shift * static_cast<double>(h)));
+        namespace F = torch::nn::functional;
+        auto padded = F::pad(x, F::PadFuncOptions({dx, dx, dy, dy}).mode(torch::kReplicate));
+        // Content moved right by dx: out[x] = in[x - dx].
+        views.push_back(padded.slice(2, dy, dy + h).slice(3, 0, w));
+        views.push_back(padded.slice(2, dy, dy + h).slice(3, 2 * dx, 2 * dx + w));
+        views.push_back(padded.slice(2, 0, h).slice(3, dx, dx + w));
+        views.push_back(padded.slice(2, 2 * dy, 2 * dy + h).slice(3, dx, dx + w));
+    }
+    return views;
+}
+
+} // namespace
+
 Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, const std::string& device, int threads,
-                                       bool reducedPrecision)
+                                       bool reducedPrecision, bool withFeatures, const TtaOptions& tta)
 {
     using R = Result<EvaluationOutput>;
     if (!model.valid())
@@ -1228,12 +1256,33 @@ Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, 
         impl.to(dev.value());
         impl.setEval();
         const bool half = reducedPrecision && reducedPrecisionAvailable(dev->str());
-        auto pass =
-            evaluatePass([&](const torch::Tensor& t) { return impl.forward(t); }, source, 0, dev.value(),
-                         impl.inChannels, impl.numClasses, nullptr, torch::Tensor(), true, half, nullptr, "evaluation");
+        EvaluationOutput out;
+        auto rows = [](const torch::Tensor& t, std::vector<std::vector<float>>& into) {
+            auto c = t.to(torch::kFloat32).to(torch::kCPU).contiguous();
+            const int64_t n = c.size(0), d = c.numel() / std::max<int64_t>(1, c.size(0));
+            for (int64_t i = 0; i < n; ++i)
+                into.emplace_back(c.data_ptr<float>() + i * d, c.data_ptr<float>() + (i + 1) * d);
+        };
+        auto pass = evaluatePass(
+            [&](const torch::Tensor& t) {
+                auto [features, logits] = impl.embed(t);
+                if (tta.enabled()) {
+                    std::vector<torch::Tensor> probs{torch::softmax(logits.to(torch::kFloat32), 1)};
+                    for (const auto& v : ttaViews(t, tta))
+                        probs.push_back(torch::softmax(impl.forward(v).to(torch::kFloat32), 1));
+                    logits = torch::stack(probs, 0).mean(0).clamp_min(1e-30).log();
+                }
+                if (logits.dim() == 2 && logits.size(0) == t.size(0)) {
+                    rows(logits, out.logits);
+                    if (withFeatures && features.defined())
+                        rows(features, out.features);
+                }
+                return logits;
+            },
+            source, 0, dev.value(), impl.inChannels, impl.numClasses, nullptr, torch::Tensor(), true, half, nullptr,
+            "evaluation");
         if (!pass)
             return R::failure(pass.error());
-        EvaluationOutput out;
         out.numClasses = impl.numClasses;
         out.labels = std::move(pass->labels);
         out.probabilities = std::move(pass->probabilities);

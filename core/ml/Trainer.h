@@ -2,6 +2,7 @@
 
 #include "BatchSource.h"
 #include "Bundle.h"
+#include "Classifier.h"
 #include "MlResult.h"
 #include "ModelCard.h"
 #include "Preprocess.h"
@@ -139,14 +140,20 @@ public:
 struct EvaluationOutput {
     int numClasses = 0;
     std::vector<int64_t> labels;
-    std::vector<std::vector<float>> probabilities; ///< one softmax vector per sample
+    std::vector<std::vector<float>> probabilities; ///< one softmax vector per sample (temperature 1)
+    std::vector<std::vector<float>> logits;        ///< raw network outputs, one per sample
+    std::vector<std::vector<float>> features;      ///< penultimate features (withFeatures; empty for TorchScript)
     std::vector<std::string> ids;
     double seconds = 0.0;
 };
 
 /// Runs `model` (eval mode, no gradients) over every batch of `source` (one epoch, epoch 0).
 /// `reducedPrecision`: float16 on a GPU, bfloat16 on a CPU that has it (as ClassifierOptions).
+/// `withFeatures` keeps each sample's penultimate features (for the out-of-distribution detector).
+/// `tta` averages the softmax outputs over mirrored and shifted views as Classifier::predict
+/// does (the logits are then log of the average; the features stay the plain view's).
 Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, const std::string& device = "auto",
-                                       int threads = 0, bool reducedPrecision = false);
+                                       int threads = 0, bool reducedPrecision = false, bool withFeatures = false,
+                                       const TtaOptions& tta = {});
 
 } // namespace lightbox::ml

@@ -119,6 +119,7 @@ private slots:
     void pointingGame_data();
     void pointingGame();
     void camFollowsTargetClass();
+    void testTimeAugmentationUndoesFlips();
     void deletionLowersProbability();
     void layersAreSelectable();
     void classifierOptions();
@@ -245,6 +246,62 @@ void tst_GradCam::camFollowsTargetClass()
           ownHits, otherHits, n);
     QVERIFY(meanDiff > 0.1);
     QVERIFY(ownHits > otherHits);
+}
+
+/// Test-time augmentation: the probabilities are the mean of the views', and each view's map
+/// is brought back before averaging, so the evidence stays where it is (a patch on the left
+/// stays on the left) for Grad-CAM and Grad-CAM++.
+void tst_GradCam::testTimeAugmentationUndoesFlips()
+{
+    PredictOptions tta;
+    tta.tta.horizontalFlip = true;
+    tta.tta.verticalFlip = true;
+    tta.tta.shift = 0.04;
+    QCOMPARE(tta.tta.views(), 7);
+    // Probabilities: the mean over the identity and the mirrored views, checked by hand.
+    PredictOptions flipOnly;
+    flipOnly.tta.horizontalFlip = true;
+    const auto input = toInput(m_test->images[0]);
+    auto plain = m_classifier.predict(input);
+    auto mirroredInput = toInput(m_test->images[0].flip({2}));
+    auto mirrored = m_classifier.predict(mirroredInput);
+    auto averaged = m_classifier.predict(input, flipOnly);
+    QVERIFY(plain.ok() && mirrored.ok() && averaged.ok());
+    QCOMPARE(averaged->views, 2);
+    for (size_t c = 0; c < 2; ++c)
+        QVERIFY(std::abs(averaged->probabilities[c] - 0.5f * (plain->probabilities[c] + mirrored->probabilities[c])) <
+                1e-5f);
+    QVERIFY(averaged->latencyMs >= averaged->singleViewMs);
+
+    for (CamMethod method : {CamMethod::GradCam, CamMethod::GradCamPlusPlus}) {
+        tta.cam = method;
+        int hits = 0, leftRight = 0, mirroredHits = 0;
+        const int n = 40;
+        for (int i = 0; i < n; ++i) {
+            tta.targetClass = static_cast<int>(m_test->labels[i].item<int64_t>());
+            auto p = m_classifier.predict(toInput(m_test->images[i]), tta);
+            QVERIFY2(p.ok(), p.error().c_str());
+            QCOMPARE(p->views, 7);
+            QCOMPARE(p->camUpsampled.width, kSize);
+            QCOMPARE(p->cam.width, 6);
+            const auto& corner = m_test->corners[static_cast<size_t>(i)];
+            hits += peakInBox(p->camUpsampled, corner);
+            // The peak's side of the image matches the patch's.
+            const auto it = std::max_element(p->camUpsampled.values.begin(), p->camUpsampled.values.end());
+            const int x = static_cast<int>(it - p->camUpsampled.values.begin()) % kSize;
+            leftRight += (x < kSize / 2) == (corner[0] + kPatch / 2 < kSize / 2);
+            // A map that was not flipped back would point at the mirrored patch.
+            std::array<int, 2> mirroredCorner{kSize - corner[0] - kPatch, corner[1]};
+            if (std::abs(mirroredCorner[0] - corner[0]) >= kPatch)
+                mirroredHits += peakInBox(p->camUpsampled, mirroredCorner);
+        }
+        qInfo("%s with test-time augmentation (7 views): pointing game %d/%d, peak on the patch's side %d/%d, on "
+              "the mirrored place %d",
+              toString(method), hits, n, leftRight, n, mirroredHits);
+        QVERIFY2(hits >= 0.85 * n, qPrintable(QString("pointing game %1/%2").arg(hits).arg(n)));
+        QVERIFY(leftRight >= 0.9 * n);
+        QVERIFY(mirroredHits <= 2);
+    }
 }
 
 void tst_GradCam::deletionLowersProbability()

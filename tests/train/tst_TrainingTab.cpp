@@ -12,8 +12,10 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -27,6 +29,8 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <data/TaskPreset.h>
+#include <jobs/TrainingWorker.h>
 #include <ml/Bundle.h>
 #include <ml/Runtime.h>
 
@@ -92,6 +96,50 @@ private slots:
         QVERIFY(m_tmp.isValid());
         m_data = m_tmp.filePath("squares");
         QVERIFY(test::makeSquaresDataset(m_data, 20));
+    }
+
+    /// The shipped knee model's evaluation on its val split: the view shows the calibration error
+    /// before and after its temperature and draws both reliability diagrams; the figures match
+    /// the card's. With LIGHTBOX_SCREENSHOT_DIR set, saves evaluation-reliability-knee.png.
+    void reliabilityDiagramOfTheShippedKneeModel()
+    {
+        const std::string model = LIGHTBOX_SOURCE_DIR "/models/knee-kl-resnet10s.lbx";
+        const QString data = LIGHTBOX_SHARED_DATA "/knee-kl";
+        if (!QFileInfo::exists(data))
+            QSKIP("the shared knee data is missing");
+        auto card = ml::readModelCard(model);
+        QVERIFY(card.ok());
+        if (card->temperature == 1.0)
+            QSKIP("the shipped knee model has no temperature yet");
+        const data::TaskPreset* preset = data::findTaskPreset("knee-kl");
+        auto dataset = data::loadDataset(data.toStdString(), jobs::datasetOptionsForModel(preset, card.value()));
+        QVERIFY(dataset.ok());
+        data::SplitOptions so;
+        so.seed = 7;
+        data::assignSplits(dataset.value(), so);
+        auto r = jobs::evaluateBundle(model, dataset.value(), data::Split::Val, "cpu", 1, 64);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        const ml::ClassificationReport& rep = r->report;
+        QCOMPARE(rep.temperature, card->temperature);
+        QCOMPARE(static_cast<int>(rep.calibration.bins.size()), 15);
+        QVERIFY(std::abs(rep.calibration.ece - card->metrics.at("val_ece")) < 1e-6);
+        QVERIFY(std::abs(rep.uncalibrated.ece - card->metrics.at("val_ece_uncalibrated")) < 1e-6);
+        QCOMPARE(r->oodMethod, std::string("mahalanobis"));
+        QVERIFY(r->oodFlaggedShare() < 0.05);
+
+        ui::EvaluationView view;
+        view.resize(1280, 720);
+        view.show();
+        view.setReport(rep, QStringLiteral("knee-kl-resnet10s.lbx on the val split of ../shared/data/knee-kl"));
+        QVERIFY(view.summaryText().contains(QStringLiteral("ECE")));
+        QVERIFY(view.summaryText().contains(QStringLiteral("temperature")));
+        QCOMPARE(view.reliabilityPlot()->plottableCount(), 3); // the diagonal, before and after the temperature
+        if (const QString out = qEnvironmentVariable("LIGHTBOX_SCREENSHOT_DIR"); !out.isEmpty()) {
+            QTest::qWait(100); // layout and the queued replots
+            for (QCustomPlot* plot : view.findChildren<QCustomPlot*>())
+                plot->replot();
+            QVERIFY(view.grab().save(QDir(out).filePath("evaluation-reliability-knee.png")));
+        }
     }
 
     void trainPauseResumeEvaluate()
@@ -228,10 +276,18 @@ private slots:
 
         const QString exportDir = m_tmp.filePath("export");
         QCOMPARE(ev->exportData(exportDir).size(), 3);
-        QCOMPARE(ev->exportPlots(exportDir).size(), 3);
+        QCOMPARE(ev->exportPlots(exportDir).size(), 4);
+        QVERIFY(QFileInfo(QDir(exportDir).filePath("reliability.png")).size() > 0);
         QFile exported(QDir(exportDir).filePath("report.json"));
         QVERIFY(exported.open(QIODevice::ReadOnly));
-        QCOMPARE(QJsonDocument::fromJson(exported.readAll()).object()["accuracy"].toDouble(-1), ev->report().accuracy);
+        const QJsonObject exportedReport = QJsonDocument::fromJson(exported.readAll()).object();
+        QCOMPARE(exportedReport["accuracy"].toDouble(-1), ev->report().accuracy);
+        // Calibration: the ECE over 15 bins, shown in the summary and drawn as a reliability diagram.
+        QCOMPARE(exportedReport["reliability"].toArray().size(), 15);
+        QVERIFY(std::abs(exportedReport["ece"].toDouble(-1) - ev->report().calibration.ece) < 1e-9);
+        QVERIFY(ev->report().calibration.ece >= 0.0 && ev->report().calibration.ece <= 1.0);
+        QVERIFY2(ev->summaryText().contains("ECE"), qPrintable(ev->summaryText()));
+        QCOMPARE(ev->reliabilityPlot()->plottableCount(), 2); // the diagonal and the bins
 
         // The runs table lists the run, with the epoch the trainer kept as best.lbx.
         QVERIFY(tab.runsTable()->rowCount() >= 1);

@@ -20,7 +20,12 @@ public:
     /// Runs stages [from, to) on x.
     torch::Tensor runStages(torch::Tensor x, int from, int to);
     /// Pooling and classifier on a feature map; returns logits.
-    virtual torch::Tensor head(torch::Tensor features);
+    torch::Tensor head(torch::Tensor features) { return classify(pool(std::move(features))); }
+    /// Global average pool of a feature map: the penultimate features [N, D] that the
+    /// out-of-distribution detector models.
+    torch::Tensor pool(torch::Tensor features);
+    /// Dropout (training only) and the linear classifier on pooled features; returns logits.
+    torch::Tensor classify(torch::Tensor pooled);
 
     int stageCount() const { return static_cast<int>(m_stages.size()); }
     const std::vector<std::string>& stageNames() const { return m_stageNames; }
