@@ -37,6 +37,7 @@ constexpr int kBarSteps = 1000;
 constexpr int kRerunDelayMs = 200; // a crop drag emits many changes: run once it pauses
 const QColor kTopColour(230, 126, 34);
 const QColor kOtherColour(90, 140, 190);
+const QColor kDistrustedColour(160, 160, 160); ///< bars of an out-of-distribution result
 
 /// Marks the "Open model file..." entry of the picker.
 const QString kOpenEntry = QStringLiteral("::open");
@@ -80,6 +81,11 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_run->setToolTip(tr("Classify the crop, or the whole image when there is none (Ctrl+R)"));
     m_auto = new QCheckBox(tr("Re-run when the crop changes"));
     m_auto->setChecked(s.value(QStringLiteral("autoRerun"), true).toBool());
+    m_tta = new QCheckBox(tr("Test-time augmentation"));
+    m_tta->setObjectName(QStringLiteral("testTimeAugmentation"));
+    m_tta->setToolTip(tr("Also classify the image mirrored and slightly shifted, as the model saw its training "
+                         "images, and average: steadier probabilities, a few times slower"));
+    m_tta->setChecked(s.value(QStringLiteral("tta"), false).toBool());
     auto* runRow = new QHBoxLayout;
     runRow->addWidget(m_run);
     runRow->addWidget(m_auto, 1);
@@ -116,6 +122,14 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_bars = new QGridLayout;
     m_bars->setColumnStretch(1, 1);
     m_bars->setVerticalSpacing(3);
+    m_oodBanner = new QLabel;
+    m_oodBanner->setObjectName(QStringLiteral("oodBanner"));
+    m_oodBanner->setWordWrap(true);
+    m_oodBanner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_oodBanner->setStyleSheet(QStringLiteral("QLabel#oodBanner { background: #f0ad4e; color: #1a1a1a; "
+                                              "border: 1px solid #c77c0e; border-radius: 3px; padding: 5px; "
+                                              "font-weight: bold; }"));
+    m_oodBanner->hide();
     m_grade = new QLabel;
     m_info = new QLabel;
     m_info->setObjectName(QStringLiteral("classifyInfo"));
@@ -126,6 +140,7 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     m_error->setStyleSheet(QStringLiteral("color: #d9534f;"));
     m_error->hide();
     auto* resultsLayout = new QVBoxLayout(results);
+    resultsLayout->addWidget(m_oodBanner);
     resultsLayout->addLayout(m_bars);
     resultsLayout->addWidget(m_grade);
     resultsLayout->addWidget(m_info);
@@ -179,6 +194,7 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addLayout(runRow);
+    layout->addWidget(m_tta);
     layout->addWidget(results);
     layout->addWidget(heat);
     layout->addStretch(1);
@@ -217,6 +233,10 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
         rerunIfArmed();
     });
     connect(m_auto, &QCheckBox::toggled, this, [this] { store(); });
+    connect(m_tta, &QCheckBox::toggled, this, [this] {
+        store();
+        rerunIfArmed();
+    });
     for (QComboBox* c : {m_camMethod, m_camClass, m_camLayer})
         connect(c, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this] {
             store();
@@ -601,6 +621,11 @@ bool ClassifyPanel::setDevice(const QString& device)
     return true;
 }
 
+void ClassifyPanel::setTestTimeAugmentation(bool on)
+{
+    m_tta->setChecked(on);
+}
+
 bool ClassifyPanel::setReducedPrecision(bool on)
 {
     m_half->setChecked(on);
@@ -681,6 +706,7 @@ void ClassifyPanel::store() const
     s.setValue(QStringLiteral("device"), device());
     s.setValue(QStringLiteral("half"), m_half->isChecked());
     s.setValue(QStringLiteral("autoRerun"), m_auto->isChecked());
+    s.setValue(QStringLiteral("tta"), m_tta->isChecked());
     s.setValue(QStringLiteral("autoPick"), m_autoPick->isChecked());
     s.setValue(QStringLiteral("camMethod"), m_camMethod->currentIndex());
     s.setValue(QStringLiteral("overlay"), m_overlay->isChecked());
@@ -697,6 +723,7 @@ jobs::PredictRequest ClassifyPanel::request() const
     r.modelPath = modelPath();
     r.device = device();
     r.halfPrecision = m_half->isChecked() && m_half->isEnabled();
+    r.tta = m_tta->isChecked();
     if (m_viewer) {
         r.image = m_viewer->image();
         r.roi = m_viewer->roi();
@@ -771,6 +798,18 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
     if (names != m_classNames)
         rebuildBars(names);
     m_highlighted = result.topClass;
+    // An image unlike the training images: say so first, and grey the probabilities out.
+    const bool distrusted = result.ood.available && result.ood.flagged;
+    if (distrusted) {
+        m_oodBanner->setText(tr("This image is unlike the images this model was trained on: its %1 score is "
+                                "above %2 % of the model's validation images. Do not trust these probabilities.")
+                                 .arg(result.ood.method == "energy" ? tr("energy") : tr("Mahalanobis"))
+                                 .arg(result.ood.percentile, 0, 'f', 1));
+        m_oodBanner->show();
+    } else {
+        m_oodBanner->clear();
+        m_oodBanner->hide();
+    }
     for (std::size_t i = 0; i < m_barValues.size() && i < result.probabilities.size(); ++i) {
         const double p = result.probabilities[i];
         QProgressBar* bar = m_barValues[i];
@@ -778,13 +817,22 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
         bar->setFormat(QStringLiteral("%1 %").arg(100.0 * p, 0, 'f', 1));
         const bool top = static_cast<int>(i) == result.topClass;
         QPalette pal = bar->palette();
-        pal.setColor(QPalette::Highlight, top ? kTopColour : kOtherColour);
+        pal.setColor(QPalette::Highlight, distrusted ? kDistrustedColour : top ? kTopColour : kOtherColour);
         bar->setPalette(pal);
+        bar->setEnabled(!distrusted);
+        m_barNames[i]->setEnabled(!distrusted);
         QFont f = m_barNames[i]->font();
-        f.setBold(top);
+        f.setBold(top && !distrusted);
         m_barNames[i]->setFont(f);
     }
-    if (result.model.card.ordinal && result.expectedGrade >= 0)
+    m_grade->setEnabled(!distrusted);
+    if (result.model.card.ordinal && result.expectedGrade >= 0 && !result.model.card.cutPoints.empty())
+        m_grade->setText(tr("Grade %1 (expected grade %2 under the model's cut points; top: %3, %4 %)")
+                             .arg(names.value(result.grade))
+                             .arg(result.expectedGrade, 0, 'f', 2)
+                             .arg(names.value(result.topClass))
+                             .arg(100.0 * result.probabilities[static_cast<std::size_t>(result.topClass)], 0, 'f', 1));
+    else if (result.model.card.ordinal && result.expectedGrade >= 0)
         m_grade->setText(tr("Expected grade %1 (top: %2, %3 %)")
                              .arg(result.expectedGrade, 0, 'f', 2)
                              .arg(names.value(result.topClass))
@@ -796,12 +844,27 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
     const QString where = result.camRect.isValid() && m_viewer && m_viewer->roi() == result.camRect
                               ? tr("crop %1 × %2").arg(result.camRect.width()).arg(result.camRect.height())
                               : QString();
+    QString trust;
+    if (result.ood.available && !distrusted)
+        trust = tr(" · like the training images (%1th percentile)").arg(result.ood.percentile, 0, 'f', 0);
+    if (result.temperature != 1.0)
+        trust += tr(" · calibrated (T = %1)").arg(result.temperature, 0, 'f', 2);
+    if (result.members > 1)
+        trust += tr(" · %1 of %2 networks agree (spread ±%3 %)")
+                     .arg(result.membersAgreeing)
+                     .arg(result.members)
+                     .arg(100.0 * result.memberSpread, 0, 'f', 0);
+    if (result.views > 1)
+        trust += tr(" · TTA %1 views (+%2 ms)")
+                     .arg(result.views)
+                     .arg(std::max(0.0, result.latencyMs - result.singleViewMs), 0, 'f', 0);
     m_info->setText(
-        tr("%1 · %2 ms%3%4")
+        tr("%1 · %2 ms%3%4%5")
             .arg(result.device)
             .arg(result.latencyMs, 0, 'f', 1)
             .arg(result.model.loadMs > 0 ? tr(" (+ %1 ms load)").arg(result.model.loadMs, 0, 'f', 0) : QString())
-            .arg(where.isEmpty() ? QString() : QStringLiteral(" · ") + where));
+            .arg(where.isEmpty() ? QString() : QStringLiteral(" · ") + where)
+            .arg(trust));
     if (m_viewer) {
         if (result.hasCam()) {
             const cv::Mat values(result.cam.height, result.cam.width, CV_32F,
@@ -854,6 +917,8 @@ void ClassifyPanel::clearResult(const QString& status)
     }
     m_highlighted = -1;
     m_grade->clear();
+    m_oodBanner->clear();
+    m_oodBanner->hide();
     m_info->setText(status);
     if (m_viewer)
         m_viewer->clearHeatMap();
@@ -863,6 +928,11 @@ void ClassifyPanel::showError(const QString& text)
 {
     m_error->setText(text);
     m_error->setVisible(!text.isEmpty());
+}
+
+QString ClassifyPanel::oodBannerText() const
+{
+    return m_oodBanner->isHidden() ? QString() : m_oodBanner->text();
 }
 
 QString ClassifyPanel::errorText() const

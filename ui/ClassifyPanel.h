@@ -84,6 +84,8 @@ public:
     bool setDevice(const QString& device);
     /// Ticks or clears "Reduced precision"; false when the chosen device has none.
     bool setReducedPrecision(bool on);
+    /// Test-time augmentation with the transforms the model was trained with (jobs::ttaFor).
+    void setTestTimeAugmentation(bool on);
     void setCamMethod(ml::CamMethod method);
     ml::CamMethod camMethod() const;
     /// -1: the top class.
@@ -107,6 +109,8 @@ public:
     QString errorText() const;
     /// The device and latency line.
     QString infoText() const;
+    /// The out-of-distribution banner's text; empty while it is hidden.
+    QString oodBannerText() const;
     /// The bars' values in percent, class order; the top class's index.
     std::vector<double> barValues() const;
     int highlightedClass() const { return m_highlighted; }
@@ -176,9 +180,11 @@ private:
     QCheckBox* m_half = nullptr;
     QPushButton* m_run = nullptr;
     QCheckBox* m_auto = nullptr;
+    QCheckBox* m_tta = nullptr;
     QGridLayout* m_bars = nullptr;
     std::vector<QLabel*> m_barNames;
     std::vector<QProgressBar*> m_barValues;
+    QLabel* m_oodBanner = nullptr; ///< "unlike the images this model was trained on"
     QLabel* m_grade = nullptr;
     QLabel* m_info = nullptr;
     QLabel* m_error = nullptr;

@@ -79,13 +79,16 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
     m_confusion = new QCustomPlot;
     m_roc = new QCustomPlot;
     m_distribution = new QCustomPlot;
-    for (QCustomPlot* p : {m_confusion, m_roc, m_distribution}) {
+    m_reliability = new QCustomPlot;
+    m_reliability->setObjectName(QStringLiteral("reliabilityPlot"));
+    for (QCustomPlot* p : {m_confusion, m_roc, m_distribution, m_reliability}) {
         stylePlot(p);
-        p->setMinimumSize(160, 140);
+        p->setMinimumSize(110, 140);
     }
     setPlotTitle(m_confusion, tr("Confusion matrix (row-normalised, counts)"));
     setPlotTitle(m_roc, tr("ROC, one class against the rest"));
     setPlotTitle(m_distribution, tr("True and predicted class counts"));
+    setPlotTitle(m_reliability, tr("Reliability: accuracy against confidence (15 bins)"));
 
     auto* top = new QHBoxLayout;
     auto* text = new QVBoxLayout;
@@ -97,10 +100,12 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
     auto* grid = new QGridLayout;
     grid->addWidget(m_table, 0, 0);
     grid->addWidget(m_confusion, 0, 1);
+    grid->addWidget(m_reliability, 0, 2);
     grid->addWidget(m_roc, 1, 0);
-    grid->addWidget(m_distribution, 1, 1);
+    grid->addWidget(m_distribution, 1, 1, 1, 2);
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
     grid->setRowStretch(0, 1);
     grid->setRowStretch(1, 1);
 
@@ -117,7 +122,7 @@ void EvaluationView::clear()
     m_captionLabel->setText(tr("No evaluation yet: it appears when a run finishes."));
     m_summary->clear();
     m_table->setRowCount(0);
-    for (QCustomPlot* p : {m_confusion, m_roc, m_distribution}) {
+    for (QCustomPlot* p : {m_confusion, m_roc, m_distribution, m_reliability}) {
         p->clearPlottables();
         p->clearItems();
         p->legend->setVisible(false);
@@ -144,6 +149,11 @@ void EvaluationView::setReport(const ml::ClassificationReport& report, const QSt
     if (report.ordinal)
         s += tr("\nQuadratic weighted kappa %1 · mean absolute error %2 grades")
                  .arg(fixed(report.quadraticKappa), fixed(report.meanAbsoluteError, 2));
+    s += (report.ordinal ? tr(" · ") : tr("\n")) + tr("Calibration error (ECE) %1").arg(fixed(report.calibration.ece));
+    if (report.temperature != 1.0)
+        s += tr(" with temperature %1 (%2 without)")
+                 .arg(report.temperature, 0, 'f', 2)
+                 .arg(fixed(report.uncalibrated.ece));
     m_summary->setText(s);
 
     const int n = report.numClasses;
@@ -168,6 +178,7 @@ void EvaluationView::setReport(const ml::ClassificationReport& report, const QSt
     fillConfusion();
     fillRoc();
     fillDistribution();
+    fillReliability();
     m_export->setEnabled(n > 0);
 }
 
@@ -284,6 +295,46 @@ void EvaluationView::fillDistribution()
     m_distribution->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void EvaluationView::fillReliability()
+{
+    auto* diagonal = m_reliability->addGraph();
+    diagonal->setData({0.0, 1.0}, {0.0, 1.0});
+    diagonal->setPen(QPen(QColor(160, 160, 160), 1, Qt::DashLine));
+    diagonal->setName(tr("Perfect calibration"));
+    auto series = [&](const ml::CalibrationReport& cal, const QString& name, const QColor& colour, double width) {
+        QVector<double> x, y;
+        for (const auto& b : cal.bins) {
+            if (b.count == 0)
+                continue;
+            x << 0.5 * (b.lower + b.upper);
+            y << b.accuracy;
+        }
+        if (x.isEmpty())
+            return;
+        auto* bars = new QCPBars(m_reliability->xAxis, m_reliability->yAxis);
+        bars->setData(x, y);
+        bars->setWidth(width);
+        bars->setName(name);
+        bars->setBrush(colour);
+        bars->setPen(QPen(colour.darker(130)));
+    };
+    const bool scaled = m_report.temperature != 1.0 && !m_report.uncalibrated.bins.empty();
+    if (scaled)
+        series(m_report.uncalibrated, tr("Before temperature (ECE %1)").arg(fixed(m_report.uncalibrated.ece)),
+               QColor(200, 200, 200, 200), 1.0 / 15.0);
+    series(m_report.calibration,
+           scaled ? tr("T = %1 (ECE %2)").arg(m_report.temperature, 0, 'f', 2).arg(fixed(m_report.calibration.ece))
+                  : tr("Accuracy (ECE %1)").arg(fixed(m_report.calibration.ece)),
+           seriesColour(0), scaled ? 0.6 / 15.0 : 0.9 / 15.0);
+    m_reliability->xAxis->setLabel(tr("Confidence (top-class probability)"));
+    m_reliability->yAxis->setLabel(tr("Accuracy"));
+    m_reliability->xAxis->setRange(0, 1);
+    m_reliability->yAxis->setRange(0, 1.45); // room above the bars for the legend
+    m_reliability->legend->setVisible(true);
+    m_reliability->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignTop);
+    m_reliability->replot(QCustomPlot::rpQueuedReplot);
+}
+
 QStringList EvaluationView::exportData(const QString& dir) const
 {
     QStringList written;
@@ -307,8 +358,10 @@ QStringList EvaluationView::exportPlots(const QString& dir) const
     if (!hasReport() || !QDir().mkpath(dir))
         return written;
     const QDir d(dir);
-    const std::pair<const char*, QCustomPlot*> plots[] = {
-        {"confusion.png", m_confusion}, {"roc.png", m_roc}, {"distribution.png", m_distribution}};
+    const std::pair<const char*, QCustomPlot*> plots[] = {{"confusion.png", m_confusion},
+                                                          {"roc.png", m_roc},
+                                                          {"distribution.png", m_distribution},
+                                                          {"reliability.png", m_reliability}};
     for (const auto& [name, plot] : plots) {
         const QString path = d.filePath(QString::fromLatin1(name));
         if (plot->savePng(path, 640, 480))

@@ -16,7 +16,9 @@ namespace lightbox::ui {
 /// The evaluation report of a model on one split: accuracy and the macro scores (QWK and MAE
 /// for graded labels), a per-class table (precision, recall, F1, support, AUC), the
 /// confusion matrix as a heat map, one-vs-rest ROC curves with their AUC, and the predicted
-/// against the true class distribution. Exports CSV, JSON and PNG. It shows a report; it
+/// against the true class distribution, and the reliability diagram (accuracy against
+/// confidence, with the expected calibration error; before and after the model's temperature
+/// where it has one). Exports CSV, JSON and PNG. It shows a report; it
 /// does not compute one (see ml::computeReport).
 class EvaluationView : public QWidget {
     Q_OBJECT
@@ -33,19 +35,21 @@ public:
 
     /// Writes report.json, per_class.csv and confusion.csv into `dir`; returns the files.
     QStringList exportData(const QString& dir) const;
-    /// Writes confusion.png, roc.png and distribution.png into `dir`; returns the files.
+    /// Writes confusion.png, roc.png, distribution.png and reliability.png into `dir`; returns the files.
     QStringList exportPlots(const QString& dir) const;
 
     QTableWidget* classTable() const { return m_table; }
     QCustomPlot* confusionPlot() const { return m_confusion; }
     QCustomPlot* rocPlot() const { return m_roc; }
     QCustomPlot* distributionPlot() const { return m_distribution; }
+    QCustomPlot* reliabilityPlot() const { return m_reliability; }
 
 private:
     void exportDialog();
     void fillConfusion();
     void fillRoc();
     void fillDistribution();
+    void fillReliability();
 
     ml::ClassificationReport m_report;
     QString m_caption;
@@ -55,6 +59,7 @@ private:
     QCustomPlot* m_confusion = nullptr;
     QCustomPlot* m_roc = nullptr;
     QCustomPlot* m_distribution = nullptr;
+    QCustomPlot* m_reliability = nullptr;
     QPushButton* m_export = nullptr;
 };
 

@@ -17,6 +17,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -136,6 +137,7 @@ private slots:
     void windowKeepsRespondingWhileItWorks();
     void screenshotShowsClassification();
     void picksTheModelThatFits();
+    void outOfDistributionBannerGreysTheProbabilities();
 
 private:
     /// Opens the knee sample, sets `roi`, selects `model` and waits for its description.
@@ -748,6 +750,59 @@ void tst_ClassifyPanel::screenshotShowsClassification()
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 3);
     QVERIFY(p.readAllStandardError().contains("not a Lightbox bundle"));
+}
+
+/// A model whose detector calls the image unlike its training images shows the banner, with the
+/// percentile, and greys the probabilities out; one that calls it familiar shows neither.
+void tst_ClassifyPanel::outOfDistributionBannerGreysTheProbabilities()
+{
+    auto model = ml::createModel("cnn5", 1, 5);
+    QVERIFY(model.ok());
+    // The energy of an untrained network's logits is about -log(5): far above val scores of
+    // -100..-90, far below scores of -1000..1000.
+    auto withEnergy = [&](const QString& name, double lo, double hi) {
+        ml::ModelCard card = cardFor(1, 5, true);
+        std::vector<double> scores;
+        for (int i = 0; i <= 100; ++i)
+            scores.push_back(lo + (hi - lo) * i / 100.0);
+        card.ood.method = "energy";
+        card.ood.energy = ml::OodThreshold::fromValScores(scores, 97.5);
+        card.temperature = 1.5;
+        const QString path = m_other.filePath(name);
+        return ml::saveBundle(model.value(), card, path.toStdString()).ok() ? path : QString();
+    };
+    const QString unlike = withEnergy(QStringLiteral("ood-flags.lbx"), -100.0, -90.0);
+    const QString like = withEnergy(QStringLiteral("ood-passes.lbx"), -1000.0, 1000.0);
+    QVERIFY(!unlike.isEmpty() && !like.isEmpty());
+
+    prepare(unlike, std::nullopt);
+    jobs::PredictResult r = clickRun();
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QVERIFY(r.ood.available && r.ood.flagged);
+    QCOMPARE(r.ood.percentile, 100.0);
+    QCOMPARE(r.temperature, 1.5);
+    const QString banner = m_panel->oodBannerText();
+    QVERIFY2(banner.contains(QStringLiteral("unlike the images this model was trained on")), qPrintable(banner));
+    QVERIFY2(banner.contains(QStringLiteral("100.0 %")), qPrintable(banner));
+    auto* label = m_panel->findChild<QLabel*>(QStringLiteral("oodBanner"));
+    QVERIFY(label && label->isVisible());
+    const auto bars = m_panel->findChildren<QProgressBar*>();
+    QVERIFY(!bars.isEmpty());
+    for (const QProgressBar* b : bars)
+        QVERIFY(!b->isEnabled());
+    QVERIFY(m_panel->infoText().contains(QStringLiteral("T = 1.50")));
+    if (const QByteArray dir = qgetenv("LIGHTBOX_SCREENSHOT_DIR"); !dir.isEmpty())
+        m_window->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/classify-ood-banner-test.png"));
+
+    QVERIFY(m_panel->selectModel(like));
+    r = clickRun();
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QVERIFY(r.ood.available && !r.ood.flagged);
+    QVERIFY(m_panel->oodBannerText().isEmpty());
+    QVERIFY(!label->isVisible());
+    for (const QProgressBar* b : m_panel->findChildren<QProgressBar*>())
+        QVERIFY(b->isEnabled());
+    QVERIFY2(m_panel->infoText().contains(QStringLiteral("like the training images")), qPrintable(m_panel->infoText()));
 }
 
 QTEST_MAIN(tst_ClassifyPanel)
