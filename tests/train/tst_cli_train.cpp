@@ -168,6 +168,65 @@ private slots:
         QVERIFY(all.out.contains("confusion matrix"));
     }
 
+    /// `train --ensemble 2`: two members with consecutive seeds on one split, joined into an
+    /// ensemble bundle that `predict` averages and `calibrate` fits; `--resume` on the finished
+    /// ensemble trains nothing again and joins the same members.
+    void ensembleAndCalibrate()
+    {
+        const QString run = m_tmp.filePath("run-ensemble");
+        QStringList args = trainArgs(m_data, run, 1, 8);
+        args << "--ensemble"
+             << "2"
+             << "--seed"
+             << "5";
+        const Run r = runCli(args, 180000);
+        QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains("member 1 of 2: seed 5, split seed 5") &&
+                     r.out.contains("member 2 of 2: seed 6, split seed 5"),
+                 qPrintable(r.out));
+        for (const char* f : {"member-1/best.lbx", "member-2/best.lbx", "ensemble.lbx"})
+            QVERIFY2(QFileInfo(QDir(run).filePath(f)).size() > 0, f);
+        QCOMPARE(lines(QDir(run).filePath("member-1/splits.csv")), lines(QDir(run).filePath("member-2/splits.csv")));
+
+        const QString ensemble = QDir(run).filePath("ensemble.lbx");
+        const QString image = QDir(m_data).filePath("left/s000l.png");
+        const Run p = runCli({"predict", "--model", ensemble, "--device", "cpu", "--json", image});
+        QVERIFY2(p.code == 0, qPrintable(p.err));
+        const QJsonObject result =
+            QJsonDocument::fromJson(p.out.toUtf8()).object()["results"].toArray().at(0).toObject();
+        const QJsonArray members = result["members"].toObject()["probabilities"].toArray();
+        QCOMPARE(members.size(), 2);
+        const double mean = 0.5 * (members[0].toArray()[0].toDouble() + members[1].toArray()[0].toDouble());
+        QVERIFY(std::abs(result["probabilities"].toObject()["left"].toDouble() - mean) < 1e-5);
+
+        // Calibrate on the members' split: a detector, a temperature, the test figures.
+        const QString calibrated = QDir(run).filePath("calibrated.lbx");
+        const Run c = runCli({"calibrate", "--model", ensemble, "--data", m_data, "--splits",
+                              QDir(run).filePath("member-1"), "--out", calibrated, "--record-test", "--device", "cpu"});
+        QVERIFY2(c.code == 0, qPrintable(c.out + c.err));
+        QVERIFY2(c.out.contains("temperature") && c.out.contains("detector in use: mahalanobis"), qPrintable(c.out));
+        const Run e = runCli({"evaluate", "--model", calibrated, "--data", m_data, "--splits",
+                              QDir(run).filePath("member-1"), "--device", "cpu", "--json"});
+        QVERIFY2(e.code == 0, qPrintable(e.err));
+        const QJsonObject doc = QJsonDocument::fromJson(e.out.toUtf8()).object();
+        QCOMPARE(doc["ood_method"].toString(), QString("mahalanobis"));
+        QVERIFY(doc.contains("ece"));
+        QCOMPARE(doc["reliability"].toArray().size(), 15);
+        QCOMPARE(doc["card_metrics"].toObject()["test_accuracy"].toDouble(-1), doc["accuracy"].toDouble());
+        const Run pc = runCli({"predict", "--model", calibrated, "--device", "cpu", "--json", image});
+        QVERIFY2(pc.code == 0, qPrintable(pc.err));
+        const QJsonObject ood =
+            QJsonDocument::fromJson(pc.out.toUtf8()).object()["results"].toArray().at(0).toObject()["ood"].toObject();
+        QVERIFY(ood.contains("flagged") && ood.contains("percentile") && ood.contains("score"));
+
+        // Nothing left to train: --resume only joins the members again.
+        const Run again = runCli({"train", "--resume", "--out", run});
+        QVERIFY2(again.code == 0, qPrintable(again.out + again.err));
+        QVERIFY2(again.out.contains("member 1 of 2: trained") && again.out.contains("member 2 of 2: trained"),
+                 qPrintable(again.out));
+        QVERIFY(!again.out.contains("train loss"));
+    }
+
     void stopThenResume()
     {
         const QString run = m_tmp.filePath("run-stop");
