@@ -177,7 +177,9 @@ private slots:
         QSignalSpy epochs(&tab, &ui::TrainingTab::epochShown);
         QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
 
-        QCPGraph* batchLoss = tab.batchPlot()->graph(0);
+        // Looked up each time: starting a run rebuilds the plots' graphs, so a pointer taken
+        // before the click would dangle.
+        auto batchLoss = [&tab] { return tab.batchPlot()->graph(0); };
         bool pausedOnce = false;
         int lossPointsAtFirstEpoch = -1;
         bool runningAtFirstEpoch = false;
@@ -207,22 +209,22 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(pausedOnce, 45000);
         QVERIFY(tab.isPaused());
         QCOMPARE(tab.pauseButton()->text(), QString("Resume"));
-        QVERIFY(batchLoss->dataCount() >= 1);
+        QVERIFY(batchLoss()->dataCount() >= 1);
         QVERIFY(tab.progressBar()->value() >= 1);
 
         // Paused: once the batch in flight is on the plot (a batch can take a second on a
         // loaded machine, so wait for 1.5 s without a new point), nothing moves. A pause that does not hold lets the
         // short run finish instead.
-        int settled = batchLoss->dataCount();
+        int settled = batchLoss()->dataCount();
         for (int quiet = 0, i = 0; quiet < 15 && i < 300; ++i) {
             QTest::qWait(100);
-            quiet = batchLoss->dataCount() == settled ? quiet + 1 : 0;
-            settled = batchLoss->dataCount();
+            quiet = batchLoss()->dataCount() == settled ? quiet + 1 : 0;
+            settled = batchLoss()->dataCount();
         }
-        const int frozenPoints = batchLoss->dataCount();
+        const int frozenPoints = batchLoss()->dataCount();
         const int frozenProgress = tab.progressBar()->value();
         QTest::qWait(1500);
-        QCOMPARE(batchLoss->dataCount(), frozenPoints);
+        QCOMPARE(batchLoss()->dataCount(), frozenPoints);
         QCOMPARE(tab.progressBar()->value(), frozenProgress);
         QVERIFY(tab.isRunning());
         QCOMPARE(finished.count(), 0);
@@ -230,7 +232,7 @@ private slots:
         // Resume: the curves grow again.
         QTest::mouseClick(tab.pauseButton(), Qt::LeftButton);
         QVERIFY(!tab.isPaused());
-        QTRY_VERIFY_WITH_TIMEOUT(batchLoss->dataCount() > frozenPoints, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(batchLoss()->dataCount() > frozenPoints, 20000);
 
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
         const double seconds = clock.elapsed() / 1000.0;
@@ -246,9 +248,9 @@ private slots:
         QCOMPARE(tab.lossPlot()->graph(1)->dataCount(), 3); // val loss
         QCOMPARE(tab.accuracyPlot()->graph(0)->dataCount(), 3);
         QCOMPARE(tab.accuracyPlot()->graph(1)->dataCount(), 3);
-        QVERIFY(tab.batchPlot()->graph(1)->dataCount() == batchLoss->dataCount()); // smoothed
-        QVERIFY(tab.batchPlot()->graph(2)->dataCount() >= 1);                      // learning rate
-        QVERIFY(batchLoss->dataCount() >= 3);
+        QVERIFY(tab.batchPlot()->graph(1)->dataCount() == batchLoss()->dataCount()); // smoothed
+        QVERIFY(tab.batchPlot()->graph(2)->dataCount() >= 1);                        // learning rate
+        QVERIFY(batchLoss()->dataCount() >= 3);
         QCOMPARE(tab.progressBar()->value(), tab.progressBar()->maximum());
 
         // Data view: two classes over three splits, and the leakage check ran.
