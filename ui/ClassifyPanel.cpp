@@ -131,7 +131,9 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
                                               "font-weight: bold; }"));
     m_oodBanner->hide();
     m_grade = new QLabel;
+    m_grade->setWordWrap(true);
     m_info = new QLabel;
+    m_info->setWordWrap(true); // the trust notes make it long: it must not widen the dock
     m_info->setObjectName(QStringLiteral("classifyInfo"));
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_error = new QLabel;
