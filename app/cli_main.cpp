@@ -1042,6 +1042,26 @@ int runTraining(const jobs::TrainingRequest& req)
     return rc;
 }
 
+/// Gives `dataset` the splits its model was trained with: the splits.csv named by --splits (a
+/// file or the run folder holding it), else the one beside the bundle (--model), else the data
+/// set's given splits or the 8:1:1 carve by patient with `seed`. Returns where they came from.
+Result<std::string> applyModelSplits(const Args& args, data::Dataset& dataset, int seed)
+{
+    QString dir = args.has("splits") ? args.value("splits") : QFileInfo(args.value("model")).absolutePath();
+    if (QFileInfo(dir).isFile())
+        dir = QFileInfo(dir).absolutePath();
+    const std::string runDir = dir.toStdString();
+    if (args.has("splits") && !QFileInfo::exists(dir + "/splits.csv"))
+        return Result<std::string>::failure("no splits.csv in " + runDir);
+    if (jobs::readSplits(dataset, runDir))
+        return args.has("splits") ? "splits.csv in " + runDir : std::string("splits.csv of the run folder");
+    data::SplitOptions so;
+    so.seed = static_cast<uint64_t>(seed);
+    data::assignSplits(dataset, so);
+    return dataset.hasGivenSplits ? std::string("given splits")
+                                  : "split 8:1:1 by patient, seed " + std::to_string(seed);
+}
+
 int cmdEvaluate(const QStringList& argv)
 {
     Args args;
@@ -1069,21 +1089,9 @@ int cmdEvaluate(const QStringList& argv)
     if (!parseIntOption(args, "seed", 0, seed, error) || !parseIntOption(args, "threads", 0, threads, error) ||
         !parseIntOption(args, "batch", 1, batch, error))
         return fail("evaluate", error.toStdString());
-    // The split the model was trained with, when the bundle sits in its run folder.
-    // --splits names a splits.csv (or the run folder holding it) when the bundle was moved.
-    QString splitsDir = args.has("splits") ? args.value("splits") : QFileInfo(args.value("model")).absolutePath();
-    if (QFileInfo(splitsDir).isFile())
-        splitsDir = QFileInfo(splitsDir).absolutePath();
-    const std::string runDir = splitsDir.toStdString();
-    std::string splitSource = args.has("splits") ? "splits.csv in " + runDir : "splits.csv of the run folder";
-    if (args.has("splits") && !QFileInfo::exists(splitsDir + "/splits.csv"))
-        return fail("evaluate", "no splits.csv in " + runDir);
-    if (!jobs::readSplits(dataset.value(), runDir)) {
-        data::SplitOptions so;
-        so.seed = static_cast<uint64_t>(seed);
-        data::assignSplits(dataset.value(), so);
-        splitSource = dataset->hasGivenSplits ? "given splits" : "split 8:1:1 by patient, seed " + std::to_string(seed);
-    }
+    auto splitSource = applyModelSplits(args, dataset.value(), seed);
+    if (!splitSource)
+        return fail("evaluate", splitSource.error());
     const QString splitName = args.has("split") ? args.value("split") : "test";
     data::Split split = data::Split::Unassigned;
     if (splitName == "test")
@@ -1116,7 +1124,7 @@ int cmdEvaluate(const QStringList& argv)
         doc["task"] = card.task;
         doc["data"] = args.value("data").toStdString();
         doc["split"] = result->split;
-        doc["split_source"] = splitSource;
+        doc["split_source"] = splitSource.value();
         doc["precision"] = result->precision;
         ml::Json::Object cardMetrics;
         for (const auto& [k, v] : card.metrics)
@@ -1137,7 +1145,7 @@ int cmdEvaluate(const QStringList& argv)
     std::printf("model %s (%s, task %s)\n", modelPath.c_str(), card.architecture.c_str(),
                 card.task.empty() ? "-" : card.task.c_str());
     std::printf("data %s, %s split (%s), %s, %.1f s%s\n", qPrintable(args.value("data")), result->split.c_str(),
-                splitSource.c_str(), result->precision.c_str(), result->seconds,
+                splitSource->c_str(), result->precision.c_str(), result->seconds,
                 result->views > 1 ? (", test-time augmentation: " + std::to_string(result->views) + " views").c_str()
                                   : "");
     if (!result->skipped.empty())
@@ -1190,29 +1198,16 @@ int cmdCalibrate(const QStringList& argv)
     o.recordTest = args.has("record-test");
     if (args.has("device"))
         o.device = args.value("device").toStdString();
-    // The model's own splits: a splits.csv named by --splits (file or run folder), the one
-    // beside the bundle, else the data set's given splits or the seeded carve by patient.
-    std::string splitSource;
-    QString splits = args.has("splits") ? args.value("splits") : QFileInfo(args.value("model")).absolutePath();
-    if (QFileInfo(splits).isFile())
-        splits = QFileInfo(splits).absolutePath();
-    if (jobs::readSplits(dataset.value(), splits.toStdString())) {
-        splitSource = "splits.csv in " + splits.toStdString();
-    } else if (args.has("splits")) {
-        return fail("calibrate", "no splits.csv in " + splits.toStdString());
-    } else {
-        data::SplitOptions so;
-        so.seed = static_cast<uint64_t>(seed);
-        data::assignSplits(dataset.value(), so);
-        splitSource = dataset->hasGivenSplits ? "given splits" : "split 8:1:1 by patient, seed " + std::to_string(seed);
-    }
-    std::printf("calibrating %s on %s (%s)\n", modelPath.c_str(), qPrintable(args.value("data")), splitSource.c_str());
+    auto splitSource = applyModelSplits(args, dataset.value(), seed);
+    if (!splitSource)
+        return fail("calibrate", splitSource.error());
+    std::printf("calibrating %s on %s (%s)\n", modelPath.c_str(), qPrintable(args.value("data")), splitSource->c_str());
     std::fflush(stdout);
     auto r = jobs::calibrateBundle(modelPath, dataset.value(), o);
     if (!r)
         return fail("calibrate", r.error());
     const std::string out = args.has("out") ? args.value("out").toStdString() : modelPath;
-    if (auto w = jobs::writeCalibratedBundle(modelPath, r.value(), out); !w)
+    if (auto w = jobs::writeCalibratedBundle(r.value(), out); !w)
         return fail("calibrate", w.error());
     std::printf("features of %lld train and %lld val images, %.1f s\n", static_cast<long long>(r->trainImages),
                 static_cast<long long>(r->valImages), r->seconds);

@@ -1,6 +1,7 @@
 #include "Calibrate.h"
 
-#include <data/Loader.h>
+#include "TrainingWorker.h"
+
 #include <ml/Trainer.h>
 
 #include <chrono>
@@ -11,37 +12,10 @@ namespace lightbox::jobs {
 
 namespace {
 
-struct SplitOutput {
-    ml::EvaluationOutput out;
-    std::vector<std::string> skipped;
-};
-
 Result<SplitOutput> runSplit(const ml::LoadedModel& model, const data::Dataset& dataset, data::Split split,
                              const CalibrateOptions& o, bool features)
 {
-    using R = Result<SplitOutput>;
-    std::vector<data::Sample> samples;
-    for (const auto& s : dataset.samples)
-        if (s.split == split)
-            samples.push_back(s);
-    if (samples.empty())
-        return R::failure(std::string("the data set has no ") + data::toString(split) + " images");
-    data::LoaderOptions lo;
-    lo.batchSize = std::max(1, o.batchSize);
-    lo.shuffle = false;
-    lo.balanced = false;
-    lo.dropLast = false;
-    lo.cacheMiB = 0;
-    data::ImageBatchSource source(std::move(samples), model.card.preprocess, lo);
-    auto out = ml::evaluateModel(model.model, source, o.device, o.threads, false, features);
-    if (!out)
-        return R::failure(out.error());
-    if (out->labels.empty() || out->logits.size() != out->labels.size())
-        return R::failure(std::string("no image of the ") + data::toString(split) + " split could be read");
-    SplitOutput r;
-    r.out = std::move(out.value());
-    r.skipped = source.skipped();
-    return r;
+    return runOnSplit(model, dataset, split, o.device, o.threads, o.batchSize, false, features);
 }
 
 } // namespace
@@ -76,6 +50,7 @@ Result<CalibrateOutcome> calibrateBundle(const std::string& modelPath, const dat
         return R::failure(val.error());
 
     CalibrateOutcome r;
+    r.model = loaded->model;
     r.card = loaded->card;
     r.trainImages = static_cast<int64_t>(train->out.labels.size());
     r.valImages = static_cast<int64_t>(val->out.labels.size());
@@ -147,23 +122,10 @@ Result<CalibrateOutcome> calibrateBundle(const std::string& modelPath, const dat
         }
     }
     // The card's val figures describe the model as it now decides.
-    auto record = [&](const std::string& prefix, const ml::ClassificationReport& rep) {
-        r.card.metrics[prefix + "accuracy"] = rep.accuracy;
-        r.card.metrics[prefix + "macro_f1"] = rep.macroF1;
-        r.card.metrics[prefix + "balanced_accuracy"] = rep.balancedAccuracy;
-        if (std::isfinite(rep.macroAuc))
-            r.card.metrics[prefix + "auc"] = rep.macroAuc;
-        if (rep.ordinal) {
-            if (std::isfinite(rep.quadraticKappa))
-                r.card.metrics[prefix + "qwk"] = rep.quadraticKappa;
-            r.card.metrics[prefix + "mae"] = rep.meanAbsoluteError;
-        }
-        r.card.metrics[prefix + "samples"] = static_cast<double>(rep.samples);
-    };
     if (r.cutPointsKept) {
         r.card.metrics["val_accuracy_argmax"] = argmax.accuracy;
         r.card.metrics["val_qwk_argmax"] = argmax.quadraticKappa;
-        record("val_", chosen);
+        recordMetrics(r.card, "val_", chosen);
     }
     if (o.recordTest) {
         auto test = runSplit(loaded.value(), dataset, data::Split::Test, o, false);
@@ -173,7 +135,7 @@ Result<CalibrateOutcome> calibrateBundle(const std::string& modelPath, const dat
         for (const auto& l : test->out.logits)
             probs.push_back(ml::softmax(l, r.temperature));
         r.test = ml::computeReport(test->out.labels, probs, names, r.card.ordinal, r.card.cutPoints);
-        record("test_", r.test);
+        recordMetrics(r.card, "test_", r.test);
         r.card.metrics["test_ece"] = r.test.calibration.ece;
     }
     r.card.metrics["val_ece"] = r.after.ece;
@@ -185,15 +147,13 @@ Result<CalibrateOutcome> calibrateBundle(const std::string& modelPath, const dat
     return r;
 }
 
-Result<bool> writeCalibratedBundle(const std::string& modelPath, const CalibrateOutcome& outcome,
-                                   const std::string& outPath)
+Result<bool> writeCalibratedBundle(const CalibrateOutcome& outcome, const std::string& outPath)
 {
-    auto loaded = ml::loadModel(modelPath);
-    if (!loaded)
-        return Result<bool>::failure(loaded.error());
-    if (loaded->model.isTorchScript())
+    if (!outcome.model.valid())
+        return Result<bool>::failure("no calibrated model to write");
+    if (outcome.model.isTorchScript())
         return Result<bool>::failure("a TorchScript model cannot be rewritten as a bundle; its card.json is Python's");
-    return ml::saveBundle(loaded->model, outcome.card, outPath,
+    return ml::saveBundle(outcome.model, outcome.card, outPath,
                           outcome.gaussians.valid() ? &outcome.gaussians : nullptr);
 }
 

@@ -37,6 +37,7 @@ struct CalibrateOptions {
 /// A model's trust figures fitted without re-training: the Gaussians of its penultimate
 /// features over the train split, the temperature and the detector's thresholds on val.
 struct CalibrateOutcome {
+    ml::Model model;                ///< the network, as loaded
     ml::ModelCard card;             ///< the bundle's card with temperature, ood and ECE metrics set
     ml::MahalanobisModel gaussians; ///< invalid for a TorchScript model (energy only)
     int64_t trainImages = 0;
@@ -60,9 +61,8 @@ struct CalibrateOutcome {
 Result<CalibrateOutcome> calibrateBundle(const std::string& modelPath, const data::Dataset& dataset,
                                          const CalibrateOptions& options = {});
 
-/// Writes the bundle at `modelPath` again to `outPath` (may be the same file; written
-/// atomically) with the outcome's card and Gaussians.
-Result<bool> writeCalibratedBundle(const std::string& modelPath, const CalibrateOutcome& outcome,
-                                   const std::string& outPath);
+/// Writes the outcome's network with its card and Gaussians to `outPath` (may be the bundle it
+/// came from; written atomically).
+Result<bool> writeCalibratedBundle(const CalibrateOutcome& outcome, const std::string& outPath);
 
 } // namespace lightbox::jobs

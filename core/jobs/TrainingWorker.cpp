@@ -297,6 +297,47 @@ Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data
     if (card.numClasses() != static_cast<int>(dataset.classNames.size()))
         return R::failure("the model has " + std::to_string(card.numClasses()) + " classes, the data set " +
                           std::to_string(dataset.classNames.size()));
+    const bool needFeatures = card.ood.valid() && card.ood.method == "mahalanobis";
+    auto run =
+        runOnSplit(loaded.value(), dataset, split, device, threads, batchSize, reducedPrecision, needFeatures, tta);
+    if (!run)
+        return R::failure(run.error());
+    const ml::EvaluationOutput& out = run->out;
+    EvaluationResult result;
+    result.views = tta.views();
+    std::vector<std::vector<float>> probabilities = out.probabilities;
+    if (out.logits.size() == out.labels.size())
+        for (size_t i = 0; i < out.logits.size(); ++i)
+            probabilities[i] = ml::softmax(out.logits[i], card.temperature);
+    if (card.ood.valid() && out.logits.size() == out.labels.size()) {
+        result.oodMethod = card.ood.method;
+        static const std::vector<float> none;
+        for (size_t i = 0; i < out.logits.size(); ++i) {
+            const auto& f = i < out.features.size() ? out.features[i] : none;
+            result.ood.push_back(ml::scoreOod(card.ood, loaded->gaussians, f, out.logits[i]));
+            result.oodFlagged += result.ood.back().flagged ? 1 : 0;
+        }
+    }
+    result.report = ml::computeReport(out.labels, probabilities, card.classNames, card.ordinal, card.cutPoints);
+    if (card.temperature != 1.0) {
+        result.report.temperature = card.temperature;
+        result.report.uncalibrated = ml::calibrationReport(out.labels, out.probabilities);
+    }
+    result.split = splitName(split);
+    result.seconds = out.seconds;
+    result.skipped = run->skipped;
+    result.device = device;
+    result.precision = reducedPrecision ? ml::reducedPrecisionName(device) : std::string();
+    if (result.precision.empty())
+        result.precision = "float32";
+    return result;
+}
+
+Result<SplitOutput> runOnSplit(const ml::LoadedModel& model, const data::Dataset& dataset, data::Split split,
+                               const std::string& device, int threads, int batchSize, bool reducedPrecision,
+                               bool withFeatures, const ml::TtaOptions& tta)
+{
+    using R = Result<SplitOutput>;
     std::vector<data::Sample> samples = samplesOf(dataset, split);
     if (samples.empty())
         return R::failure(std::string("the data set has no samples in the ") + splitName(split) + " split");
@@ -306,42 +347,28 @@ Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data
     lo.balanced = false;
     lo.dropLast = false;
     lo.cacheMiB = 0;
-    data::ImageBatchSource source(std::move(samples), card.preprocess, lo);
-    const bool needFeatures = card.ood.valid() && card.ood.method == "mahalanobis";
-    auto out = ml::evaluateModel(loaded->model, source, device, threads, reducedPrecision, needFeatures, tta);
+    data::ImageBatchSource source(std::move(samples), model.card.preprocess, lo);
+    auto out = ml::evaluateModel(model.model, source, device, threads, reducedPrecision, withFeatures, tta);
     if (!out)
         return R::failure(out.error());
     if (out->labels.empty())
-        return R::failure("no sample of the split could be read");
-    EvaluationResult result;
-    result.views = tta.views();
-    result.labels = out->labels;
-    result.probabilities = out->probabilities;
-    if (out->logits.size() == out->labels.size())
-        for (size_t i = 0; i < out->logits.size(); ++i)
-            result.probabilities[i] = ml::softmax(out->logits[i], card.temperature);
-    if (card.ood.valid() && out->logits.size() == out->labels.size()) {
-        result.oodMethod = card.ood.method;
-        static const std::vector<float> none;
-        for (size_t i = 0; i < out->logits.size(); ++i) {
-            const auto& f = i < out->features.size() ? out->features[i] : none;
-            result.ood.push_back(ml::scoreOod(card.ood, loaded->gaussians, f, out->logits[i]));
-            result.oodFlagged += result.ood.back().flagged ? 1 : 0;
-        }
+        return R::failure(std::string("no sample of the ") + splitName(split) + " split could be read");
+    return SplitOutput{std::move(out.value()), source.skipped()};
+}
+
+void recordMetrics(ml::ModelCard& card, const std::string& prefix, const ml::ClassificationReport& rep)
+{
+    card.metrics[prefix + "accuracy"] = rep.accuracy;
+    card.metrics[prefix + "macro_f1"] = rep.macroF1;
+    card.metrics[prefix + "balanced_accuracy"] = rep.balancedAccuracy;
+    if (std::isfinite(rep.macroAuc))
+        card.metrics[prefix + "auc"] = rep.macroAuc;
+    if (rep.ordinal) {
+        if (std::isfinite(rep.quadraticKappa))
+            card.metrics[prefix + "qwk"] = rep.quadraticKappa;
+        card.metrics[prefix + "mae"] = rep.meanAbsoluteError;
     }
-    result.report = ml::computeReport(out->labels, result.probabilities, card.classNames, card.ordinal, card.cutPoints);
-    if (card.temperature != 1.0) {
-        result.report.temperature = card.temperature;
-        result.report.uncalibrated = ml::calibrationReport(out->labels, out->probabilities);
-    }
-    result.split = splitName(split);
-    result.seconds = out->seconds;
-    result.skipped = source.skipped();
-    result.device = device;
-    result.precision = reducedPrecision ? ml::reducedPrecisionName(device) : std::string();
-    if (result.precision.empty())
-        result.precision = "float32";
-    return result;
+    card.metrics[prefix + "samples"] = static_cast<double>(rep.samples);
 }
 
 double EvaluationResult::oodFlaggedShare() const
@@ -899,19 +926,7 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     // The bundle's card carries the metrics it earned on the held-out split.
     if (auto best = ml::loadModel(outcome.summary.bestBundle)) {
         ml::ModelCard card = best->card;
-        const std::string p = metricPrefix(ev->split);
-        const ml::ClassificationReport& rep = ev->report;
-        card.metrics[p + "accuracy"] = rep.accuracy;
-        card.metrics[p + "macro_f1"] = rep.macroF1;
-        card.metrics[p + "balanced_accuracy"] = rep.balancedAccuracy;
-        if (std::isfinite(rep.macroAuc))
-            card.metrics[p + "auc"] = rep.macroAuc;
-        if (rep.ordinal) {
-            if (std::isfinite(rep.quadraticKappa))
-                card.metrics[p + "qwk"] = rep.quadraticKappa;
-            card.metrics[p + "mae"] = rep.meanAbsoluteError;
-        }
-        card.metrics[p + "samples"] = static_cast<double>(rep.samples);
+        recordMetrics(card, metricPrefix(ev->split), ev->report);
         if (outcome.shortcut.checked)
             outcome.shortcut.recordIn(card);
         std::ostringstream summary;

@@ -4,6 +4,7 @@
 #include <data/TaskPreset.h>
 #include <imaging/Result.h>
 #include <jobs/ShortcutCheck.h>
+#include <ml/Bundle.h>
 #include <ml/Metrics.h>
 #include <ml/ModelCard.h>
 #include <ml/Trainer.h>
@@ -131,13 +132,11 @@ struct EvaluationResult {
     double seconds = 0.0;
     std::vector<std::string> skipped;
     std::string device;
-    std::string precision;                         ///< "float32", "bfloat16" or "float16"
-    int views = 1;                                 ///< test-time augmentation: views averaged per image
-    std::string oodMethod;                         ///< the card's detector; empty when it has none
-    int64_t oodFlagged = 0;                        ///< images the detector flags as out of distribution
-    std::vector<ml::OodScore> ood;                 ///< per image, in the report's order (empty without a detector)
-    std::vector<std::vector<float>> probabilities; ///< per image, calibrated
-    std::vector<int64_t> labels;
+    std::string precision;         ///< "float32", "bfloat16" or "float16"
+    int views = 1;                 ///< test-time augmentation: views averaged per image
+    std::string oodMethod;         ///< the card's detector; empty when it has none
+    int64_t oodFlagged = 0;        ///< images the detector flags as out of distribution
+    std::vector<ml::OodScore> ood; ///< per image, in the report's order (empty without a detector)
 
     /// Share of the images flagged (NaN without a detector).
     double oodFlaggedShare() const;
@@ -155,6 +154,23 @@ struct EvaluationResult {
 Result<EvaluationResult> evaluateBundle(const std::string& modelPath, const data::Dataset& dataset, data::Split split,
                                         const std::string& device = "auto", int threads = 0, int batchSize = 32,
                                         bool reducedPrecision = false, const ml::TtaOptions& tta = {});
+
+/// A loaded model's raw outputs on one split of a data set, read unshuffled and unaugmented.
+struct SplitOutput {
+    ml::EvaluationOutput out;         ///< labels, probabilities, logits (and features when asked)
+    std::vector<std::string> skipped; ///< unreadable samples
+};
+
+/// Runs `model` over `split` of `dataset` (Unassigned = all samples) with ml::evaluateModel.
+/// Fails when the split is empty or none of its images could be read.
+Result<SplitOutput> runOnSplit(const ml::LoadedModel& model, const data::Dataset& dataset, data::Split split,
+                               const std::string& device = "auto", int threads = 0, int batchSize = 32,
+                               bool reducedPrecision = false, bool withFeatures = false,
+                               const ml::TtaOptions& tta = {});
+
+/// Records a report's headline figures in a card as `<prefix>accuracy`, `macro_f1`,
+/// `balanced_accuracy`, `auc`, `qwk` and `mae` (graded tasks) and `samples`.
+void recordMetrics(ml::ModelCard& card, const std::string& prefix, const ml::ClassificationReport& report);
 
 /// Writes report.json, per_class.csv and confusion.csv into `dir`; returns the paths written.
 Result<std::vector<std::string>> writeReportFiles(const EvaluationResult& result, const std::string& dir);

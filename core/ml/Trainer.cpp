@@ -16,6 +16,7 @@
 #include <limits>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 namespace lightbox::ml {
 
@@ -1265,7 +1266,12 @@ Result<EvaluationOutput> evaluateModel(const Model& model, BatchSource& source, 
         };
         auto pass = evaluatePass(
             [&](const torch::Tensor& t) {
-                auto [features, logits] = impl.embed(t);
+                // The detector's feature blocks cost a pass over every stage output: only when asked.
+                torch::Tensor features, logits;
+                if (withFeatures)
+                    std::tie(features, logits) = impl.embed(t);
+                else
+                    logits = impl.forward(t);
                 if (tta.enabled()) {
                     std::vector<torch::Tensor> probs{torch::softmax(logits.to(torch::kFloat32), 1)};
                     for (const auto& v : ttaViews(t, tta))
