@@ -72,7 +72,7 @@ int usage(FILE* out)
                       "        [--seed N] [--balanced] [--class-weights] [--no-leakage-check]\n"
                       "        [--skip-empty-classes] [--shortcut-check]\n"
                       "        [--patient-pattern REGEX] [--ordinal-sigma X] [--mixed-precision]\n"
-                      "        [--split-seed N] [--ensemble K] [--resume]\n"
+                      "        [--head softmax|corn] [--split-seed N] [--ensemble K] [--resume]\n"
                       "      trains a zoo network on a data set folder (one sub-folder per class,\n"
                       "      optionally under train/ val/ test/), CSV or crop-tool root; splits\n"
                       "      8:1:1 by patient when none are given, checks for leakage, keeps the best\n"
@@ -85,6 +85,8 @@ int usage(FILE* out)
                       "      RUN_DIR/member-k and join them into RUN_DIR/ensemble.lbx\n"
                       "      --ordinal-sigma X: graded tasks learn from Gaussian soft labels X grades\n"
                       "      wide instead of one-hot ones\n"
+                      "      --head corn: graded tasks get a CORN ordinal head (K-1 conditional\n"
+                      "      binary outputs, P(y > k) falling with k) instead of softmax\n"
                       "      --skip-empty-classes: train on the task's classes that have images and\n"
                       "      record the others in the card as not covered; without it a class with\n"
                       "      no images stops training with a message naming it\n"
@@ -783,6 +785,8 @@ Result<jobs::TrainingRequest> trainRequest(const Args& args)
         req.config.optimizer = args.value("optimizer").toStdString();
     if (args.has("schedule"))
         req.config.schedule = args.value("schedule").toStdString();
+    if (args.has("head"))
+        req.config.head = args.value("head").toStdString();
     if (args.has("device"))
         req.config.device = args.value("device").toStdString();
     if (args.has("augment"))
@@ -814,12 +818,12 @@ int cmdTrain(const QStringList& argv)
 {
     Args args;
     QString error;
-    if (!parseArgs(argv,
-                   {"data",          "arch",    "preset",   "epochs",         "batch",    "lr",       "weight-decay",
-                    "optimizer",     "size",    "channels", "augment",        "patience", "schedule", "label-smoothing",
-                    "ordinal-sigma", "device",  "threads",  "loader-threads", "seed",     "out",      "patient-pattern",
-                    "split-seed",    "ensemble"},
-                   args, error) ||
+    if (!parseArgs(
+            argv, {"data",          "arch",     "preset",   "epochs",         "batch",    "lr",       "weight-decay",
+                   "optimizer",     "size",     "channels", "augment",        "patience", "schedule", "label-smoothing",
+                   "ordinal-sigma", "device",   "threads",  "loader-threads", "seed",     "out",      "patient-pattern",
+                   "split-seed",    "ensemble", "head"},
+            args, error) ||
         !args.positional.isEmpty())
         return error.isEmpty() ? usage(stderr) : fail("train", error.toStdString());
     int members = 1;

@@ -849,6 +849,8 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
     QString trust;
     if (result.ood.available && !distrusted)
         trust = tr(" · like the training images (%1th percentile)").arg(result.ood.percentile, 0, 'f', 0);
+    if (result.model.card.head == "corn")
+        trust += tr(" · ordinal head (CORN)");
     if (result.temperature != 1.0)
         trust += tr(" · calibrated (T = %1)").arg(result.temperature, 0, 'f', 2);
     if (result.members > 1)

@@ -273,6 +273,13 @@ QWidget* TrainingTab::buildSettings()
     m_ordinalSigma->setToolTip(tr("Graded tasks only (e.g. KL grade): learn from Gaussian soft labels this many "
                                   "grades wide, so one grade off costs less than three"));
     form->addRow(tr("Ordinal soft labels"), m_ordinalSigma);
+    m_head = new QComboBox;
+    m_head->setObjectName(QStringLiteral("headCombo"));
+    m_head->addItem(tr("Softmax"), QStringLiteral("softmax"));
+    m_head->addItem(tr("CORN (ordinal)"), QStringLiteral("corn"));
+    m_head->setToolTip(tr("Graded tasks only: a CORN head learns P(grade > k) for each k, so the grades' "
+                          "probabilities stay in rank order"));
+    form->addRow(tr("Classifier head"), m_head);
     m_augment = new QComboBox;
     for (const auto& a : data::AugmentOptions::presetNames())
         m_augment->addItem(q(a));
@@ -572,6 +579,7 @@ jobs::TrainingRequest TrainingTab::request() const
     c.earlyStopPatience = m_patience->value();
     c.labelSmoothing = m_smoothing->value();
     c.ordinalSigma = m_ordinalSigma->value();
+    c.head = m_head->currentData().toString().toStdString();
     c.device = m_device->currentText().toStdString();
     c.mixedPrecision = m_mixed->isChecked() && m_mixed->isEnabled();
     c.threads = m_threads->value();
@@ -759,9 +767,9 @@ void TrainingTab::setRunning(bool running)
         m_paused = false;
     }
     for (QWidget* w : std::initializer_list<QWidget*>{
-             m_dataPath,    m_preset,       m_arch,    m_size,   m_channels, m_optimizer,    m_lr,
-             m_weightDecay, m_schedule,     m_batch,   m_epochs, m_patience, m_classWeights, m_balanced,
-             m_smoothing,   m_ordinalSigma, m_augment, m_device, m_threads,  m_seed,         m_runDirEdit})
+             m_dataPath, m_preset,  m_arch,   m_size,     m_channels,     m_optimizer, m_lr,        m_weightDecay,
+             m_schedule, m_batch,   m_epochs, m_patience, m_classWeights, m_balanced,  m_smoothing, m_ordinalSigma,
+             m_head,     m_augment, m_device, m_threads,  m_seed,         m_runDirEdit})
         w->setEnabled(!running);
     updateMixedPrecisionBox();
 }

@@ -88,6 +88,7 @@ public:
     QDoubleSpinBox* weightDecaySpin() const { return m_weightDecay; }
     QDoubleSpinBox* labelSmoothingSpin() const { return m_smoothing; }
     QDoubleSpinBox* ordinalSigmaSpin() const { return m_ordinalSigma; }
+    QComboBox* headCombo() const { return m_head; }
     QCheckBox* classWeightsCheck() const { return m_classWeights; }
     QCheckBox* balancedCheck() const { return m_balanced; }
     QCheckBox* shortcutCheckBox() const { return m_shortcut; }
@@ -167,6 +168,7 @@ private:
     QCheckBox* m_shortcut = nullptr;
     QDoubleSpinBox* m_smoothing = nullptr;
     QDoubleSpinBox* m_ordinalSigma = nullptr;
+    QComboBox* m_head = nullptr;
     QComboBox* m_augment = nullptr;
     QSpinBox* m_size = nullptr;
     QComboBox* m_channels = nullptr;

@@ -162,6 +162,9 @@ Status saveBundle(const Model& model, const ModelCard& card, const std::string& 
     if (card.architecture != net->architecture())
         return Status::failure("card architecture '" + card.architecture + "' does not match the network ('" +
                                net->architecture() + "')");
+    if ((card.head == "corn") != net->cornHead())
+        return Status::failure("card head '" + card.head + "' does not match the network's (" +
+                               (net->cornHead() ? "corn" : "softmax") + ")");
     if (card.numClasses() != net->numClasses())
         return Status::failure("card lists " + std::to_string(card.numClasses()) + " classes, the network has " +
                                std::to_string(net->numClasses()));
@@ -239,6 +242,8 @@ Result<LoadedModel> loadModel(const std::string& path)
         auto one = detail::createNet(card->architecture, card->preprocess.channels, card->numClasses(), error);
         if (!one)
             return R::failure("bundle cannot be used: " + error);
+        if (card->head == "corn")
+            one->useCornHead();
         nets.push_back(one);
     }
     auto net = nets[0];

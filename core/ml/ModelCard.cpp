@@ -32,6 +32,8 @@ Json ModelCard::toJson() const
         o["not_covered"] = Json(uncovered);
     if (members > 1)
         o["members"] = members;
+    if (head != "softmax")
+        o["head"] = head;
     if (temperature != 1.0)
         o["temperature"] = temperature;
     if (!cutPoints.empty()) {
@@ -104,6 +106,13 @@ Result<ModelCard> ModelCard::fromJson(const Json& j)
         c.members = j["members"].toInt(0);
         if (c.members < 1 || c.members > 32)
             return R::failure("model card members must be 1 to 32");
+    }
+    if (j.contains("head")) {
+        c.head = j["head"].toString();
+        if (c.head != "softmax" && c.head != "corn")
+            return R::failure("model card head '" + c.head + "' is unknown (softmax or corn)");
+        if (c.head == "corn" && !c.ordinal)
+            return R::failure("model card: a corn head needs graded (ordinal) classes");
     }
     if (j.contains("temperature")) {
         c.temperature = j["temperature"].toNumber(-1.0);

@@ -22,6 +22,9 @@ struct ModelCard {
     std::string task;         ///< "knee-kl", "chest-pneumonia", free text
     std::vector<std::string> classNames;
     bool ordinal = false; ///< classes are ordered grades (KL 0-4): expected grade is meaningful
+    /// The classifier: "softmax" (one logit per class) or "corn" (an ordinal head of K-1
+    /// conditional binary outputs, rank-consistent; graded tasks only).
+    std::string head = "softmax";
     PreprocessSpec preprocess;
     std::string trainingSummary;           ///< data set, split, epochs, ... as text
     std::map<std::string, double> metrics; ///< "test_accuracy", "test_auc", ...

@@ -33,10 +33,56 @@ torch::Tensor NetImpl::pool(torch::Tensor f)
 
 torch::Tensor NetImpl::classify(torch::Tensor pooled)
 {
+    if (m_corn)
+        return cornLogProbs(conditionalLogits(std::move(pooled)));
     auto x = std::move(pooled);
     if (m_dropout)
         x = m_dropout(x);
     return m_fc(x);
+}
+
+void NetImpl::useCornHead()
+{
+    if (m_corn)
+        return;
+    torch::NoGradGuard noGrad;
+    m_fc = replace_module("fc", nn::Linear(m_headFeatures, m_numClasses - 1));
+    nn::init::normal_(m_fc->weight, 0.0, 0.01);
+    nn::init::zeros_(m_fc->bias);
+    m_corn = true;
+}
+
+torch::Tensor NetImpl::conditionalLogits(torch::Tensor pooled)
+{
+    auto x = std::move(pooled);
+    if (m_dropout)
+        x = m_dropout(x);
+    return m_fc(x);
+}
+
+torch::Tensor cornLogProbs(const torch::Tensor& conditional)
+{
+    auto h = conditional.to(torch::kFloat32);
+    auto logAbove = torch::cumsum(torch::log_sigmoid(h), 1);                        // log P(y > k)
+    auto logReach = torch::cat({torch::zeros_like(h.slice(1, 0, 1)), logAbove}, 1); // log P(y > k-1), k = 0..K-1
+    auto logStop = torch::cat({torch::log_sigmoid(-h), torch::zeros_like(h.slice(1, 0, 1))}, 1);
+    return logReach + logStop;
+}
+
+torch::Tensor cornLoss(const torch::Tensor& conditional, const torch::Tensor& target, const torch::Tensor& weights)
+{
+    auto h = conditional.to(torch::kFloat32);
+    auto k = torch::arange(h.size(1), target.options()).unsqueeze(0);
+    auto y = target.unsqueeze(1);
+    auto inSubset = (y >= k).to(torch::kFloat32);
+    auto above = (y > k).to(torch::kFloat32);
+    auto terms = torch::binary_cross_entropy_with_logits(h, above, {}, {}, at::Reduction::None) * inSubset;
+    if (weights.defined()) {
+        auto wy = weights.index_select(0, target).unsqueeze(1);
+        terms = terms * wy;
+        inSubset = inSubset * wy;
+    }
+    return terms.sum() / inSubset.sum().clamp_min(1e-12);
 }
 
 int NetImpl::stageIndex(const std::string& name) const
@@ -58,6 +104,7 @@ void NetImpl::addLinearHead(int64_t features, double dropout)
     if (dropout > 0)
         m_dropout = register_module("dropout", nn::Dropout(dropout));
     m_fc = register_module("fc", nn::Linear(features, m_numClasses));
+    m_headFeatures = features;
 }
 
 void NetImpl::initWeights()
@@ -752,6 +799,8 @@ Result<Model> makeEnsemble(const std::vector<Model>& members)
             m.numClasses() != members[0].numClasses())
             return R::failure("the members differ in architecture, input channels or classes (" + m.architecture() +
                               " against " + members[0].architecture() + ")");
+        if (m.impl()->net->cornHead() != members[0].impl()->net->cornHead())
+            return R::failure("the members differ in their heads (corn and softmax); a bundle holds one kind");
     }
     auto impl = std::make_shared<Model::Impl>(*members[0].impl());
     impl->members.clear();

@@ -574,6 +574,8 @@ std::string describeRun(const TrainConfig& c, const BatchSource& train, const Ba
         s << ", label smoothing " << c.labelSmoothing;
     if (c.ordinal && c.ordinalSigma > 0)
         s << ", ordinal soft labels (sigma " << c.ordinalSigma << " grades)";
+    if (c.head == "corn")
+        s << ", CORN ordinal head";
     if (!c.classWeights.empty())
         s << ", class weights";
     s << ", schedule " << c.schedule << "; best epoch " << bestEpoch + 1 << " of " << c.epochs;
@@ -683,6 +685,8 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
     auto net = detail::createNet(config.architecture, inChannels, numClasses, error);
     if (!net)
         return R::failure(error);
+    if (config.head == "corn")
+        net->useCornHead();
     if (init.model.valid()) {
         int total = 0;
         const int copied = copyMatchingWeights(*init.model.impl()->net, *net, total);
@@ -791,13 +795,19 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                     return R::failure("epoch " + std::to_string(epoch + 1) + ": " + badBatch);
                 auto x = pixelsTensor(b).to(device.value());
                 auto y = labelsTensor(b).to(device.value());
-                torch::Tensor logits, loss;
+                torch::Tensor logits, loss, cumulative;
                 {
                     detail::AutocastGuard autocast(half, device.value());
-                    logits = net->forward(x);
+                    if (net->cornHead()) {
+                        cumulative = net->conditionalLogits(net->pool(net->features(x)));
+                        logits = detail::cornLogProbs(cumulative);
+                    } else {
+                        logits = net->forward(x);
+                    }
                 }
-                loss =
-                    crossEntropy(logits, y, weights, config.labelSmoothing, config.ordinal ? config.ordinalSigma : 0.0);
+                loss = cumulative.defined() ? detail::cornLoss(cumulative, y, weights)
+                                            : crossEntropy(logits, y, weights, config.labelSmoothing,
+                                                           config.ordinal ? config.ordinalSigma : 0.0);
                 optimizer->zero_grad();
                 scaler.scale(loss).backward();
                 if (scaler.unscale(*optimizer))
@@ -908,6 +918,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                 card.classNames = config.classNames;
                 card.notCovered = config.notCovered;
                 card.ordinal = config.ordinal;
+                card.head = config.head;
                 card.preprocess = config.preprocess;
                 card.trainingSummary = describeRun(config, train, useVal ? val : nullptr, epoch, device->str());
                 card.created = isoTimestampUtc();
@@ -1000,6 +1011,7 @@ std::string TrainConfig::toJsonText() const
                              {"class_weights", floatArray(classWeights)},
                              {"label_smoothing", labelSmoothing},
                              {"ordinal_sigma", ordinalSigma},
+                             {"head", head},
                              {"schedule", schedule},
                              {"plateau_patience", plateauPatience},
                              {"plateau_factor", plateauFactor},
@@ -1095,6 +1107,7 @@ Result<TrainConfig> TrainConfig::fromJsonText(const std::string& text)
     }
     real("label_smoothing", c.labelSmoothing);
     real("ordinal_sigma", c.ordinalSigma);
+    text_("head", c.head);
     text_("schedule", c.schedule);
     integer("plateau_patience", c.plateauPatience);
     real("plateau_factor", c.plateauFactor);
@@ -1169,6 +1182,12 @@ std::string TrainConfig::validate() const
         return "label smoothing must be between 0 and 0.5";
     if (!finite(ordinalSigma) || ordinalSigma < 0 || ordinalSigma > 2)
         return "the ordinal sigma must be between 0 and 2 grades";
+    if (!oneOf(head, {"softmax", "corn"}))
+        return "unknown head '" + head + "' (use softmax or corn)";
+    if (head == "corn" && !ordinal)
+        return "the corn head is for graded tasks (KL grade); this task's classes are not ordered";
+    if (head == "corn" && (ordinalSigma > 0 || labelSmoothing > 0))
+        return "the corn head has its own ordinal loss: leave ordinal soft labels and label smoothing off";
     if (!oneOf(schedule, {"none", "plateau", "cosine"}))
         return "unknown schedule '" + schedule + "' (use none, plateau or cosine)";
     if (plateauPatience < 0)

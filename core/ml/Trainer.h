@@ -41,6 +41,11 @@ struct TrainConfig {
     /// prediction one grade off costs less than one three grades off. Validation loss stays
     /// the ordinary cross-entropy.
     double ordinalSigma = 0.0;
+    /// The classifier head: "softmax", or "corn" (graded tasks: K-1 conditional binary outputs,
+    /// rank-consistent, trained by the CORN loss; see detail::NetImpl::useCornHead).
+    /// The training loss shown is then the CORN loss; validation loss stays the cross-entropy
+    /// of the class probabilities, comparable with a softmax run's.
+    std::string head = "softmax";
     std::string schedule = "plateau"; ///< "none", "plateau" (ReduceLROnPlateau on val loss), "cosine"
     int plateauPatience = 2;
     double plateauFactor = 0.5;

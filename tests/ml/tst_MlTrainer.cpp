@@ -30,7 +30,9 @@ namespace {
 /// at random positions over noise. Shuffles per epoch with its seed, as BatchSource asks.
 class SyntheticSource : public BatchSource {
 public:
-    enum class Kind { Squares, Blank };
+    /// Squares: two classes by the square's side; Graded: four grades (0-3) by the square's
+    /// brightness, anywhere in the image; Blank: noise-free zeros.
+    enum class Kind { Squares, Blank, Graded };
 
     SyntheticSource(int count, int batchSize, uint64_t seed, int size = 32, int channels = 1, Kind kind = Kind::Squares)
         : m_batch(batchSize), m_seed(seed), m_size(size), m_channels(channels)
@@ -41,16 +43,18 @@ public:
         std::uniform_int_distribution<int> y(0, size - side), x(0, size / 2 - side);
         for (int i = 0; i < count; ++i) {
             Sample s;
-            s.label = i % 2;
+            s.label = kind == Kind::Graded ? i % 4 : i % 2;
             s.id = "img" + std::to_string(i) + ".png";
             s.pixels.assign(static_cast<size_t>(size) * size, 0.f);
-            if (kind == Kind::Squares) {
+            if (kind != Kind::Blank) {
                 for (auto& v : s.pixels)
                     v = noise(rng);
-                const int top = y(rng), left = x(rng) + (s.label == 1 ? size / 2 : 0);
+                const bool right = kind == Kind::Graded ? (rng() & 1u) != 0 : s.label == 1;
+                const float bright = kind == Kind::Graded ? 0.6f * static_cast<float>(s.label + 1) : 2.f;
+                const int top = y(rng), left = x(rng) + (right ? size / 2 : 0);
                 for (int r = top; r < top + side; ++r)
                     for (int c = left; c < left + side; ++c)
-                        s.pixels[static_cast<size_t>(r) * size + c] += 2.f;
+                        s.pixels[static_cast<size_t>(r) * size + c] += bright;
             }
             m_samples.push_back(std::move(s));
         }
@@ -182,6 +186,7 @@ private slots:
     void cosineSchedule();
     void labelSmoothingBoundsLoss();
     void ordinalSoftLabels();
+    void cornHead();
     void pauseHoldsBatches();
     void refusesBadBatches();
     void mixedPrecisionOnCpu();
@@ -647,6 +652,89 @@ void tst_MlTrainer::ordinalSoftLabels()
     TrainConfig bad = smallConfig("ordinal-sigma-bad");
     bad.ordinalSigma = 3.0;
     QVERIFY(bad.validate().find("ordinal sigma") != std::string::npos);
+}
+
+void tst_MlTrainer::cornHead()
+{
+    namespace d = lightbox::ml::detail;
+    // The head's arithmetic: P(y > k) is the product of the conditional sigmoids, the class
+    // probabilities are its differences and sum to one; the loss is each threshold's binary
+    // cross-entropy over its conditional subset (y >= k).
+    auto h = torch::tensor({2.0f, 0.5f, -1.0f, -3.0f, 4.0f, 4.0f}).view({2, 3});
+    auto p = d::cornLogProbs(h).exp();
+    QCOMPARE(p.size(1), int64_t(4));
+    QVERIFY(torch::allclose(p.sum(1), torch::ones({2}), 1e-5, 1e-5));
+    auto c = torch::sigmoid(h);
+    const double above0 = c[0][0].item<double>(), above1 = above0 * c[0][1].item<double>(),
+                 above2 = above1 * c[0][2].item<double>();
+    QVERIFY(std::abs(p[0][0].item<double>() - (1 - above0)) < 1e-5);
+    QVERIFY(std::abs(p[0][1].item<double>() - (above0 - above1)) < 1e-5);
+    QVERIFY(std::abs(p[0][2].item<double>() - (above1 - above2)) < 1e-5);
+    QVERIFY(std::abs(p[0][3].item<double>() - above2) < 1e-5);
+    QVERIFY(p[1][0].item<double>() > 0.9); // first threshold says "not above 0"
+    auto y = torch::tensor({1, 3}, torch::kLong);
+    // Sample 0 (y = 1): thresholds 0 (above) and 1 (not above); sample 1 (y = 3): all three.
+    auto bce = [](double logit, bool above) {
+        const double s = 1 / (1 + std::exp(-logit));
+        return -(above ? std::log(s) : std::log(1 - s));
+    };
+    const double manual = (bce(2.0, true) + bce(0.5, false) + bce(-3.0, true) + bce(4.0, true) + bce(4.0, true)) / 5;
+    QVERIFY(std::abs(d::cornLoss(h, y, {}).item<double>() - manual) < 1e-4);
+
+    // Trained on four brightness grades, it learns them, writes a corn bundle that loads to the
+    // same outputs, and P(y > k) falls with k on every image.
+    SyntheticSource train(256, 32, 5, 32, 1, SyntheticSource::Kind::Graded);
+    SyntheticSource val(128, 64, 6, 32, 1, SyntheticSource::Kind::Graded);
+    TrainConfig config = smallConfig("corn");
+    config.classNames = {"0", "1", "2", "3"};
+    config.ordinal = true;
+    config.head = "corn";
+    config.epochs = 10;
+    config.learningRate = 3e-3;
+    auto r = Trainer::run(config, train, &val);
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    double bestAccuracy = 0;
+    for (const auto& e : r->history)
+        bestAccuracy = std::max(bestAccuracy, e.valAccuracy);
+    QVERIFY2(bestAccuracy > 0.85, qPrintable(QString::number(bestAccuracy)));
+    QVERIFY(r->history.back().trainLoss < r->history.front().trainLoss);
+    auto best = loadModel(r->bestBundle);
+    QVERIFY2(best.ok(), best.ok() ? "" : best.error().c_str());
+    QCOMPARE(best->card.head, std::string("corn"));
+    QVERIFY(best->model.impl()->net->cornHead());
+    QVERIFY(best->card.trainingSummary.find("CORN") != std::string::npos);
+    auto again = TrainConfig::fromJsonText(config.toJsonText());
+    QVERIFY(again.ok());
+    QCOMPARE(again->head, std::string("corn"));
+
+    auto& net = *best->model.impl()->net;
+    net.eval();
+    torch::NoGradGuard noGrad;
+    Batch b;
+    val.startEpoch(0);
+    QVERIFY(val.next(b));
+    auto x = torch::from_blob(b.pixels.data(), {b.n, 1, 32, 32}, torch::kFloat32).clone();
+    auto out = net.forward(x);
+    QVERIFY(torch::allclose(out, d::cornLogProbs(net.conditionalLogits(net.pool(net.features(x))))));
+    auto probs = out.exp();
+    QVERIFY(torch::allclose(probs.sum(1), torch::ones({b.n}), 1e-4, 1e-4));
+    auto above = 1 - probs.cumsum(1); // P(y > k)
+    QVERIFY2((above.slice(1, 1, 4) - above.slice(1, 0, 3)).max().item<float>() <= 1e-6, "P(y > k) rose with k");
+    // A CORN head saved under a softmax card, and a mixed ensemble, are refused.
+    ModelCard wrong = best->card;
+    wrong.head = "softmax";
+    QVERIFY(!saveBundle(best->model, wrong, m_dir.filePath("wrong.lbx").toStdString()).ok());
+    auto plain = createModel("cnn5", 1, 4);
+    QVERIFY(!makeEnsemble({best->model, plain.value()}).ok());
+
+    TrainConfig bad = smallConfig("corn-bad");
+    bad.head = "corn"; // two unordered classes
+    QVERIFY(bad.validate().find("graded") != std::string::npos);
+    bad.ordinal = true;
+    bad.ordinalSigma = 1.0;
+    QVERIFY(bad.validate().find("corn") != std::string::npos);
+    bad.head = "cumulative";
+    QVERIFY(bad.validate().find("unknown head") != std::string::npos);
 }
 
 void tst_MlTrainer::pauseHoldsBatches()

@@ -171,6 +171,12 @@ private slots:
         QCOMPARE(tab.request().config.ordinalSigma, 0.5);
         tab.ordinalSigmaSpin()->setValue(0.0);
         QCOMPARE(tab.request().config.ordinalSigma, 0.0);
+        auto* head = tab.findChild<QComboBox*>(QStringLiteral("headCombo"));
+        QVERIFY(head);
+        QCOMPARE(QString::fromStdString(tab.request().config.head), QString("softmax"));
+        head->setCurrentIndex(head->findData(QStringLiteral("corn")));
+        QCOMPARE(QString::fromStdString(tab.request().config.head), QString("corn"));
+        head->setCurrentIndex(head->findData(QStringLiteral("softmax")));
 
         QSignalSpy started(&tab, &ui::TrainingTab::trainingStarted);
         QSignalSpy batches(&tab, &ui::TrainingTab::batchShown);

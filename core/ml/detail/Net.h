@@ -24,8 +24,21 @@ public:
     /// Global average pool of a feature map: the penultimate features [N, D] that the
     /// out-of-distribution detector models.
     torch::Tensor pool(torch::Tensor features);
-    /// Dropout (training only) and the linear classifier on pooled features; returns logits.
+    /// Dropout (training only) and the linear classifier on pooled features; returns logits
+    /// (a CORN head's class log-probabilities, see useCornHead()).
     torch::Tensor classify(torch::Tensor pooled);
+
+    /// Replaces the classifier by a CORN ordinal head (Shi, Cao and Raschka 2023, "Deep neural
+    /// networks for rank-consistent ordinal regression based on conditional probabilities"):
+    /// K-1 binary outputs h_k with sigmoid(h_k) = P(y > k | y > k-1), so that P(y > k) is a
+    /// product of them and falls with k (rank-consistent) whatever the weights. classify() then
+    /// returns the class log-probabilities (p_k = P(y > k-1) (1 - sigmoid(h_k)), p_(K-1) =
+    /// P(y > K-2)), so softmax, temperature, ensembles and Grad-CAM work unchanged. Call it on a
+    /// fresh network, before loading weights.
+    void useCornHead();
+    bool cornHead() const { return m_corn; }
+    /// CORN head only: dropout (training only) and the conditional logits [N, K-1].
+    torch::Tensor conditionalLogits(torch::Tensor pooled);
 
     int stageCount() const { return static_cast<int>(m_stages.size()); }
     const std::vector<std::string>& stageNames() const { return m_stageNames; }
@@ -52,7 +65,16 @@ private:
     std::vector<std::string> m_stageNames;
     torch::nn::Dropout m_dropout{nullptr};
     torch::nn::Linear m_fc{nullptr};
+    int64_t m_headFeatures = 0;
+    bool m_corn = false;
 };
+
+/// Class log-probabilities [N, K] from CORN conditional logits [N, K-1] (see useCornHead()).
+torch::Tensor cornLogProbs(const torch::Tensor& conditional);
+/// The CORN loss: threshold k's binary cross-entropy against [y > k] over the samples with
+/// y >= k (its conditional training subset), summed over thresholds and divided by the number
+/// of terms (each weighted by `weights[y]` when given).
+torch::Tensor cornLoss(const torch::Tensor& conditional, const torch::Tensor& target, const torch::Tensor& weights);
 
 /// A built-in network, or nullptr with `error` set for an unknown architecture or invalid sizes.
 std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses, std::string& error);
