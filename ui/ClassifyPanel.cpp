@@ -875,7 +875,9 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
                                  const_cast<float*>(result.cam.values.data()));
             const QString method =
                 result.camMethod == ml::CamMethod::GradCamPlusPlus ? tr("Grad-CAM++") : tr("Grad-CAM");
-            const QString title = tr("%1, class %2").arg(method, names.value(result.camClass));
+            QString title = tr("%1, class %2").arg(method, names.value(result.camClass));
+            if (distrusted) // the map explains a decision the model is not fit to make here
+                title = tr("Out of distribution, not reliable: %1").arg(title);
             m_viewer->setHeatMap(values, result.camRect, title); // copies the values
         } else {
             m_viewer->clearHeatMap();

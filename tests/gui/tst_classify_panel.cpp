@@ -791,6 +791,9 @@ void tst_ClassifyPanel::outOfDistributionBannerGreysTheProbabilities()
     for (const QProgressBar* b : bars)
         QVERIFY(!b->isEnabled());
     QVERIFY(m_panel->infoText().contains(QStringLiteral("T = 1.50")));
+    QVERIFY(r.hasCam());
+    QVERIFY2(m_window->viewer()->heatMapTitle().startsWith(QStringLiteral("Out of distribution, not reliable")),
+             qPrintable(m_window->viewer()->heatMapTitle()));
     if (const QByteArray dir = qgetenv("LIGHTBOX_SCREENSHOT_DIR"); !dir.isEmpty())
         m_window->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/classify-ood-banner-test.png"));
 
@@ -800,6 +803,7 @@ void tst_ClassifyPanel::outOfDistributionBannerGreysTheProbabilities()
     QVERIFY(r.ood.available && !r.ood.flagged);
     QVERIFY(m_panel->oodBannerText().isEmpty());
     QVERIFY(!label->isVisible());
+    QVERIFY(!m_window->viewer()->heatMapTitle().contains(QStringLiteral("not reliable")));
     for (const QProgressBar* b : m_panel->findChildren<QProgressBar*>())
         QVERIFY(b->isEnabled());
     QVERIFY2(m_panel->infoText().contains(QStringLiteral("like the training images")), qPrintable(m_panel->infoText()));
