@@ -108,7 +108,9 @@ int usage(FILE* out)
                       "      accuracy, per-class scores, confusion matrix, AUC (and QWK/MAE for\n"
                       "      graded labels), calibration error (ECE) and the share of images the\n"
                       "      out-of-distribution detector flags, of a bundle on one split; the split\n"
-                      "      comes from --splits or the run folder's splits.csv beside the model\n"
+                      "      comes from --splits or the run folder's splits.csv beside the model;\n"
+                      "      a plain folder of class sub-folders without either is evaluated\n"
+                      "      whole unless --split asks for a carve\n"
                       "  calibrate --model M --data DIR [--out OUT] [--method auto|mahalanobis|energy]\n"
                       "            [--combine sum|excess|max|last] [--percentile P] [--splits CSV|DIR]\n"
                       "            [--seed N] [--preset P] [--cut-points] [--record-test]\n"
@@ -1049,8 +1051,10 @@ int runTraining(const jobs::TrainingRequest& req)
 /// Gives `dataset` the splits its model was trained with: the splits.csv named by --splits (a
 /// file or the run folder holding it), else the one beside the bundle (--model), else the data
 /// set's given splits or the 8:1:1 carve by patient with `seed`. Returns where they came from.
-Result<std::string> applyModelSplits(const Args& args, data::Dataset& dataset, int seed)
+Result<std::string> applyModelSplits(const Args& args, data::Dataset& dataset, int seed, bool* carved = nullptr)
 {
+    if (carved)
+        *carved = false;
     QString dir = args.has("splits") ? args.value("splits") : QFileInfo(args.value("model")).absolutePath();
     if (QFileInfo(dir).isFile())
         dir = QFileInfo(dir).absolutePath();
@@ -1062,6 +1066,8 @@ Result<std::string> applyModelSplits(const Args& args, data::Dataset& dataset, i
     data::SplitOptions so;
     so.seed = static_cast<uint64_t>(seed);
     data::assignSplits(dataset, so);
+    if (carved)
+        *carved = !dataset.hasGivenSplits;
     return dataset.hasGivenSplits ? std::string("given splits")
                                   : "split 8:1:1 by patient, seed " + std::to_string(seed);
 }
@@ -1093,10 +1099,21 @@ int cmdEvaluate(const QStringList& argv)
     if (!parseIntOption(args, "seed", 0, seed, error) || !parseIntOption(args, "threads", 0, threads, error) ||
         !parseIntOption(args, "batch", 1, batch, error))
         return fail("evaluate", error.toStdString());
-    auto splitSource = applyModelSplits(args, dataset.value(), seed);
+    bool carved = false;
+    auto splitSource = applyModelSplits(args, dataset.value(), seed, &carved);
     if (!splitSource)
         return fail("evaluate", splitSource.error());
-    const QString splitName = args.has("split") ? args.value("split") : "test";
+    // A plain folder (no train/val/test structure, no splits.csv of the model's run) is a
+    // held-out set handed in whole: every image is evaluated unless --split asks for a carve.
+    const bool wholeFolder = carved && !args.has("split");
+    if (wholeFolder) {
+        splitSource = std::string("the whole folder (no train/val/test sub-folders, no splits.csv of the model)");
+        std::fprintf(stderr,
+                     "lightbox-cli: note: %s has no train/val/test sub-folders and no splits.csv belongs to the "
+                     "model: evaluating all %zu images (--split test|val|train picks a carve by patient)\n",
+                     args.value("data").toLocal8Bit().constData(), dataset->samples.size());
+    }
+    const QString splitName = wholeFolder ? "all" : args.has("split") ? args.value("split") : "test";
     data::Split split = data::Split::Unassigned;
     if (splitName == "test")
         split = data::Split::Test;

@@ -166,6 +166,24 @@ private slots:
         QVERIFY2(all.code == 0, qPrintable(all.err));
         QVERIFY(all.out.contains("samples 40"));
         QVERIFY(all.out.contains("confusion matrix"));
+
+        // The bundle away from its run folder, on a plain folder of class sub-folders: a
+        // held-out set handed in whole, so every image counts unless --split asks for a carve.
+        const QString alone = m_tmp.filePath("alone");
+        QVERIFY(QDir().mkpath(alone));
+        QVERIFY(QFile::copy(QDir(m_run).filePath("best.lbx"), alone + "/model.lbx"));
+        const Run whole = runCli({"evaluate", "--model", alone + "/model.lbx", "--data", m_data, "--json"});
+        QVERIFY2(whole.code == 0, qPrintable(whole.err));
+        const QJsonObject wholeDoc = QJsonDocument::fromJson(whole.out.toUtf8()).object();
+        QCOMPARE(wholeDoc["samples"].toInt(), 40);
+        QVERIFY2(wholeDoc["split_source"].toString().contains("whole folder"), qPrintable(whole.out));
+        QVERIFY2(whole.err.contains("evaluating all 40 images"), qPrintable(whole.err));
+        const Run carve =
+            runCli({"evaluate", "--model", alone + "/model.lbx", "--data", m_data, "--split", "test", "--json"});
+        QVERIFY2(carve.code == 0, qPrintable(carve.err));
+        const QJsonObject carveDoc = QJsonDocument::fromJson(carve.out.toUtf8()).object();
+        QCOMPARE(carveDoc["split"].toString(), QString("test"));
+        QVERIFY(carveDoc["samples"].toInt() > 0 && carveDoc["samples"].toInt() < 40);
     }
 
     /// `train --ensemble 2`: two members with consecutive seeds on one split, joined into an
