@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <shared_mutex>
 #include <sstream>
 #include <vector>
 
@@ -269,6 +270,14 @@ void ybrFullToRgb(cv::Mat& m)
     }
 }
 
+/// DCMTK's parser options are process-wide flags: loads share this lock, and a load that
+/// changes a flag for itself holds it alone.
+std::shared_mutex& parserFlagsMutex()
+{
+    static std::shared_mutex m;
+    return m;
+}
+
 Result<Image> fail(const std::string& msg)
 {
     return Result<Image>::failure(msg);
@@ -280,29 +289,50 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
 {
     registerCodecsOnce();
     DcmFileFormat file;
-    // Auto-detection first; files without a usable meta header (no preamble, or no
-    // Transfer Syntax UID) get the common encodings tried in turn, as other toolkits do.
-    OFCondition cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
-    auto looksLikeDicom = [&file] {
-        DcmDataset* d = file.getDataset();
+    auto looksLikeDicom = [](DcmFileFormat& f) {
+        DcmDataset* d = f.getDataset();
         return d && (d->tagExists(DCM_Rows) || d->tagExists(DCM_SOPClassUID) || d->tagExists(DCM_PixelData));
     };
-    if (cond.bad() || !looksLikeDicom()) {
-        const OFCondition first = cond;
-        for (E_TransferSyntax ts : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit}) {
-            DcmFileFormat retry;
-            if (retry.loadFile(path.c_str(), ts, EGL_noChange, DCM_MaxReadLength, ERM_dataset).good()) {
-                file = retry;
-                if (looksLikeDicom()) {
-                    cond = EC_Normal;
-                    break;
+    // Auto-detection first; files without a usable meta header (no preamble, or no
+    // Transfer Syntax UID) get the common encodings tried in turn, as other toolkits do.
+    OFCondition cond;
+    OFCondition first;
+    {
+        std::shared_lock<std::shared_mutex> lock(parserFlagsMutex());
+        cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+        first = cond;
+        if (cond.bad() || !looksLikeDicom(file)) {
+            for (E_TransferSyntax ts : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit}) {
+                DcmFileFormat retry;
+                if (retry.loadFile(path.c_str(), ts, EGL_noChange, DCM_MaxReadLength, ERM_dataset).good()) {
+                    file = retry;
+                    if (looksLikeDicom(file)) {
+                        cond = EC_Normal;
+                        break;
+                    }
                 }
+                cond = first.bad() ? first : makeOFCondition(0, 1, OF_error, "no DICOM image attributes");
             }
-            cond = first.bad() ? first : makeOFCondition(0, 1, OF_error, "no DICOM image attributes");
         }
-        // It parsed as DICOM but holds no image (a report, a plan, a bare sequence).
-        if (cond.bad() && first.good())
-            return fail("no pixel data: a DICOM data set without image attributes (Rows, SOP Class, Pixel Data)");
+    }
+    // It parsed as DICOM but holds no image (a report, a plan, a bare sequence).
+    if (cond.bad() && first.good())
+        return fail("no pixel data: a DICOM data set without image attributes (Rows, SOP Class, Pixel Data)");
+    if (cond.bad()) {
+        // A data set written in implicit VR behind a meta header that says explicit VR (as
+        // some writers did): pydicom reads it, and so does DCMTK when told to read elements
+        // whose VR field is not a VR as implicit VR. The transfer syntax (e.g. JPEG) still
+        // comes from the meta header. DCMTK keeps that option in a process-wide flag.
+        DcmFileFormat tolerant;
+        std::unique_lock<std::shared_mutex> lock(parserFlagsMutex());
+        dcmAcceptUnexpectedImplicitEncoding.set(OFTrue);
+        const OFCondition c =
+            tolerant.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
+        dcmAcceptUnexpectedImplicitEncoding.set(OFFalse);
+        if (c.good() && looksLikeDicom(tolerant)) {
+            file = tolerant;
+            cond = EC_Normal;
+        }
     }
     if (cond.bad())
         return fail(std::string("not a readable DICOM file (") + cond.text() + ")");
