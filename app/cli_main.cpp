@@ -234,6 +234,7 @@ int cmdInfo(const QStringList& argv)
         o["channels"] = img.channels();
         o["bitsStored"] = img.bitsStored;
         o["signed"] = img.isSigned;
+        o["float"] = img.isFloat;
         o["photometric"] = imaging::toString(img.photometric);
         o["frames"] = img.frameCount;
         o["frame"] = img.frameIndex;
@@ -277,7 +278,10 @@ int cmdInfo(const QStringList& argv)
     std::printf("File:          %s\n", qPrintable(file));
     std::printf("Format:        %s\n", img.format.c_str());
     std::printf("Size:          %d x %d, %d channel(s)\n", img.width(), img.height(), img.channels());
-    std::printf("Bits stored:   %d (%s)\n", img.bitsStored, img.isSigned ? "signed" : "unsigned");
+    std::printf("Bits stored:   %d (%s)\n", img.bitsStored,
+                img.isFloat    ? "floating point"
+                : img.isSigned ? "signed"
+                               : "unsigned");
     std::printf("Photometric:   %s\n", imaging::toString(img.photometric));
     if (!img.transferSyntaxUid.empty())
         std::printf("Transfer:      %s (%s)\n", img.transferSyntaxName.c_str(), img.transferSyntaxUid.c_str());
@@ -326,8 +330,9 @@ int cmdConvert(const QStringList& argv)
             // PNG has no signed samples: shift into the unsigned range, and say so.
             img.pixels.convertTo(pixels, CV_16U, 1.0, 32768.0);
             std::fprintf(stderr, "lightbox-cli: note: signed values shifted by +32768\n");
-        } else if (img.pixels.depth() == CV_32S) {
-            return fail(file, "32-bit values do not fit a 16-bit PNG");
+        } else if (img.pixels.depth() == CV_32S || img.pixels.depth() == CV_32F || img.pixels.depth() == CV_64F) {
+            return fail(file,
+                        std::string(img.isFloat ? "floating-point" : "32-bit") + " values do not fit a 16-bit PNG");
         } else {
             img.pixels.convertTo(pixels, CV_MAKETYPE(CV_16U, img.channels()));
         }

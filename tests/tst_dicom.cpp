@@ -74,9 +74,9 @@ const std::map<QString, QString>& expectedOutcomes()
         {"SC_rgb_rle_16bit.dcm", ""},
         {"SC_rgb_rle_16bit_2frame.dcm", ""},
         {"SC_rgb_rle_2frame.dcm", ""},
-        // Unsigned 32-bit samples above 2^31 do not fit the signed 32-bit Image.
-        {"SC_rgb_rle_32bit.dcm", "32-bit"},
-        {"SC_rgb_rle_32bit_2frame.dcm", "32-bit"},
+        // Unsigned 32-bit RGB up to 2^32 - 1 (kept as doubles).
+        {"SC_rgb_rle_32bit.dcm", ""},
+        {"SC_rgb_rle_32bit_2frame.dcm", ""},
         {"SC_rgb_small_odd.dcm", ""},
         {"SC_rgb_small_odd_jpeg.dcm", ""},
         {"SC_ybr_full_422_uncompressed.dcm", ""},
@@ -126,7 +126,13 @@ std::vector<int64_t> asInt64(const cv::Mat& m)
             case CV_16U: out.push_back(m.ptr<uint16_t>(y)[x]); break;
             case CV_16S: out.push_back(m.ptr<int16_t>(y)[x]); break;
             case CV_32S: out.push_back(m.ptr<int32_t>(y)[x]); break;
-            default: out.push_back(0);
+            // Unsigned 32-bit samples are doubles holding integers; a fraction would show up.
+            case CV_64F: {
+                const double v = m.ptr<double>(y)[x];
+                out.push_back(v == std::floor(v) ? static_cast<int64_t>(v) : INT64_MIN);
+                break;
+            }
+            default: out.push_back(INT64_MIN);
             }
         }
     return out;
@@ -174,6 +180,53 @@ bool writeBytes(const QString& path, const QByteArray& bytes)
     return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
+/// A float64 little-endian array written by the Python generators.
+std::vector<double> readDoubles(const QString& path)
+{
+    const QByteArray bytes = readAll(path);
+    std::vector<double> out(size_t(bytes.size()) / sizeof(double));
+    std::memcpy(out.data(), bytes.constData(), out.size() * sizeof(double));
+    return out;
+}
+
+/// Every stored sample of an image, rows x cols x channels, as doubles.
+std::vector<double> samples(const Image& img)
+{
+    std::vector<double> out;
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+            for (int c = 0; c < img.channels(); ++c)
+                out.push_back(img.sampleAt(x, y, c));
+    return out;
+}
+
+/// Largest |a - b| (NaN only matches NaN); -1 when the sizes differ.
+double maxAbsDiff(const std::vector<double>& a, const std::vector<double>& b)
+{
+    if (a.size() != b.size() || a.empty())
+        return -1;
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (std::isnan(a[i]) || std::isnan(b[i])) {
+            if (std::isnan(a[i]) != std::isnan(b[i]))
+                return INFINITY;
+            continue;
+        }
+        if (a[i] != b[i])
+            worst = std::max(worst, std::abs(a[i] - b[i]));
+    }
+    return worst;
+}
+
+/// One frame of a file written by tests/tools/make_decode_kinds.py (a manifest line).
+struct KindFrame {
+    QString name;
+    int frame = 0, rows = 0, cols = 0, samples = 0;
+    double slope = 1, intercept = 0;
+    bool known = false;
+    QString pydicom; ///< "pydicom" when pydicom decoded it, else "ERROR:..."
+};
+
 } // namespace
 
 class TestDicom : public QObject {
@@ -182,6 +235,9 @@ class TestDicom : public QObject {
     QTemporaryDir m_tmp;
     /// name -> "rows cols samples photometric" from pydicom, or "ERROR ..."
     std::map<QString, QStringList> m_reference;
+    /// Frames of the generated 32-bit and float files, "name.frame" -> line.
+    std::map<QString, KindFrame> m_kinds;
+    QString kindPath(const QString& name) const { return m_tmp.filePath("kinds/" + name + ".dcm"); }
 
 private slots:
     void initTestCase();
@@ -192,6 +248,10 @@ private slots:
     void pixelsAgreeWithPydicom_data();
     void pixelsAgreeWithPydicom();
     void mrSmallEncodingsAreIdentical();
+    void decodeKinds_data();
+    void decodeKinds();
+    void deepSamplesWindowAndModality();
+    void floatWindowIsExact();
 
     void realCrLosslessJ2kIsBitExact();
     void realCrLossyJ2kIsCloseToRaw();
@@ -236,6 +296,25 @@ void TestDicom::initTestCase()
                                    kPydicom + "/CT_small.dcm", m_tmp.filePath("voi")});
     QVERIFY(voi.waitForFinished(60000));
     QVERIFY2(voi.exitCode() == 0, voi.readAllStandardError().constData());
+
+    // 32-bit and float/double files with known values, decoded by pydicom too.
+    QProcess kinds;
+    kinds.start("/usr/bin/python3",
+                {QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/tools/make_decode_kinds.py", m_tmp.filePath("kinds")});
+    QVERIFY(kinds.waitForFinished(120000));
+    QVERIFY2(kinds.exitCode() == 0, kinds.readAllStandardError().constData());
+    QFile manifest(m_tmp.filePath("kinds/manifest.txt"));
+    QVERIFY(manifest.open(QIODevice::ReadOnly));
+    for (const QByteArray& line : manifest.readAll().split('\n')) {
+        const QStringList p = QString::fromUtf8(line).split(' ', Qt::SkipEmptyParts);
+        if (p.size() < 9)
+            continue;
+        KindFrame k{p[0],         p[1].toInt(),    p[2].toInt(),    p[3].toInt(),
+                    p[4].toInt(), p[5].toDouble(), p[6].toDouble(), p[7] == "known",
+                    p[8]};
+        m_kinds[k.name + "." + p[1]] = k;
+    }
+    QVERIFY(m_kinds.size() >= 15);
 }
 
 void TestDicom::everyPydicomFileHasAnExpectedOutcome()
@@ -340,6 +419,144 @@ void TestDicom::mrSmallEncodingsAreIdentical()
         QVERIFY2(cv::norm(v.pixels, base.pixels, cv::NORM_INF) == 0, variant);
         QCOMPARE(v.isSigned, base.isSigned);
     }
+}
+
+void TestDicom::decodeKinds_data()
+{
+    QTest::addColumn<QString>("key");
+    for (const auto& [key, k] : m_kinds)
+        QTest::newRow(qPrintable(key)) << key;
+}
+
+void TestDicom::decodeKinds()
+{
+    // Lightbox's decode of each generated frame equals the values the file was written with
+    // and pydicom's decode of it, exactly (integers and floats alike).
+    QFETCH(QString, key);
+    const KindFrame& k = m_kinds.at(key);
+    LoadOptions opts;
+    opts.frame = k.frame;
+    const Image img = mustLoad(kindPath(k.name), opts);
+    QCOMPARE(img.height(), k.rows);
+    QCOMPARE(img.width(), k.cols);
+    QCOMPARE(img.channels(), k.samples);
+    const std::vector<double> got = samples(img);
+    const QString base = m_tmp.filePath("kinds/" + k.name + "." + QString::number(k.frame));
+
+    // Sample types: unsigned 32-bit -> double, Float -> float, Double Float -> double.
+    if (k.name.startsWith("u32"))
+        QCOMPARE(img.pixels.depth(), CV_64F);
+    if (k.name.startsWith("float"))
+        QVERIFY(img.isFloat && img.pixels.depth() == CV_32F);
+    if (k.name.startsWith("double"))
+        QVERIFY(img.isFloat && img.pixels.depth() == CV_64F);
+
+    if (k.known) {
+        const std::vector<double> known = readDoubles(base + ".known");
+        const double d = maxAbsDiff(got, known);
+        qInfo("%s: max |diff| vs the written values %g", qPrintable(key), d);
+        QCOMPARE(d, 0.0);
+        // Modality values are exact: stored * slope + intercept of the written values.
+        QCOMPARE(img.rescaleSlope, k.slope);
+        QCOMPARE(img.rescaleIntercept, k.intercept);
+        if (k.samples == 1)
+            for (size_t i = 0; i < known.size(); ++i)
+                if (!std::isnan(known[i]))
+                    QCOMPARE(img.toModality(got[i]), known[i] * k.slope + k.intercept);
+    }
+
+    QVERIFY2(k.pydicom == "pydicom", qPrintable("pydicom could not decode it: " + k.pydicom));
+    const double d = maxAbsDiff(got, readDoubles(base + ".pydicom"));
+    qInfo("%s: max |diff| vs pydicom %g", qPrintable(key), d);
+    QCOMPARE(d, 0.0);
+}
+
+void TestDicom::deepSamplesWindowAndModality()
+{
+    // Unsigned 32-bit grey with a rescale: the automatic window covers the modality values,
+    // and a window spanning them shows the smallest black and the largest white, in order.
+    const Image img = mustLoad(kindPath("u32_grey_le"));
+    QCOMPARE(img.bitsStored, 32);
+    QVERIFY(!img.isSigned && !img.isFloat);
+    const std::vector<double> v = samples(img);
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    QCOMPARE(*lo, 0.0);
+    QCOMPARE(*hi, 4294967295.0);
+    const Window aw = img.autoWindow;
+    QVERIFY(aw.valid());
+    QVERIFY(aw.center > img.toModality(*lo) && aw.center < img.toModality(*hi));
+    RenderParams p;
+    p.window.center = (img.toModality(*lo) + img.toModality(*hi)) / 2.0 + 0.5;
+    p.window.width = img.toModality(*hi) - img.toModality(*lo) + 1.0;
+    const cv::Mat shown = render8(img, p);
+    QCOMPARE(shown.type(), CV_8UC1);
+    std::vector<std::pair<double, int>> pairs;
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+            pairs.emplace_back(img.sampleAt(x, y), shown.at<uint8_t>(y, x));
+    std::sort(pairs.begin(), pairs.end());
+    QCOMPARE(pairs.front().second, 0);
+    QCOMPARE(pairs.back().second, 255);
+    for (size_t i = 1; i < pairs.size(); ++i)
+        QVERIFY(pairs[i].second >= pairs[i - 1].second);
+    // 2^31 - 1 and 2^31 sit in the middle: unsigned, not wrapped to negative values.
+    QCOMPARE(img.sampleAt(2, 0), 2147483647.0);
+    QCOMPARE(img.sampleAt(3, 0), 2147483648.0);
+    QVERIFY(std::abs(int(shown.at<uint8_t>(0, 3)) - 128) <= 1);
+
+    // Unsigned 32-bit RGB shows its full range: 0 black, 2^31 mid-grey, 2^32 - 1 white.
+    for (const char* name : {"u32_rgb_le", "u32_rgb_be"}) {
+        const Image rgb = mustLoad(kindPath(name));
+        const cv::Mat s = render8(rgb);
+        QCOMPARE(s.type(), CV_8UC3);
+        const cv::Vec3b px = s.at<cv::Vec3b>(0, 0);
+        QCOMPARE(int(px[0]), 0);
+        QVERIFY(std::abs(int(px[1]) - 128) <= 1);
+        QCOMPARE(int(px[2]), 255);
+    }
+    // pydicom's own 32-bit RGB files render across the range too.
+    const Image sc = mustLoad(kPydicom + "/SC_rgb_rle_32bit.dcm");
+    double a, b;
+    cv::minMaxLoc(render8(sc).reshape(1), &a, &b);
+    QCOMPARE(a, 0.0);
+    QCOMPARE(b, 255.0);
+}
+
+void TestDicom::floatWindowIsExact()
+{
+    // An ADC-like map (0.0005..0.003): the automatic window follows the values however small
+    // (LINEAR_EXACT), where the integer window's width >= 1 would show one flat grey.
+    const Image adc = mustLoad(kindPath("float_adc"));
+    QVERIFY(adc.isFloat);
+    const std::vector<double> v = samples(adc);
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    QVERIFY(adc.autoWindow.width > 0 && adc.autoWindow.width < 0.01);
+    QVERIFY(adc.autoWindow.center > *lo && adc.autoWindow.center < *hi);
+    RenderParams p;
+    p.window.center = (*lo + *hi) / 2.0;
+    p.window.width = *hi - *lo;
+    const cv::Mat shown = render8(adc, p);
+    QCOMPARE(int(shown.at<uint8_t>(0, 0)), 0);
+    QCOMPARE(int(shown.at<uint8_t>(adc.height() - 1, adc.width() - 1)), 255);
+    // The middle value shows mid-grey: ((x - c) / w + 0.5) * 255.
+    const double mid = adc.sampleAt(3, 2);
+    const int expected = int(std::lround(((mid - p.window.center) / p.window.width + 0.5) * 255.0));
+    QCOMPARE(int(shown.at<uint8_t>(2, 3)), expected);
+
+    // A NaN sample shows black and stays out of the automatic window.
+    LoadOptions f1;
+    f1.frame = 1;
+    const Image withNan = mustLoad(kindPath("float_le"), f1);
+    QVERIFY(std::isnan(withNan.sampleAt(6, 4)));
+    QVERIFY(std::isfinite(withNan.autoWindow.center) && std::isfinite(withNan.autoWindow.width));
+    QVERIFY(withNan.autoWindow.valid());
+    QCOMPARE(int(render8(withNan).at<uint8_t>(4, 6)), 0);
+
+    // Double precision is kept: 0.1 and 1/3 as doubles, not rounded through float.
+    const Image dbl = mustLoad(kindPath("double_be"));
+    QCOMPARE(dbl.sampleAt(0, 0), 0.1);
+    QCOMPARE(dbl.sampleAt(1, 0), 1.0 / 3.0);
+    QCOMPARE(dbl.sampleAt(3, 0), 1e300);
 }
 
 void TestDicom::realCrLosslessJ2kIsBitExact()

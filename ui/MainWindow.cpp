@@ -55,7 +55,7 @@ QString number(double v)
 {
     if (std::abs(v - std::round(v)) < 1e-9)
         return QString::number(static_cast<long long>(std::llround(v)));
-    return QString::number(v, 'f', 2);
+    return QString::number(v, 'g', 6); // small float values (0.0015 mm²/s) keep their digits
 }
 
 } // namespace
@@ -720,23 +720,12 @@ void MainWindow::showCursorInfo(QPoint p, bool inside)
         m_cursorLabel->setText(m_image ? tr("x %1  y %2").arg(p.x()).arg(p.y()) : QString());
         return;
     }
-    const cv::Mat& px = m_image->pixels;
     QString value;
-    if (px.channels() == 3) {
-        const int x = p.x(), y = p.y();
-        auto at = [&](int c) {
-            return px.depth() == CV_8U ? double(px.ptr<uint8_t>(y)[3 * x + c]) : double(px.ptr<uint16_t>(y)[3 * x + c]);
-        };
-        value = tr("RGB %1, %2, %3").arg(at(0)).arg(at(1)).arg(at(2));
+    if (m_image->channels() == 3) {
+        auto at = [&](int c) { return m_image->sampleAt(p.x(), p.y(), c); };
+        value = tr("RGB %1, %2, %3").arg(number(at(0)), number(at(1)), number(at(2)));
     } else {
-        double stored = 0;
-        switch (px.depth()) {
-        case CV_8U: stored = px.at<uint8_t>(p.y(), p.x()); break;
-        case CV_16U: stored = px.at<uint16_t>(p.y(), p.x()); break;
-        case CV_16S: stored = px.at<int16_t>(p.y(), p.x()); break;
-        case CV_32S: stored = px.at<int32_t>(p.y(), p.x()); break;
-        default: break;
-        }
+        const double stored = m_image->sampleAt(p.x(), p.y());
         value = tr("stored %1  value %2").arg(number(stored), number(m_image->toModality(stored)));
         if (!m_image->rescaleType.empty())
             value += QLatin1Char(' ') + QString::fromStdString(m_image->rescaleType);

@@ -364,9 +364,16 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     }
 
     DcmElement* pixelElement = nullptr;
+    DcmElement* floatElement = nullptr; // Float or Double Float Pixel Data (parametric maps)
     if (ds->findAndGetElement(DCM_PixelData, pixelElement).bad() || !pixelElement) {
-        if (ds->tagExists(DCM_FloatPixelData) || ds->tagExists(DCM_DoubleFloatPixelData))
-            return fail("float pixel data is not supported");
+        pixelElement = nullptr;
+        if ((ds->findAndGetElement(DCM_FloatPixelData, floatElement).bad() &&
+             ds->findAndGetElement(DCM_DoubleFloatPixelData, floatElement).bad()) ||
+            !floatElement)
+            floatElement = nullptr;
+    }
+    const bool isDouble = floatElement && floatElement->getTag() == DCM_DoubleFloatPixelData;
+    if (!pixelElement && !floatElement) {
         const std::string sop = getString(ds, DCM_SOPClassUID);
         const char* name = sop.empty() ? nullptr : dcmFindNameOfUID(sop.c_str(), nullptr);
         return fail(std::string("no pixel data: this DICOM object is not an image") +
@@ -379,8 +386,11 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     Uint16 rows = 0, cols = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, highBit = 0, pixelRep = 0, planar = 0;
     if (!getUint16(ds, DCM_Rows, rows) || !getUint16(ds, DCM_Columns, cols))
         return fail("missing Rows or Columns");
-    if (!getUint16(ds, DCM_BitsAllocated, bitsAllocated))
-        return fail("missing Bits Allocated");
+    if (!getUint16(ds, DCM_BitsAllocated, bitsAllocated)) {
+        if (!floatElement)
+            return fail("missing Bits Allocated");
+        bitsAllocated = isDouble ? 64 : 32;
+    }
     if (!getUint16(ds, DCM_SamplesPerPixel, samples))
         samples = 1;
     if (!getUint16(ds, DCM_BitsStored, bitsStored))
@@ -393,8 +403,15 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
         return fail("image has zero rows or columns");
     if (samples != 1 && samples != 3)
         return fail("unsupported Samples per Pixel " + std::to_string(samples));
-    if (bitsAllocated != 1 && bitsAllocated != 8 && bitsAllocated != 16 && bitsAllocated != 32)
+    if (floatElement) {
+        if (bitsAllocated != (isDouble ? 64 : 32))
+            return fail(std::string(isDouble ? "Double Float" : "Float") + " Pixel Data with Bits Allocated " +
+                        std::to_string(bitsAllocated));
+        if (samples != 1)
+            return fail("float pixel data with " + std::to_string(samples) + " samples per pixel is not supported");
+    } else if (bitsAllocated != 1 && bitsAllocated != 8 && bitsAllocated != 16 && bitsAllocated != 32) {
         return fail("unsupported Bits Allocated " + std::to_string(bitsAllocated));
+    }
     if (bitsStored == 0 || bitsStored > bitsAllocated || highBit >= bitsAllocated || highBit + 1 < bitsStored)
         return fail("inconsistent Bits Stored / High Bit (" + std::to_string(bitsStored) + "/" +
                     std::to_string(highBit) + ")");
@@ -415,14 +432,36 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
         return fail("frame " + std::to_string(options.frame + 1) + " requested, file has " + std::to_string(frames));
     img.frameIndex = options.frame;
 
-    const std::size_t outBytes = bitsAllocated > 8 ? (bitsAllocated == 32 ? 4 : 2) : 1;
+    // Unsigned 32-bit samples become doubles (8 bytes), other 32-bit ones int32 or float.
+    const std::size_t outBytes = floatElement          ? bitsAllocated / 8
+                                 : bitsAllocated == 32 ? (pixelRep == 0 && bitsStored == 32 ? 8 : 4)
+                                 : bitsAllocated > 8   ? 2
+                                                       : 1;
     if (auto ok = checkFrameSize(cols, rows, samples, outBytes, options.maxBytes); !ok)
         return fail(ok.error());
 
     // --- pixel values of the requested frame ---
     cv::Mat pixels;
     std::string colorModel = photometric;
-    if (isJpeg2000(img.transferSyntaxUid)) {
+    if (floatElement) {
+        // Native only (PS3.5 8.2): DCMTK has swapped the values to host order.
+        const std::size_t perFrame = std::size_t(rows) * cols;
+        const std::size_t have = floatElement->getLength() / (bitsAllocated / 8);
+        if (have < perFrame * (options.frame + 1))
+            return fail("truncated float pixel data: " + std::to_string(have) + " of " +
+                        std::to_string(perFrame * (options.frame + 1)) + " values");
+        if (isDouble) {
+            Float64* values = nullptr;
+            if (floatElement->getFloat64Array(values).bad() || !values)
+                return fail("cannot read Double Float Pixel Data");
+            pixels = cv::Mat(rows, cols, CV_64F, values + perFrame * options.frame).clone();
+        } else {
+            Float32* values = nullptr;
+            if (floatElement->getFloat32Array(values).bad() || !values)
+                return fail("cannot read Float Pixel Data");
+            pixels = cv::Mat(rows, cols, CV_32F, values + perFrame * options.frame).clone();
+        }
+    } else if (isJpeg2000(img.transferSyntaxUid)) {
         DcmPixelSequence* seq = nullptr;
         if (pixelData->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq)
             return fail("JPEG 2000 transfer syntax but the pixel data is not encapsulated");
@@ -476,7 +515,7 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
             return fail("compressed 1-bit pixel data is not supported");
         }
     }
-    if (pixels.empty() && !isJpeg2000(img.transferSyntaxUid)) {
+    if (pixels.empty() && !floatElement && !isJpeg2000(img.transferSyntaxUid)) {
         Uint32 frameSize = 0;
         if (pixelData->getUncompressedFrameSize(ds, frameSize).bad() || frameSize == 0)
             return fail("cannot determine the frame size");
@@ -534,14 +573,17 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
                     maskAndExtend<uint8_t>(raw, bitsStored, highBit, false);
                 else if (depth == CV_16U)
                     maskAndExtend<uint16_t>(raw, bitsStored, highBit, false);
-                else {
-                    if (bitsStored == 32) {
-                        double mn, mx;
-                        cv::minMaxLoc(raw.reshape(1), &mn, &mx);
-                        if (mn < 0)
-                            return fail("unsigned 32-bit values above 2^31 are not supported");
-                    }
-                    maskAndExtend<int32_t>(raw, std::min<int>(bitsStored, 31), std::min<int>(highBit, 30), false);
+                else if (bitsStored == 32) {
+                    // Unsigned 32-bit samples reach 2^32 - 1: kept exactly as doubles.
+                    cv::Mat wide(raw.rows, raw.cols, CV_MAKETYPE(CV_64F, raw.channels()));
+                    const auto* src = reinterpret_cast<const uint32_t*>(raw.data);
+                    auto* dst = wide.ptr<double>();
+                    const std::size_t n = raw.total() * raw.channels();
+                    for (std::size_t i = 0; i < n; ++i)
+                        dst[i] = src[i];
+                    raw = wide;
+                } else {
+                    maskAndExtend<int32_t>(raw, bitsStored, highBit, false);
                 }
             }
             pixels = raw;
@@ -549,8 +591,9 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     }
 
     img.pixels = pixels;
-    img.isSigned = pixelRep == 1;
-    img.bitsStored = bitsStored;
+    img.isSigned = pixelRep == 1 || floatElement;
+    img.isFloat = floatElement != nullptr;
+    img.bitsStored = floatElement ? bitsAllocated : bitsStored;
 
     if (samples == 3) {
         if (colorModel == "YBR_FULL" || colorModel == "YBR_FULL_422") {

@@ -21,6 +21,20 @@ std::string TagEntry::tagString() const
     return buf;
 }
 
+double Image::sampleAt(int x, int y, int c) const
+{
+    const int i = x * pixels.channels() + c;
+    switch (pixels.depth()) {
+    case CV_8U: return pixels.ptr<uint8_t>(y)[i];
+    case CV_16U: return pixels.ptr<uint16_t>(y)[i];
+    case CV_16S: return pixels.ptr<int16_t>(y)[i];
+    case CV_32S: return pixels.ptr<int32_t>(y)[i];
+    case CV_32F: return pixels.ptr<float>(y)[i];
+    case CV_64F: return pixels.ptr<double>(y)[i];
+    default: return 0.0;
+    }
+}
+
 std::string Image::keyTag(const std::string& keyword) const
 {
     auto it = keyTags.find(keyword);

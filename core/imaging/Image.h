@@ -52,13 +52,18 @@ struct TagEntry {
 /// to display them (modality LUT, VOI, photometric) and the metadata to show beside them.
 ///
 /// `pixels` holds one frame of stored values: CV_8U, CV_16U, CV_16S or CV_32S with one
-/// channel, or CV_8UC3/CV_16UC3 in RGB order. Modality values are
+/// channel, or CV_8UC3/CV_16UC3 in RGB order. Deeper samples are kept exactly: unsigned
+/// 32-bit ones (grey or RGB) as CV_64F/CV_64FC3, Float Pixel Data as CV_32F and Double
+/// Float Pixel Data as CV_64F (isFloat). Modality values are
 /// `stored * rescaleSlope + rescaleIntercept`. Display goes through render() (Render.h).
 /// It does not hold other frames of a multi-frame file: load again with another frame index.
 struct Image {
     cv::Mat pixels;
     int bitsStored = 8;
     bool isSigned = false;
+    /// IEEE floating-point samples (Float / Double Float Pixel Data): windows apply exactly
+    /// (DICOM's LINEAR_EXACT), without the half-unit offsets of integer data.
+    bool isFloat = false;
     Photometric photometric = Photometric::Monochrome2;
     double rescaleSlope = 1.0;
     double rescaleIntercept = 0.0;
@@ -91,6 +96,8 @@ struct Image {
     int channels() const { return pixels.channels(); }
     bool empty() const { return pixels.empty(); }
     double toModality(double stored) const { return stored * rescaleSlope + rescaleIntercept; }
+    /// The stored value of channel `c` at column x, row y, whatever the sample type.
+    double sampleAt(int x, int y, int c = 0) const;
     /// The window to start with: the file's first, else the automatic one.
     Window defaultWindow() const { return fileWindows.empty() ? autoWindow : fileWindows.front(); }
     std::string keyTag(const std::string& keyword) const;

@@ -33,6 +33,19 @@ template <typename T> void applyTable(const cv::Mat& src, cv::Mat& dst, const ui
     }
 }
 
+/// Deep samples (int32, float, double) are mapped one by one, without a table.
+template <typename T>
+void applyDirect(const DisplayLut& lut, const cv::Mat& src, cv::Mat& dst, double slope, double intercept)
+{
+    const int n = src.cols * src.channels();
+    for (int y = 0; y < src.rows; ++y) {
+        const T* s = src.ptr<T>(y);
+        uint8_t* d = dst.ptr<uint8_t>(y);
+        for (int x = 0; x < n; ++x)
+            d[x] = lut.map(double(s[x]) * slope + intercept);
+    }
+}
+
 } // namespace
 
 DisplayLut::DisplayLut(const Image& image, const RenderParams& params)
@@ -43,6 +56,7 @@ DisplayLut::DisplayLut(const Image& image, const RenderParams& params)
     if (!m_params.window.valid())
         m_params.window = image.defaultWindow();
     m_invert = (image.photometric == Photometric::Monochrome1) != params.invert;
+    m_exact = image.isFloat;
 
     int lo = 0, hi = -1;
     switch (image.pixels.depth()) {
@@ -58,7 +72,7 @@ DisplayLut::DisplayLut(const Image& image, const RenderParams& params)
         lo = -32768;
         hi = 32767;
         break;
-    default: break; // CV_32S: no table
+    default: break; // CV_32S, CV_32F, CV_64F: no table
     }
     if (hi >= lo) {
         m_offset = -lo;
@@ -70,11 +84,17 @@ DisplayLut::DisplayLut(const Image& image, const RenderParams& params)
 
 uint8_t DisplayLut::map(double m) const
 {
+    if (std::isnan(m))
+        return 0; // no value (e.g. outside a parametric map's tissue): black
     double out;
     if (m_voi) {
         const double idx = std::clamp(std::floor(m) - m_voi->firstMapped, 0.0, double(m_voi->data.size() - 1));
         const double maxOut = double((1u << m_voi->bits) - 1u);
         out = std::min(double(m_voi->data[static_cast<std::size_t>(idx)]), maxOut) / maxOut * 255.0;
+    } else if (m_exact) {
+        // PS3.3 C.11.2.1.3.2 LINEAR_EXACT: any positive width, however small.
+        const double c = m_params.window.center, w = m_params.window.width;
+        out = w <= 0.0 ? (m < c ? 0.0 : 255.0) : std::clamp(((m - c) / w + 0.5) * 255.0, 0.0, 255.0);
     } else {
         out = linearWindow(m, m_params.window.center, m_params.window.width);
     }
@@ -92,15 +112,10 @@ void DisplayLut::apply(const Image& image, cv::Mat& out, cv::Rect roi) const
     case CV_8U: applyTable<uint8_t>(src, out, m_table.data(), m_offset); break;
     case CV_16U: applyTable<uint16_t>(src, out, m_table.data(), m_offset); break;
     case CV_16S: applyTable<int16_t>(src, out, m_table.data(), m_offset); break;
-    default: {
-        const int n = src.cols * src.channels();
-        for (int y = 0; y < src.rows; ++y) {
-            const int32_t* s = src.ptr<int32_t>(y);
-            uint8_t* d = out.ptr<uint8_t>(y);
-            for (int x = 0; x < n; ++x)
-                d[x] = map(s[x] * m_slope + m_intercept);
-        }
-    }
+    case CV_32S: applyDirect<int32_t>(*this, src, out, m_slope, m_intercept); break;
+    case CV_32F: applyDirect<float>(*this, src, out, m_slope, m_intercept); break;
+    case CV_64F: applyDirect<double>(*this, src, out, m_slope, m_intercept); break;
+    default: out.setTo(0); break;
     }
 }
 
@@ -129,7 +144,10 @@ Window computeAutoWindow(const Image& image, double lowPct, double highPct)
         return w;
     const cv::Mat& px = image.pixels;
     if (px.channels() == 3) {
-        const double maxv = px.depth() == CV_8U ? 255.0 : 65535.0;
+        // Colour shows its full range: 8, 16 or Bits Stored (32-bit samples).
+        const double maxv = px.depth() == CV_8U    ? 255.0
+                            : px.depth() == CV_16U ? 65535.0
+                                                   : std::ldexp(1.0, std::clamp(image.bitsStored, 1, 32)) - 1.0;
         w.center = (maxv + 1.0) / 2.0;
         w.width = maxv + 1.0;
         return w;
@@ -170,18 +188,31 @@ Window computeAutoWindow(const Image& image, double lowPct, double highPct)
             }
         }
     } else {
-        cv::Mat flat = px.reshape(1, 1).clone();
-        cv::Mat sorted;
-        cv::sort(flat, sorted, cv::SORT_EVERY_ROW | cv::SORT_ASCENDING);
-        const int n = sorted.cols;
-        lo = sorted.at<int32_t>(0, std::clamp(int(n * lowPct / 100.0), 0, n - 1));
-        hi = sorted.at<int32_t>(0, std::clamp(int(n * highPct / 100.0), 0, n - 1));
+        // Deep samples (int32, float, double): percentiles of the finite values, sorted.
+        cv::Mat flat;
+        px.reshape(1, 1).convertTo(flat, CV_64F);
+        std::vector<double> values;
+        values.reserve(flat.total());
+        for (const double v : cv::Mat_<double>(flat))
+            if (std::isfinite(v))
+                values.push_back(v);
+        if (values.empty())
+            return w;
+        std::sort(values.begin(), values.end());
+        const int n = static_cast<int>(values.size());
+        lo = values[std::clamp(int(n * lowPct / 100.0), 0, n - 1)];
+        hi = values[std::clamp(int(n * highPct / 100.0), 0, n - 1)];
     }
     double mlo = image.toModality(lo), mhi = image.toModality(hi);
     if (mlo > mhi)
         std::swap(mlo, mhi);
-    w.center = (mlo + mhi) / 2.0 + 0.5;
-    w.width = std::max(1.0, mhi - mlo + 1.0);
+    if (image.isFloat) {
+        w.center = (mlo + mhi) / 2.0;
+        w.width = mhi > mlo ? mhi - mlo : 1.0;
+    } else {
+        w.center = (mlo + mhi) / 2.0 + 0.5;
+        w.width = std::max(1.0, mhi - mlo + 1.0);
+    }
     w.explanation = "AUTO";
     return w;
 }

@@ -21,8 +21,9 @@ struct RenderParams {
 /// into one table, so re-rendering a 16-bit image after a window change costs one table
 /// build (64 K entries) plus one lookup per pixel.
 ///
-/// Works for CV_8U, CV_16U and CV_16S images (and their RGB variants); CV_32S images are
-/// mapped pixel by pixel without a table.
+/// Works for CV_8U, CV_16U and CV_16S images (and their RGB variants) through the table;
+/// deeper ones (CV_32S, CV_32F, CV_64F) are mapped pixel by pixel. Floating-point images
+/// (Image::isFloat) use DICOM's LINEAR_EXACT window; NaN samples show black.
 class DisplayLut {
 public:
     DisplayLut(const Image& image, const RenderParams& params);
@@ -39,6 +40,7 @@ private:
     RenderParams m_params;
     const VoiLut* m_voi = nullptr;
     bool m_invert = false;
+    bool m_exact = false;         ///< LINEAR_EXACT (floating-point samples)
     int m_offset = 0;             ///< table index of stored value 0
     std::vector<uint8_t> m_table; ///< stored value + offset -> display value
 };
@@ -48,7 +50,8 @@ cv::Mat render8(const Image& image, const RenderParams& params);
 /// Renders the whole image with its default window.
 cv::Mat render8(const Image& image);
 
-/// A robust window covering the lowPct..highPct percentiles of the modality values.
+/// A robust window covering the lowPct..highPct percentiles of the modality values (finite
+/// ones). Colour images get their full range instead.
 Window computeAutoWindow(const Image& image, double lowPct = 0.5, double highPct = 99.5);
 
 /// Modality values (stored * slope + intercept) as CV_32F, channels kept: what a model sees.

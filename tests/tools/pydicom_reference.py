@@ -11,9 +11,23 @@ import warnings
 
 import numpy as np
 import pydicom
-from pydicom.pixel_data_handlers.util import convert_color_space
+from pydicom.pixel_data_handlers.util import apply_color_lut, convert_color_space
 
 warnings.simplefilter("ignore")
+
+
+def decode(path, frame=0):
+    """pydicom's pixel_array of one frame as rows x cols x samples; PALETTE COLOR goes
+    through its palette (apply_color_lut), giving RGB."""
+    ds = pydicom.dcmread(path, force=True)
+    arr = ds.pixel_array
+    if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
+        arr = arr[frame]
+    if str(getattr(ds, "PhotometricInterpretation", "")) == "PALETTE COLOR":
+        arr = apply_color_lut(arr, ds)
+    if arr.ndim == 2:
+        arr = arr.reshape(arr.shape[0], arr.shape[1], 1)
+    return arr
 
 
 def main(src_dir, out_dir, names):
