@@ -1,6 +1,7 @@
 #include "DicomReader.h"
 
 #include "Jpeg2000Decoder.h"
+#include "PaletteColor.h"
 #include "Render.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -270,6 +271,112 @@ void ybrFullToRgb(cv::Mat& m)
     }
 }
 
+/// A LUT descriptor (entries, first mapped value, bits). The first mapped value is signed when
+/// the element is SS or the pixels are signed (PS3.3 C.7.6.3.1.5).
+bool lutDescriptor(DcmItem* item, const DcmTagKey& key, bool signedPixels, long out[3])
+{
+    DcmElement* el = nullptr;
+    if (item->findAndGetElement(key, el).bad() || !el || el->getVM() < 3)
+        return false;
+    Uint16 v[3];
+    for (unsigned long i = 0; i < 3; ++i) {
+        Sint16 s = 0;
+        if (el->getUint16(v[i], i).bad()) {
+            if (el->getSint16(s, i).bad())
+                return false;
+            v[i] = static_cast<Uint16>(s);
+        }
+    }
+    out[0] = v[0] == 0 ? 65536 : v[0];
+    out[1] = (signedPixels || el->ident() == EVR_SS) ? long(static_cast<Sint16>(v[1])) : long(v[1]);
+    out[2] = v[2];
+    return true;
+}
+
+/// The value of an OW (or US, OB) element as 16-bit words in host order and as its bytes in
+/// file order.
+bool wordsAndBytes(DcmItem* item, const DcmTagKey& key, bool bigEndian, std::vector<uint16_t>& words,
+                   std::vector<uint16_t>& bytes)
+{
+    DcmElement* el = nullptr;
+    if (item->findAndGetElement(key, el).bad() || !el)
+        return false;
+    const Uint32 length = el->getLength();
+    Uint16* w = nullptr;
+    Uint8* b = nullptr;
+    words.clear();
+    bytes.clear();
+    if (el->getUint16Array(w).good() && (w || length == 0)) {
+        // DCMTK holds OW in host order: serialise each word back in the data set's order.
+        for (Uint32 i = 0; i < length / 2; ++i) {
+            words.push_back(w[i]);
+            const uint16_t hi = w[i] >> 8, lo = w[i] & 0xFF;
+            bytes.push_back(bigEndian ? hi : lo);
+            bytes.push_back(bigEndian ? lo : hi);
+        }
+    } else if (el->getUint8Array(b).good() && (b || length == 0)) {
+        bytes.assign(b, b + length);
+        for (Uint32 i = 0; i + 1 < length; i += 2)
+            words.push_back(bigEndian ? uint16_t(b[i] << 8 | b[i + 1]) : uint16_t(b[i + 1] << 8 | b[i]));
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/// The palette of a PALETTE COLOR image: plain or segmented LUT data, 8 or 16 bits.
+Result<PaletteLut> readPalette(DcmItem* ds, bool signedPixels, bool bigEndian)
+{
+    using R = Result<PaletteLut>;
+    long desc[3];
+    if (!lutDescriptor(ds, DCM_RedPaletteColorLookupTableDescriptor, signedPixels, desc))
+        return R::failure("PALETTE COLOR image without a Red Palette Color Lookup Table Descriptor");
+    const std::size_t entries = static_cast<std::size_t>(desc[0]);
+    if (desc[2] != 8 && desc[2] != 16)
+        return R::failure("palette lookup table with " + std::to_string(desc[2]) + " bits per entry");
+    const DcmTagKey plain[3] = {DCM_RedPaletteColorLookupTableData, DCM_GreenPaletteColorLookupTableData,
+                                DCM_BluePaletteColorLookupTableData};
+    const DcmTagKey segmented[3] = {DCM_SegmentedRedPaletteColorLookupTableData,
+                                    DCM_SegmentedGreenPaletteColorLookupTableData,
+                                    DCM_SegmentedBluePaletteColorLookupTableData};
+    static const char* const names[3] = {"red", "green", "blue"};
+    PaletteLut lut;
+    lut.firstMapped = static_cast<int>(desc[1]);
+    bool byteEntries = false;
+    std::vector<uint16_t> words, bytes;
+    for (int c = 0; c < 3; ++c) {
+        std::vector<uint16_t>& out = lut.rgb[c];
+        if (wordsAndBytes(ds, plain[c], bigEndian, words, bytes)) {
+            // 8-bit entries are packed two to a word; 16-bit entries (or 8-bit ones padded to
+            // 16 bits, whose low byte counts) fill a word each.
+            if (bytes.size() == entries || bytes.size() == entries + 1) {
+                out.assign(bytes.begin(), bytes.begin() + long(entries));
+                byteEntries = true;
+            } else if (bytes.size() == 2 * entries) {
+                out = words;
+                if (desc[2] == 8)
+                    for (uint16_t& v : out)
+                        v &= 0xFF;
+            } else {
+                return R::failure(std::string("the ") + names[c] + " palette lookup table holds " +
+                                  std::to_string(bytes.size()) + " bytes for " + std::to_string(entries) + " entries");
+            }
+        } else if (wordsAndBytes(ds, segmented[c], bigEndian, words, bytes)) {
+            auto expanded = expandSegmentedLut(desc[2] == 8 ? bytes : words, int(desc[2]), bigEndian, entries);
+            if (!expanded)
+                return R::failure(expanded.error());
+            if (expanded->empty())
+                return R::failure(std::string("the segmented ") + names[c] + " palette lookup table is empty");
+            out = expanded.value();
+            out.resize(entries, out.back()); // a short table repeats its last entry
+        } else {
+            return R::failure(std::string("PALETTE COLOR image without ") + names[c] + " palette lookup table data");
+        }
+    }
+    lut.bits = desc[2] == 8 || byteEntries ? 8 : 16;
+    return lut;
+}
+
 /// DCMTK's parser options are process-wide flags: loads share this lock, and a load that
 /// changes a flag for itself holds it alone.
 std::shared_mutex& parserFlagsMutex()
@@ -418,8 +525,18 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     std::string photometric = getString(ds, DCM_PhotometricInterpretation);
     if (photometric.empty())
         photometric = samples == 3 ? "RGB" : "MONOCHROME2";
-    if (photometric == "PALETTE COLOR")
-        return fail("PALETTE COLOR images are not supported");
+    // PALETTE COLOR: the indices decode like grey samples, then the palette gives RGB.
+    const bool palette = photometric == "PALETTE COLOR";
+    PaletteLut paletteLut;
+    if (palette) {
+        if (floatElement || samples != 1 || (bitsAllocated != 8 && bitsAllocated != 16))
+            return fail("unsupported PALETTE COLOR layout (" + std::to_string(samples) + " samples of " +
+                        std::to_string(bitsAllocated) + " bits)");
+        auto lut = readPalette(ds, pixelRep == 1, DcmXfer(xfer).getByteOrder() == EBO_BigEndian);
+        if (!lut)
+            return fail(lut.error());
+        paletteLut = lut.value();
+    }
 
     long frames = 1;
     {
@@ -437,7 +554,9 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
                                  : bitsAllocated == 32 ? (pixelRep == 0 && bitsStored == 32 ? 8 : 4)
                                  : bitsAllocated > 8   ? 2
                                                        : 1;
-    if (auto ok = checkFrameSize(cols, rows, samples, outBytes, options.maxBytes); !ok)
+    if (auto ok = palette ? checkFrameSize(cols, rows, 3, paletteLut.bits / 8, options.maxBytes)
+                          : checkFrameSize(cols, rows, samples, outBytes, options.maxBytes);
+        !ok)
         return fail(ok.error());
 
     // --- pixel values of the requested frame ---
@@ -595,7 +714,12 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     img.isFloat = floatElement != nullptr;
     img.bitsStored = floatElement ? bitsAllocated : bitsStored;
 
-    if (samples == 3) {
+    if (palette) {
+        img.pixels = applyPalette(pixels, paletteLut);
+        img.photometric = Photometric::Rgb;
+        img.bitsStored = paletteLut.bits;
+        img.isSigned = false;
+    } else if (samples == 3) {
         if (colorModel == "YBR_FULL" || colorModel == "YBR_FULL_422") {
             ybrFullToRgb(img.pixels);
         } else if (colorModel != "RGB" && colorModel != "YBR_RCT" && colorModel != "YBR_ICT" &&
@@ -612,7 +736,7 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     }
 
     // --- modality LUT (top level, else the functional groups of enhanced objects) ---
-    if (samples == 1) {
+    if (samples == 1 && !palette) {
         auto slope = getDoubles(ds, DCM_RescaleSlope);
         auto intercept = getDoubles(ds, DCM_RescaleIntercept);
         if (slope.empty())

@@ -54,8 +54,10 @@ struct TagEntry {
 /// `pixels` holds one frame of stored values: CV_8U, CV_16U, CV_16S or CV_32S with one
 /// channel, or CV_8UC3/CV_16UC3 in RGB order. Deeper samples are kept exactly: unsigned
 /// 32-bit ones (grey or RGB) as CV_64F/CV_64FC3, Float Pixel Data as CV_32F and Double
-/// Float Pixel Data as CV_64F (isFloat). Modality values are
-/// `stored * rescaleSlope + rescaleIntercept`. Display goes through render() (Render.h).
+/// Float Pixel Data as CV_64F (isFloat). PALETTE COLOR images hold the colours their
+/// lookup tables give (CV_8UC3 or CV_16UC3, by the tables' bits), not the indices. Modality
+/// values are `stored * rescaleSlope + rescaleIntercept`. Display goes through render()
+/// (Render.h).
 /// It does not hold other frames of a multi-frame file: load again with another frame index.
 struct Image {
     cv::Mat pixels;
