@@ -254,6 +254,7 @@ private slots:
     void floatWindowIsExact();
     void paletteColourRendersLikeViewers();
     void paletteRefusalsAreOneLine();
+    void htj2kDecodes();
 
     void realCrLosslessJ2kIsBitExact();
     void realCrLossyJ2kIsCloseToRaw();
@@ -647,6 +648,71 @@ void TestDicom::paletteRefusalsAreOneLine()
         QVERIFY2(msg.contains(c.expected, Qt::CaseInsensitive), qPrintable(msg));
         QVERIFY(!msg.contains('\n'));
     }
+}
+
+void TestDicom::htj2kDecodes()
+{
+    // High-Throughput JPEG 2000 (tests/data/htj2k, made with OpenJPH's encoder; see
+    // tests/tools/make_htj2k_files.py): lossless files equal the patterns they were made
+    // from, the lossy one is close. DCMTK 3.6.7 does not know these transfer syntaxes.
+    const QString dir = QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/data/htj2k/";
+    auto grey12 = [](int x, int y, int frame) { return (x * 61 + y * 127 + (x * y) % 97 + frame * 1000) % 4096; };
+
+    for (int frame = 0; frame < 2; ++frame) {
+        LoadOptions o;
+        o.frame = frame;
+        const Image img = mustLoad(dir + "htj2k_lossless_grey12.dcm", o);
+        QCOMPARE(img.transferSyntaxUid, std::string("1.2.840.10008.1.2.4.201"));
+        QVERIFY(QString::fromStdString(img.transferSyntaxName).contains("High-Throughput"));
+        QCOMPARE(img.frameCount, 2);
+        QCOMPARE(img.pixels.type(), CV_16UC1);
+        QCOMPARE(img.width(), 64);
+        QCOMPARE(img.height(), 48);
+        int worst = 0;
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                worst = std::max(worst, std::abs(int(img.pixels.at<uint16_t>(y, x)) - grey12(x, y, frame)));
+        qInfo("HTJ2K lossless grey frame %d: max |diff| %d", frame, worst);
+        QCOMPARE(worst, 0);
+    }
+
+    const Image rgb = mustLoad(dir + "htj2k_rpcl_rgb8.dcm");
+    QCOMPARE(rgb.transferSyntaxUid, std::string("1.2.840.10008.1.2.4.202"));
+    QCOMPARE(rgb.pixels.type(), CV_8UC3);
+    QCOMPARE(rgb.photometric, Photometric::Rgb);
+    int worst = 0;
+    for (int y = 0; y < rgb.height(); ++y)
+        for (int x = 0; x < rgb.width(); ++x) {
+            const cv::Vec3b v = rgb.pixels.at<cv::Vec3b>(y, x);
+            const int expected[3] = {(x * 4) % 256, (y * 5) % 256, (x * y) % 256};
+            for (int c = 0; c < 3; ++c)
+                worst = std::max(worst, std::abs(int(v[c]) - expected[c]));
+        }
+    qInfo("HTJ2K lossless RGB (RPCL): max |diff| %d", worst);
+    QCOMPARE(worst, 0);
+
+    const Image lossy = mustLoad(dir + "htj2k_lossy_grey12.dcm");
+    QCOMPARE(lossy.transferSyntaxUid, std::string("1.2.840.10008.1.2.4.203"));
+    double sum = 0;
+    worst = 0;
+    for (int y = 0; y < lossy.height(); ++y)
+        for (int x = 0; x < lossy.width(); ++x) {
+            const int e = std::abs(int(lossy.pixels.at<uint16_t>(y, x)) - grey12(x, y, 0));
+            worst = std::max(worst, e);
+            sum += e;
+        }
+    const double mean = sum / double(lossy.pixels.total());
+    qInfo("HTJ2K lossy grey: max |diff| %d, mean |diff| %.2f (range 4096)", worst, mean);
+    QVERIFY(mean > 0.0);               // lossy indeed
+    QVERIFY(mean < 8.0 && worst < 64); // and close (2.1 and 10 when written)
+
+    // A truncated HTJ2K frame fails with one line, never a crash.
+    const QByteArray all = readAll(dir + "htj2k_rpcl_rgb8.dcm");
+    const QString cut = m_tmp.filePath("htj2k-cut.dcm");
+    QVERIFY(writeBytes(cut, all.left(all.size() * 7 / 10)));
+    auto r = loadImage(cut.toStdString());
+    if (!r.ok())
+        QVERIFY(!r.error().empty() && r.error().find('\n') == std::string::npos);
 }
 
 void TestDicom::realCrLosslessJ2kIsBitExact()

@@ -7,6 +7,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmf.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
@@ -231,10 +233,51 @@ Result<std::vector<uint8_t>> encapsulatedFrame(DcmPixelSequence* seq, int frame,
     return out;
 }
 
+/// The High-Throughput JPEG 2000 transfer syntaxes (PS3.5 A.4.11, 2023) by name, or null.
+const char* htj2kName(const std::string& uid)
+{
+    if (uid == "1.2.840.10008.1.2.4.201")
+        return "High-Throughput JPEG 2000 Image Compression (Lossless Only)";
+    if (uid == "1.2.840.10008.1.2.4.202")
+        return "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)";
+    if (uid == "1.2.840.10008.1.2.4.203")
+        return "High-Throughput JPEG 2000 Image Compression";
+    return nullptr;
+}
+
 bool isJpeg2000(const std::string& uid)
 {
-    return uid == "1.2.840.10008.1.2.4.90" || uid == "1.2.840.10008.1.2.4.91" || uid == "1.2.840.10008.1.2.4.201" ||
-           uid == "1.2.840.10008.1.2.4.202" || uid == "1.2.840.10008.1.2.4.203";
+    return uid == "1.2.840.10008.1.2.4.90" || uid == "1.2.840.10008.1.2.4.91" || htj2kName(uid);
+}
+
+/// DCMTK 3.6.7 predates the HTJ2K transfer syntaxes: it reads such a data set as plain
+/// explicit VR little endian and keeps its pixel sequence out of reach of the public calls.
+/// They encode the data set exactly as JPEG 2000 does, so read it again from the end of the
+/// meta header as JPEG 2000; the caller keeps the meta header's UID.
+bool rereadAsJpeg2000(const std::string& path, DcmFileFormat& file)
+{
+    char head[132] = {};
+    {
+        std::ifstream in(path, std::ios::binary);
+        in.read(head, sizeof head);
+    }
+    const bool preamble = std::memcmp(head + 128, "DICM", 4) == 0;
+    Uint32 groupLength = 0;
+    if (file.getMetaInfo()->findAndGetUint32(DCM_FileMetaInformationGroupLength, groupLength).bad())
+        return false;
+    // The group length element (12 bytes) and the elements it counts.
+    const offile_off_t offset = (preamble ? 132 : 0) + 12 + offile_off_t(groupLength);
+    DcmInputFileStream stream(path.c_str(), offset);
+    if (stream.status().bad())
+        return false;
+    DcmDataset* ds = file.getDataset();
+    ds->clear();
+    ds->transferInit();
+    // Values are read at once: DCMTK's deferred loading would not find them again from a
+    // stream that starts past the meta header.
+    const OFCondition cond = ds->read(stream, EXS_JPEG2000LosslessOnly, EGL_noChange, 0xFFFFFFFFu);
+    ds->transferEnd();
+    return cond.good();
 }
 
 template <typename T> void maskAndExtend(cv::Mat& m, int bitsStored, int highBit, bool isSigned)
@@ -443,6 +486,11 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     }
     if (cond.bad())
         return fail(std::string("not a readable DICOM file (") + cond.text() + ")");
+    const std::string metaSyntax = getString(file.getMetaInfo(), DCM_TransferSyntaxUID);
+    const bool htj2kUnknownToDcmtk =
+        htj2kName(metaSyntax) && !DcmXfer(file.getDataset()->getOriginalXfer()).isEncapsulated();
+    if (htj2kUnknownToDcmtk && !rereadAsJpeg2000(path, file))
+        return fail("cannot read the HTJ2K data set");
     DcmDataset* ds = file.getDataset();
     if (!ds || ds->card() == 0)
         return fail("not a DICOM file: no data elements");
@@ -455,7 +503,10 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     DcmXfer xf(xfer);
     img.transferSyntaxUid = xf.getXferID();
     img.transferSyntaxName = xf.getXferName();
-    if (img.transferSyntaxUid.empty()) {
+    if (htj2kUnknownToDcmtk) {
+        img.transferSyntaxUid = metaSyntax;
+        img.transferSyntaxName = htj2kName(metaSyntax);
+    } else if (img.transferSyntaxUid.empty()) {
         img.transferSyntaxUid = getString(file.getMetaInfo(), DCM_TransferSyntaxUID);
         img.transferSyntaxName = dcmFindNameOfUID(img.transferSyntaxUid.c_str(), "unknown transfer syntax");
     }
