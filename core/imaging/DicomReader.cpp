@@ -489,8 +489,11 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
     const std::string metaSyntax = getString(file.getMetaInfo(), DCM_TransferSyntaxUID);
     const bool htj2kUnknownToDcmtk =
         htj2kName(metaSyntax) && !DcmXfer(file.getDataset()->getOriginalXfer()).isEncapsulated();
-    if (htj2kUnknownToDcmtk && !rereadAsJpeg2000(path, file))
-        return fail("cannot read the HTJ2K data set");
+    if (htj2kUnknownToDcmtk) {
+        std::shared_lock<std::shared_mutex> lock(parserFlagsMutex());
+        if (!rereadAsJpeg2000(path, file))
+            return fail("cannot read the HTJ2K data set");
+    }
     DcmDataset* ds = file.getDataset();
     if (!ds || ds->card() == 0)
         return fail("not a DICOM file: no data elements");
