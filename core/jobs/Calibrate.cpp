@@ -121,12 +121,13 @@ Result<CalibrateOutcome> calibrateBundle(const std::string& modelPath, const dat
             chosen = decoded;
         }
     }
-    // The card's val figures describe the model as it now decides.
+    // The card's val figures describe the model as it now decides (an ensemble's card has none
+    // of its own until here).
     if (r.cutPointsKept) {
         r.card.metrics["val_accuracy_argmax"] = argmax.accuracy;
         r.card.metrics["val_qwk_argmax"] = argmax.quadraticKappa;
-        recordMetrics(r.card, "val_", chosen);
     }
+    recordMetrics(r.card, "val_", chosen);
     if (o.recordTest) {
         auto test = runSplit(loaded.value(), dataset, data::Split::Test, o, false);
         if (!test)

@@ -231,6 +231,12 @@ private slots:
         QVERIFY(doc.contains("ece"));
         QCOMPARE(doc["reliability"].toArray().size(), 15);
         QCOMPARE(doc["card_metrics"].toObject()["test_accuracy"].toDouble(-1), doc["accuracy"].toDouble());
+        // The ensemble's card gets its own val figures, the ones evaluate reproduces.
+        const Run v = runCli({"evaluate", "--model", calibrated, "--data", m_data, "--splits",
+                              QDir(run).filePath("member-1"), "--split", "val", "--device", "cpu", "--json"});
+        QVERIFY2(v.code == 0, qPrintable(v.err));
+        const QJsonObject valDoc = QJsonDocument::fromJson(v.out.toUtf8()).object();
+        QCOMPARE(valDoc["card_metrics"].toObject()["val_accuracy"].toDouble(-1), valDoc["accuracy"].toDouble());
         const Run pc = runCli({"predict", "--model", calibrated, "--device", "cpu", "--json", image});
         QVERIFY2(pc.code == 0, qPrintable(pc.err));
         const QJsonObject ood =
