@@ -78,12 +78,15 @@ int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
     int limit = 200;
+    int ownLimit = 1 << 30; // own val and test: every image, but a smoke run samples them too
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--limit" && i + 1 < argc)
             limit = std::max(1, std::atoi(argv[++i]));
-        else if (a == "--quick")
+        else if (a == "--quick") {
             limit = 10;
+            ownLimit = 100;
+        }
     }
     const std::string src = LIGHTBOX_SOURCE_DIR, shared = LIGHTBOX_SHARED_DATA;
     if (!QFileInfo::exists(QString::fromStdString(shared + "/knee-kl"))) {
@@ -161,8 +164,8 @@ int main(int argc, char** argv)
             data::assignSplits(own.value(), so);
         }
         std::vector<Column> columns;
-        columns.push_back({"own val", filesOf(own.value(), data::Split::Val), {}, true});
-        columns.push_back({"own test", filesOf(own.value(), data::Split::Test), {}, true});
+        columns.push_back({"own val", sample(filesOf(own.value(), data::Split::Val), ownLimit, 11), {}, true});
+        columns.push_back({"own test", sample(filesOf(own.value(), data::Split::Test), ownLimit, 11), {}, true});
         for (const auto& other : tasks)
             if (other.dataset != t.dataset)
                 columns.push_back({other.dataset, foreign[other.dataset], {}, false});
