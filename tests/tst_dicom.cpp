@@ -269,6 +269,7 @@ private slots:
     void absurdDimensionsAreRefused();
     void truncatedJpeg2000Stream();
     void byteFlipFuzzNeverCrashes();
+    void memoryLoadEqualsFileLoad();
 };
 
 void TestDicom::initTestCase()
@@ -993,6 +994,94 @@ void TestDicom::byteFlipFuzzNeverCrashes()
     }
     qInfo("fuzz: %d of %d corrupted files refused, the rest decoded", failures, total);
     QVERIFY(total >= 160);
+}
+
+/// Why two loads of the same bytes differ, or empty when they agree in every field.
+static std::string differences(const lightbox::Result<Image>& a, const lightbox::Result<Image>& b)
+{
+    if (a.ok() != b.ok())
+        return "one loaded, the other failed: " + (a.ok() ? b.error() : a.error());
+    if (!a.ok())
+        return a.error() == b.error() ? std::string() : "errors differ: '" + a.error() + "' / '" + b.error() + "'";
+    const Image &x = a.value(), &y = b.value();
+    if (x.pixels.type() != y.pixels.type() || x.pixels.size() != y.pixels.size())
+        return "pixel type or size differs";
+    const std::size_t rowBytes = x.pixels.cols * x.pixels.elemSize();
+    for (int r = 0; r < x.pixels.rows; ++r)
+        if (std::memcmp(x.pixels.ptr(r), y.pixels.ptr(r), rowBytes) != 0)
+            return "pixels differ in row " + std::to_string(r);
+    if (x.frameCount != y.frameCount || x.bitsStored != y.bitsStored || x.isSigned != y.isSigned ||
+        x.photometric != y.photometric || x.transferSyntaxUid != y.transferSyntaxUid ||
+        x.transferSyntaxName != y.transferSyntaxName || x.keyTags != y.keyTags || x.rescaleSlope != y.rescaleSlope ||
+        x.rescaleIntercept != y.rescaleIntercept || x.spacingRow != y.spacingRow || x.spacingCol != y.spacingCol ||
+        x.voiLut.data != y.voiLut.data || x.fileWindows.size() != y.fileWindows.size())
+        return "image fields differ";
+    for (std::size_t i = 0; i < x.fileWindows.size(); ++i)
+        if (x.fileWindows[i].center != y.fileWindows[i].center || x.fileWindows[i].width != y.fileWindows[i].width)
+            return "windows differ";
+    if (x.tags.size() != y.tags.size())
+        return "tag dumps differ in length";
+    for (std::size_t i = 0; i < x.tags.size(); ++i)
+        if (x.tags[i].tagString() != y.tags[i].tagString() || x.tags[i].value != y.tags[i].value)
+            return "tag " + x.tags[i].tagString() + " differs";
+    return {};
+}
+
+void TestDicom::memoryLoadEqualsFileLoad()
+{
+    // loadImage(bytes) parses a buffer exactly as loadImage(path) parses the file (the fuzzers
+    // use the buffer entry point): same pixels, fields and tag dump, or the same message, for
+    // every test file, for truncated copies and for byte-flipped ones.
+    QStringList files;
+    for (const QString& f : pydicomFiles())
+        files << kPydicom + "/" + f;
+    for (const QString& dir :
+         {m_tmp.filePath("kinds"), m_tmp.filePath("voi"), QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/data/htj2k"})
+        for (const QString& f : QDir(dir).entryList({"*.dcm"}, QDir::Files, QDir::Name))
+            files << dir + "/" + f;
+    for (const char* f : {"chest-cr-rsna-jpegbaseline.dcm", "tibia-cr-RG3_J2KI.dcm"})
+        if (QFile::exists(kShared + "/" + f))
+            files << kShared + "/" + f;
+    QRandomGenerator rng(20261205);
+    int compared = 0;
+    auto compare = [&](const QString& path, const QByteArray& bytes) {
+        for (bool tags : {false, true}) {
+            LoadOptions o;
+            o.tags = tags;
+            const auto fromFile = loadImage(path.toStdString(), o);
+            const auto fromMemory =
+                loadImage(reinterpret_cast<const uint8_t*>(bytes.constData()), std::size_t(bytes.size()), o);
+            const std::string why = differences(fromFile, fromMemory);
+            QVERIFY2(why.empty(), qPrintable(path + ": " + QString::fromStdString(why)));
+            ++compared;
+        }
+    };
+    for (const QString& path : files) {
+        const QByteArray all = readAll(path);
+        compare(path, all);
+        if (QTest::currentTestFailed())
+            return;
+        if (all.size() > 300000)
+            continue;
+        for (double frac : {0.01, 0.3, 0.7, 0.99}) {
+            const QString cut = m_tmp.filePath("mem-cut.dcm");
+            const QByteArray part = all.left(int(all.size() * frac));
+            QVERIFY(writeBytes(cut, part));
+            compare(cut, part);
+            if (QTest::currentTestFailed())
+                return;
+        }
+        QByteArray flipped = all;
+        for (int i = 0; i < 4; ++i)
+            flipped[int(rng.bounded(flipped.size()))] = char(rng.bounded(256));
+        const QString flip = m_tmp.filePath("mem-flip.dcm");
+        QVERIFY(writeBytes(flip, flipped));
+        compare(flip, flipped);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    qInfo("%d loads agree between file and memory", compared);
+    QVERIFY(compared >= 500);
 }
 
 QTEST_GUILESS_MAIN(TestDicom)

@@ -117,6 +117,14 @@ void tst_RasterIo::roundTrip()
         QCOMPARE(maxDiff, 0.0);
     else
         QVERIFY2(maxDiff < 12, qPrintable(QString::number(maxDiff)));
+    // The same bytes from memory give the same image.
+    const QByteArray bytes = readAll(path);
+    auto m = loadImage(reinterpret_cast<const uint8_t*>(bytes.constData()), std::size_t(bytes.size()));
+    QVERIFY2(m.ok(), m.error().c_str());
+    QCOMPARE(m->pixels.type(), r->pixels.type());
+    QCOMPARE(cv::norm(m->pixels, r->pixels, cv::NORM_INF), 0.0);
+    QCOMPARE(m->format, r->format);
+    QVERIFY(m->sourcePath.empty());
 }
 
 void tst_RasterIo::rgbOrderIsRgb()
@@ -232,6 +240,10 @@ void tst_RasterIo::badInput()
     auto r = loadImage(path.toStdString());
     QVERIFY2(!r.ok(), "bad input must not load");
     QVERIFY2(QString::fromStdString(r.error()).contains(expect, Qt::CaseInsensitive), r.error().c_str());
+    // From memory: the same message.
+    auto m = loadImage(reinterpret_cast<const uint8_t*>(bytes.constData()), std::size_t(bytes.size()));
+    QVERIFY(!m.ok());
+    QCOMPARE(QString::fromStdString(m.error()), QString::fromStdString(r.error()));
 }
 
 void tst_RasterIo::absurdDimensionsRefusedBeforeDecode()

@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
@@ -44,6 +45,177 @@ void registerCodecsOnce()
         DJDecoderRegistration::registerCodecs(EDC_photometricInterpretation);
         DJLSDecoderRegistration::registerCodecs();
     });
+}
+
+/// DCMTK's producer for a buffer in memory, with the semantics of its file producer
+/// (DcmFileProducer): a large element value can be skipped and read later through a factory,
+/// so a buffer is parsed exactly as the same bytes in a file.
+class MemoryProducer : public DcmProducer {
+public:
+    MemoryProducer(const uint8_t* data, offile_off_t size, offile_off_t offset)
+        : m_data(data), m_size(size), m_pos(std::min(offset, size))
+    {
+    }
+    OFBool good() const override { return m_status.good(); }
+    OFCondition status() const override { return m_status; }
+    OFBool eos() override { return m_pos >= m_size; }
+    offile_off_t avail() override { return m_size - m_pos; }
+    offile_off_t read(void* buf, offile_off_t buflen) override
+    {
+        if (m_status.bad() || !buf || buflen <= 0)
+            return 0;
+        const offile_off_t n = std::min(buflen, m_size - m_pos);
+        std::memcpy(buf, m_data + m_pos, static_cast<std::size_t>(n));
+        m_pos += n;
+        return n;
+    }
+    offile_off_t skip(offile_off_t skiplen) override
+    {
+        if (m_status.bad() || skiplen <= 0)
+            return 0;
+        const offile_off_t n = std::min(skiplen, m_size - m_pos);
+        m_pos += n;
+        return n;
+    }
+    void putback(offile_off_t num) override
+    {
+        if (m_status.bad() || num == 0)
+            return;
+        if (num <= m_pos)
+            m_pos -= num;
+        else
+            m_status = EC_PutbackFailed;
+    }
+
+private:
+    const uint8_t* m_data;
+    offile_off_t m_size;
+    offile_off_t m_pos;
+    OFCondition m_status = EC_Normal;
+};
+
+/// A stream over a buffer from position `start` on; its factories reopen it where a skipped
+/// value lies, as DcmInputFileStream's do for a file.
+class MemoryInputStream : public DcmInputStream {
+public:
+    MemoryInputStream(const uint8_t* data, offile_off_t size, offile_off_t start)
+        : DcmInputStream(&m_producer), m_producer(data, size, start), m_data(data), m_size(size), m_start(start)
+    {
+    }
+    DcmInputStreamFactory* newFactory() const override;
+
+private:
+    MemoryProducer m_producer; // DcmInputStream only stores the pointer, as DcmInputFileStream does
+    const uint8_t* m_data;
+    offile_off_t m_size;
+    offile_off_t m_start;
+};
+
+class MemoryStreamFactory : public DcmInputStreamFactory {
+public:
+    MemoryStreamFactory(const uint8_t* data, offile_off_t size, offile_off_t offset)
+        : m_data(data), m_size(size), m_offset(offset)
+    {
+    }
+    DcmInputStream* create() const override { return new MemoryInputStream(m_data, m_size, m_offset); }
+    DcmInputStreamFactory* clone() const override { return new MemoryStreamFactory(*this); }
+    DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
+
+private:
+    const uint8_t* m_data;
+    offile_off_t m_size;
+    offile_off_t m_offset;
+};
+
+DcmInputStreamFactory* MemoryInputStream::newFactory() const
+{
+    // As DcmInputFileStream: no factory behind a decompression filter (deflated data sets).
+    if (currentProducer() != &m_producer)
+        return nullptr;
+    return new MemoryStreamFactory(m_data, m_size, m_start + tell());
+}
+
+/// Where the bytes of a DICOM file come from: a path, or a buffer in memory that outlives
+/// every DcmFileFormat read from it.
+struct Source {
+    std::string path;
+    const uint8_t* data = nullptr;
+    std::size_t size = 0;
+    bool inMemory() const { return data != nullptr; }
+
+    /// The whole file in memory: `data` itself, or the file read into `holder`.
+    bool bytes(std::vector<uint8_t>& holder, const uint8_t*& out, std::size_t& outSize) const
+    {
+        if (inMemory()) {
+            out = data;
+            outSize = size;
+            return true;
+        }
+        std::ifstream in(path, std::ios::binary);
+        if (!in)
+            return false;
+        holder.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        out = holder.data();
+        outSize = holder.size();
+        return true;
+    }
+};
+
+/// DcmFileFormat::loadFile for either source: the same steps as DCMTK's loadFileUntilTag.
+OFCondition loadFrom(DcmFileFormat& file, const Source& src, E_TransferSyntax xfer, E_FileReadMode mode)
+{
+    if (!src.inMemory())
+        return file.loadFile(src.path.c_str(), xfer, EGL_noChange, DCM_MaxReadLength, mode);
+    MemoryInputStream stream(src.data, static_cast<offile_off_t>(src.size), 0);
+    if (mode == ERM_dataset) {
+        DcmDataset* ds = file.getDataset();
+        OFCondition cond = ds->clear();
+        if (cond.good()) {
+            ds->transferInit();
+            cond = ds->read(stream, xfer, EGL_noChange, DCM_MaxReadLength);
+            ds->transferEnd();
+        }
+        return cond;
+    }
+    OFCondition cond = file.clear();
+    if (cond.good()) {
+        const E_FileReadMode oldMode = file.getReadMode();
+        file.setReadMode(mode);
+        file.transferInit();
+        cond = file.read(stream, xfer, EGL_noChange, DCM_MaxReadLength);
+        file.transferEnd();
+        file.setReadMode(oldMode);
+    }
+    return cond;
+}
+
+/// Where the data set starts in a file whose meta header `file` holds: after the preamble
+/// (if any), the group length element (12 bytes) and the elements it counts. -1 when the meta
+/// header has no group length or the data set would start past the end.
+offile_off_t dataSetOffset(DcmFileFormat& file, const uint8_t* bytes, std::size_t size)
+{
+    const bool preamble = size >= 132 && std::memcmp(bytes + 128, "DICM", 4) == 0;
+    Uint32 groupLength = 0;
+    if (file.getMetaInfo()->findAndGetUint32(DCM_FileMetaInformationGroupLength, groupLength).bad())
+        return -1;
+    const offile_off_t offset = (preamble ? 132 : 0) + 12 + offile_off_t(groupLength);
+    return offset < static_cast<offile_off_t>(size) ? offset : -1;
+}
+
+/// Reads the data set of `file` (whose meta header is read) from bytes[offset...) in `xfer`,
+/// values loaded when first used.
+OFCondition readDataSet(DcmFileFormat& file, const uint8_t* bytes, std::size_t size, offile_off_t offset,
+                        E_TransferSyntax xfer)
+{
+    MemoryInputStream stream(bytes, static_cast<offile_off_t>(size), offset);
+    DcmDataset* ds = file.getDataset();
+    OFCondition cond = ds->clear();
+    if (cond.good()) {
+        ds->transferInit();
+        cond = ds->read(stream, xfer, EGL_noChange, DCM_MaxReadLength);
+        ds->transferEnd();
+    }
+    return cond;
 }
 
 std::string getString(DcmItem* item, const DcmTagKey& key, long pos = 0, bool deep = false)
@@ -253,31 +425,16 @@ bool isJpeg2000(const std::string& uid)
 /// DCMTK 3.6.7 predates the HTJ2K transfer syntaxes: it reads such a data set as plain
 /// explicit VR little endian and keeps its pixel sequence out of reach of the public calls.
 /// They encode the data set exactly as JPEG 2000 does, so read it again from the end of the
-/// meta header as JPEG 2000; the caller keeps the meta header's UID.
-bool rereadAsJpeg2000(const std::string& path, DcmFileFormat& file)
+/// meta header as JPEG 2000 (from the file's bytes, kept in `holder`); the caller keeps the
+/// meta header's UID.
+bool rereadAsJpeg2000(const Source& src, DcmFileFormat& file, std::vector<uint8_t>& holder)
 {
-    char head[132] = {};
-    {
-        std::ifstream in(path, std::ios::binary);
-        in.read(head, sizeof head);
-    }
-    const bool preamble = std::memcmp(head + 128, "DICM", 4) == 0;
-    Uint32 groupLength = 0;
-    if (file.getMetaInfo()->findAndGetUint32(DCM_FileMetaInformationGroupLength, groupLength).bad())
+    const uint8_t* bytes = nullptr;
+    std::size_t size = 0;
+    if (!src.bytes(holder, bytes, size))
         return false;
-    // The group length element (12 bytes) and the elements it counts.
-    const offile_off_t offset = (preamble ? 132 : 0) + 12 + offile_off_t(groupLength);
-    DcmInputFileStream stream(path.c_str(), offset);
-    if (stream.status().bad())
-        return false;
-    DcmDataset* ds = file.getDataset();
-    ds->clear();
-    ds->transferInit();
-    // Values are read at once: DCMTK's deferred loading would not find them again from a
-    // stream that starts past the meta header.
-    const OFCondition cond = ds->read(stream, EXS_JPEG2000LosslessOnly, EGL_noChange, 0xFFFFFFFFu);
-    ds->transferEnd();
-    return cond.good();
+    const offile_off_t offset = dataSetOffset(file, bytes, size);
+    return offset >= 0 && readDataSet(file, bytes, size, offset, EXS_JPEG2000LosslessOnly).good();
 }
 
 template <typename T> void maskAndExtend(cv::Mat& m, int bitsStored, int highBit, bool isSigned)
@@ -433,9 +590,7 @@ Result<Image> fail(const std::string& msg)
     return Result<Image>::failure(msg);
 }
 
-} // namespace
-
-Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
+Result<Image> load(const Source& src, const LoadOptions& options)
 {
     registerCodecsOnce();
     DcmFileFormat file;
@@ -443,18 +598,20 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
         DcmDataset* d = f.getDataset();
         return d && (d->tagExists(DCM_Rows) || d->tagExists(DCM_SOPClassUID) || d->tagExists(DCM_PixelData));
     };
+    // The file's bytes for the HTJ2K re-read, when the source is a path.
+    std::vector<uint8_t> rereadBytes;
     // Auto-detection first; files without a usable meta header (no preamble, or no
     // Transfer Syntax UID) get the common encodings tried in turn, as other toolkits do.
     OFCondition cond;
     OFCondition first;
     {
         std::shared_lock<std::shared_mutex> lock(parserFlagsMutex());
-        cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+        cond = loadFrom(file, src, EXS_Unknown, ERM_autoDetect);
         first = cond;
         if (cond.bad() || !looksLikeDicom(file)) {
             for (E_TransferSyntax ts : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit, EXS_BigEndianExplicit}) {
                 DcmFileFormat retry;
-                if (retry.loadFile(path.c_str(), ts, EGL_noChange, DCM_MaxReadLength, ERM_dataset).good()) {
+                if (loadFrom(retry, src, ts, ERM_dataset).good()) {
                     file = retry;
                     if (looksLikeDicom(file)) {
                         cond = EC_Normal;
@@ -476,8 +633,7 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
         DcmFileFormat tolerant;
         std::unique_lock<std::shared_mutex> lock(parserFlagsMutex());
         dcmAcceptUnexpectedImplicitEncoding.set(OFTrue);
-        const OFCondition c =
-            tolerant.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
+        const OFCondition c = loadFrom(tolerant, src, EXS_Unknown, ERM_fileOnly);
         dcmAcceptUnexpectedImplicitEncoding.set(OFFalse);
         if (c.good() && looksLikeDicom(tolerant)) {
             file = tolerant;
@@ -491,7 +647,7 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
         htj2kName(metaSyntax) && !DcmXfer(file.getDataset()->getOriginalXfer()).isEncapsulated();
     if (htj2kUnknownToDcmtk) {
         std::shared_lock<std::shared_mutex> lock(parserFlagsMutex());
-        if (!rereadAsJpeg2000(path, file))
+        if (!rereadAsJpeg2000(src, file, rereadBytes))
             return fail("cannot read the HTJ2K data set");
     }
     DcmDataset* ds = file.getDataset();
@@ -501,7 +657,7 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
 
     Image img;
     img.format = "DICOM";
-    img.sourcePath = path;
+    img.sourcePath = src.path;
     const E_TransferSyntax xfer = ds->getOriginalXfer();
     DcmXfer xf(xfer);
     img.transferSyntaxUid = xf.getXferID();
@@ -862,6 +1018,25 @@ Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
 
     img.autoWindow = computeAutoWindow(img);
     return img;
+}
+
+} // namespace
+
+Result<Image> loadDicom(const std::string& path, const LoadOptions& options)
+{
+    Source src;
+    src.path = path;
+    return load(src, options);
+}
+
+Result<Image> loadDicom(const uint8_t* data, std::size_t size, const LoadOptions& options)
+{
+    if (!data || size == 0)
+        return fail("empty file (0 bytes)");
+    Source src;
+    src.data = data;
+    src.size = size;
+    return load(src, options);
 }
 
 } // namespace lightbox::imaging::detail

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <sys/stat.h>
@@ -40,18 +41,18 @@ uint32_t le32(const uint8_t* p)
 /// Width, height, channels and bytes per sample from a PNG, JPEG or BMP header, so that
 /// absurd dimensions are refused before OpenCV allocates anything. Returns false when the
 /// header cannot be read (the decoder will then report the corruption).
-bool headerDimensions(FileKind kind, const std::vector<uint8_t>& b, std::size_t& w, std::size_t& h,
+bool headerDimensions(FileKind kind, const uint8_t* b, std::size_t size, std::size_t& w, std::size_t& h,
                       std::size_t& channels, std::size_t& bytes)
 {
     channels = 4;
     bytes = 1;
-    if (kind == FileKind::Png && b.size() >= 26) {
+    if (kind == FileKind::Png && size >= 26) {
         w = be32(&b[16]);
         h = be32(&b[20]);
         bytes = b[24] > 8 ? 2 : 1;
         return true;
     }
-    if (kind == FileKind::Bmp && b.size() >= 26) {
+    if (kind == FileKind::Bmp && size >= 26) {
         w = le32(&b[18]);
         const int32_t hs = static_cast<int32_t>(le32(&b[22]));
         h = static_cast<std::size_t>(hs < 0 ? -static_cast<int64_t>(hs) : hs);
@@ -59,7 +60,7 @@ bool headerDimensions(FileKind kind, const std::vector<uint8_t>& b, std::size_t&
     }
     if (kind == FileKind::Jpeg) {
         std::size_t i = 2;
-        while (i + 9 < b.size()) {
+        while (i + 9 < size) {
             if (b[i] != 0xFF) {
                 ++i;
                 continue;
@@ -91,20 +92,22 @@ Result<Image> fail(const std::string& msg)
     return Result<Image>::failure(msg);
 }
 
-Result<Image> loadRaster(const std::string& path, FileKind kind, const LoadOptions& options)
+/// Decodes a PNG, JPEG, TIFF or BMP file's bytes.
+Result<Image> decodeRaster(const uint8_t* data, std::size_t size, FileKind kind, const LoadOptions& options)
 {
     initOpenCvOnce();
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return fail("cannot open file");
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (size == 0)
+        return fail("empty file (0 bytes)");
+    if (size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        return fail("file too large to decode (" + std::to_string(size >> 20) + " MiB)");
     std::size_t w = 0, h = 0, c = 0, b = 0;
-    if (headerDimensions(kind, bytes, w, h, c, b)) {
+    if (headerDimensions(kind, data, size, w, h, c, b)) {
         if (w == 0 || h == 0)
             return fail("image header says it has zero width or height");
         if (auto ok = checkFrameSize(w, h, std::min<std::size_t>(c, 3), b, options.maxBytes); !ok)
             return fail(ok.error());
     }
+    const cv::Mat bytes(1, static_cast<int>(size), CV_8U, const_cast<uint8_t*>(data)); // read only
     cv::Mat decoded;
     try {
         // ANYCOLOR keeps grayscale as one channel; without IMREAD_UNCHANGED OpenCV applies
@@ -120,7 +123,6 @@ Result<Image> loadRaster(const std::string& path, FileKind kind, const LoadOptio
 
     Image img;
     img.format = toString(kind);
-    img.sourcePath = path;
     if (decoded.depth() != CV_8U && decoded.depth() != CV_16U) {
         if (decoded.depth() == CV_32F || decoded.depth() == CV_64F)
             return fail("floating-point images are not supported");
@@ -143,6 +145,50 @@ Result<Image> loadRaster(const std::string& path, FileKind kind, const LoadOptio
     if (img.bitsStored == 8) // an 8-bit picture is already windowed: show it as it is
         img.fileWindows.push_back(Window{127.5, 256.0, "FULL RANGE"});
     return img;
+}
+
+Result<Image> loadRaster(const std::string& path, FileKind kind, const LoadOptions& options)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return fail("cannot open file");
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto img = decodeRaster(bytes.data(), bytes.size(), kind, options);
+    if (img)
+        img->sourcePath = path;
+    return img;
+}
+
+/// Loads by content: DICOM (also a bare data set, which sniffs as Unknown) or a raster format.
+template <typename Dicom, typename Raster>
+Result<Image> loadByKind(FileKind kind, const Dicom& loadDicom, const Raster& loadRasterKind)
+{
+    try {
+        switch (kind) {
+        case FileKind::Dicom: return loadDicom();
+        case FileKind::Png:
+        case FileKind::Jpeg:
+        case FileKind::Tiff:
+        case FileKind::Bmp: return loadRasterKind(kind);
+        case FileKind::Jpeg2000: return fail("bare JPEG 2000 files are not supported; DICOM-wrapped JPEG 2000 is");
+        case FileKind::Empty: return fail("empty file (0 bytes)");
+        case FileKind::Unknown: {
+            // Possibly a DICOM data set without the Part 10 preamble.
+            auto r = loadDicom();
+            if (r.ok())
+                return r;
+            if (r.error().rfind("not a readable DICOM", 0) == 0 || r.error().rfind("not a DICOM", 0) == 0 ||
+                r.error().rfind("missing Rows", 0) == 0)
+                return fail("unrecognised file format (not DICOM, PNG, JPEG, TIFF or BMP)");
+            return r;
+        }
+        }
+    } catch (const std::bad_alloc&) {
+        return fail("not enough memory to load the image");
+    } catch (const std::exception& e) {
+        return fail(std::string("cannot load image: ") + e.what());
+    }
+    return fail("unrecognised file format");
 }
 
 } // namespace
@@ -169,20 +215,24 @@ FileKind sniffFile(const std::string& path)
         return FileKind::Unknown;
     std::array<uint8_t, 132> h{};
     in.read(reinterpret_cast<char*>(h.data()), h.size());
-    const std::streamsize n = in.gcount();
-    if (n == 0)
+    return sniffBytes(h.data(), static_cast<std::size_t>(in.gcount()));
+}
+
+FileKind sniffBytes(const uint8_t* h, std::size_t n)
+{
+    if (n == 0 || !h)
         return FileKind::Empty;
     if (n >= 132 && std::memcmp(&h[128], "DICM", 4) == 0)
         return FileKind::Dicom;
-    if (n >= 8 && std::memcmp(h.data(), "\x89PNG\r\n\x1a\n", 8) == 0)
+    if (n >= 8 && std::memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0)
         return FileKind::Png;
     if (n >= 3 && h[0] == 0xFF && h[1] == 0xD8 && h[2] == 0xFF)
         return FileKind::Jpeg;
-    if (n >= 4 && (std::memcmp(h.data(), "II*\0", 4) == 0 || std::memcmp(h.data(), "MM\0*", 4) == 0))
+    if (n >= 4 && (std::memcmp(h, "II*\0", 4) == 0 || std::memcmp(h, "MM\0*", 4) == 0))
         return FileKind::Tiff;
     if (n >= 2 && h[0] == 'B' && h[1] == 'M')
         return FileKind::Bmp;
-    if (n >= 12 && (std::memcmp(h.data(), "\0\0\0\x0CjP  ", 8) == 0 || (h[0] == 0xFF && h[1] == 0x4F && h[2] == 0xFF)))
+    if (n >= 12 && (std::memcmp(h, "\0\0\0\x0CjP  ", 8) == 0 || (h[0] == 0xFF && h[1] == 0x4F && h[2] == 0xFF)))
         return FileKind::Jpeg2000;
     return FileKind::Unknown;
 }
@@ -208,33 +258,24 @@ Result<Image> loadImage(const std::string& path, const LoadOptions& options)
         return fail("is a folder, not a file: " + path);
     if (st.st_size == 0)
         return fail("empty file (0 bytes)");
+    FileKind kind = FileKind::Unknown;
     try {
-        const FileKind kind = sniffFile(path);
-        switch (kind) {
-        case FileKind::Dicom: return detail::loadDicom(path, options);
-        case FileKind::Png:
-        case FileKind::Jpeg:
-        case FileKind::Tiff:
-        case FileKind::Bmp: return loadRaster(path, kind, options);
-        case FileKind::Jpeg2000: return fail("bare JPEG 2000 files are not supported; DICOM-wrapped JPEG 2000 is");
-        case FileKind::Empty: return fail("empty file (0 bytes)");
-        case FileKind::Unknown: {
-            // Possibly a DICOM data set without the Part 10 preamble.
-            auto r = detail::loadDicom(path, options);
-            if (r.ok())
-                return r;
-            if (r.error().rfind("not a readable DICOM", 0) == 0 || r.error().rfind("not a DICOM", 0) == 0 ||
-                r.error().rfind("missing Rows", 0) == 0)
-                return fail("unrecognised file format (not DICOM, PNG, JPEG, TIFF or BMP)");
-            return r;
-        }
-        }
-    } catch (const std::bad_alloc&) {
-        return fail("not enough memory to load the image");
+        kind = sniffFile(path);
     } catch (const std::exception& e) {
         return fail(std::string("cannot load image: ") + e.what());
     }
-    return fail("unrecognised file format");
+    return loadByKind(
+        kind, [&] { return detail::loadDicom(path, options); },
+        [&](FileKind k) { return loadRaster(path, k, options); });
+}
+
+Result<Image> loadImage(const uint8_t* data, std::size_t size, const LoadOptions& options)
+{
+    if (!data || size == 0)
+        return fail("empty file (0 bytes)");
+    return loadByKind(
+        sniffBytes(data, size), [&] { return detail::loadDicom(data, size, options); },
+        [&](FileKind k) { return decodeRaster(data, size, k, options); });
 }
 
 } // namespace lightbox::imaging

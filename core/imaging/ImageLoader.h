@@ -4,6 +4,7 @@
 #include "Result.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace lightbox::imaging {
@@ -16,6 +17,8 @@ const char* toString(FileKind kind);
 /// Guesses the format from the content (magic numbers), not the extension. A DICOM file
 /// without the 128-byte preamble (a bare data set) sniffs as Unknown and is tried as DICOM.
 FileKind sniffFile(const std::string& path);
+/// The same for the first bytes of a file (132 are enough).
+FileKind sniffBytes(const uint8_t* data, std::size_t size);
 
 struct LoadOptions {
     int frame = 0;     ///< frame of a multi-frame DICOM, 0-based
@@ -30,6 +33,10 @@ struct LoadOptions {
 /// truncated, empty or unsupported file gives a failed Result with a one-line reason.
 /// Thread-safe.
 Result<Image> loadImage(const std::string& path, const LoadOptions& options = {});
+
+/// loadImage() for a file's bytes in memory (a download, an archive member, a fuzzer's
+/// input): the same formats, checks and messages; Image::sourcePath stays empty.
+Result<Image> loadImage(const uint8_t* data, std::size_t size, const LoadOptions& options = {});
 
 /// The maximum frame size (in bytes) accepted for a width x height x channels image of
 /// bytesPerSample, with a message when it is refused. Shared by every decoder.
