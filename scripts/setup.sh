@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Lightbox needs to build, test and benchmark.
+# Installs the Debian 12 packages Lightbox needs to build, test and benchmark; with --fuzz
+# also clang and its libFuzzer/sanitizer runtimes (scripts/fuzz.sh).
 # Installs nothing when everything is present; uses sudo when not root.
 set -euo pipefail
 
@@ -11,6 +12,9 @@ PACKAGES=(
   python3 python3-numpy python3-pydicom python3-torch python3-torchvision
   libgdcm-tools dpkg-dev desktop-file-utils clang-format
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

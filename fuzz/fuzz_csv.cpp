@@ -1,0 +1,8 @@
+// libFuzzer entry point; what one input does is in targets/FuzzTargets.h.
+#include "targets/FuzzTargets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    (void)lightbox::fuzz::csv(data, size);
+    return 0;
+}

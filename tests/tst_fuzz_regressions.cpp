@@ -1,0 +1,121 @@
+// Every input on which a fuzz harness crashed (tests/data/fuzz-regressions/<harness>/, see
+// scripts/fuzz.sh) is replayed here through the harness's own code (fuzz/targets/), built with
+// the normal compiler: it must now come to the outcome listed below, a load or a clean
+// one-line refusal, and never crash, hang or leak (the sanitizer build checks the last).
+#include <targets/FuzzTargets.h>
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QtTest>
+
+#include <map>
+
+namespace {
+
+const QString kRegressions = QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/data/fuzz-regressions";
+
+/// "harness/file" -> what it must give: a part of the one-line message, or "" = it reads.
+const std::map<QString, QString>& expectations()
+{
+    static const std::map<QString, QString> table = {};
+    return table;
+}
+
+lightbox::fuzz::Outcome replayWith(const QString& harness, const QByteArray& bytes)
+{
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.constData());
+    const auto size = static_cast<std::size_t>(bytes.size());
+    if (harness == "dicom")
+        return lightbox::fuzz::dicom(data, size);
+    if (harness == "raster")
+        return lightbox::fuzz::raster(data, size);
+    if (harness == "jpeg2000")
+        return lightbox::fuzz::jpeg2000(data, size);
+    if (harness == "model")
+        return lightbox::fuzz::model(data, size);
+    if (harness == "csv")
+        return lightbox::fuzz::csv(data, size);
+    return lightbox::fuzz::Outcome{false, "unknown harness " + harness.toStdString()};
+}
+
+/// The regression files as "harness/file", README files left out.
+QStringList regressionFiles()
+{
+    QStringList out;
+    QDirIterator it(kRegressions, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        if (!path.endsWith(".md"))
+            out << QDir(kRegressions).relativeFilePath(path);
+    }
+    out.sort();
+    return out;
+}
+
+} // namespace
+
+class TestFuzzRegressions : public QObject {
+    Q_OBJECT
+private slots:
+    void everyFileHasAnExpectedOutcome();
+    void replay_data();
+    void replay();
+};
+
+void TestFuzzRegressions::everyFileHasAnExpectedOutcome()
+{
+    QStringList unlisted, missing;
+    const QStringList files = regressionFiles();
+    for (const QString& f : files)
+        if (!expectations().count(f))
+            unlisted << f;
+    for (const auto& [f, expected] : expectations())
+        if (!files.contains(f))
+            missing << f;
+    QVERIFY2(unlisted.isEmpty(), qPrintable("no expected outcome for: " + unlisted.join(", ")));
+    QVERIFY2(missing.isEmpty(), qPrintable("listed but not in " + kRegressions + ": " + missing.join(", ")));
+}
+
+void TestFuzzRegressions::replay_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<bool>("listed");
+    QTest::addColumn<QString>("expected");
+    for (const QString& file : regressionFiles()) {
+        const auto it = expectations().find(file);
+        const bool listed = it != expectations().end();
+        QTest::newRow(qPrintable(file)) << file << listed << (listed ? it->second : QString());
+    }
+    if (regressionFiles().isEmpty())
+        QTest::newRow("none") << QString() << true << QString();
+}
+
+void TestFuzzRegressions::replay()
+{
+    QFETCH(QString, file);
+    QFETCH(bool, listed);
+    QFETCH(QString, expected);
+    if (file.isEmpty())
+        QSKIP("no regression files yet");
+    QFile f(kRegressions + "/" + file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray bytes = f.readAll();
+    const auto outcome = replayWith(file.section('/', 0, 0), bytes);
+    const QString error = QString::fromStdString(outcome.error);
+    if (!listed) // a new file: it must not crash; say what it gives (everyFile... fails)
+        qInfo("%s: %s", qPrintable(file), outcome.ok ? "reads" : qPrintable("refused: " + error));
+    if (outcome.ok) {
+        QVERIFY2(!listed || expected.isEmpty(),
+                 qPrintable(file + " reads, but should be refused with '" + expected + "'"));
+        return;
+    }
+    QVERIFY2(!listed || !expected.isEmpty(), qPrintable(file + " no longer reads: " + error));
+    QVERIFY2(error.contains(expected), qPrintable(file + ": '" + error + "' does not say '" + expected + "'"));
+    // One clear line for the user: no newline, no stack trace, not a wall of text.
+    QVERIFY2(!error.isEmpty() && !error.contains('\n') && error.size() < 300, qPrintable(error));
+    QVERIFY2(!error.contains("Exception raised from"), qPrintable(error));
+}
+
+QTEST_GUILESS_MAIN(TestFuzzRegressions)
+#include "tst_fuzz_regressions.moc"
