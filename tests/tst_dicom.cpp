@@ -907,8 +907,8 @@ void TestDicom::truncatedCopiesFailCleanly_data()
 {
     QTest::addColumn<QString>("source");
     QTest::addColumn<double>("fraction");
-    for (const char* f :
-         {"CT_small.dcm", "MR_small_RLE.dcm", "JPEG2000.dcm", "SC_rgb_jpeg_dcmtk.dcm", "MR_small_jpeg_ls_lossless.dcm"})
+    for (const char* f : {"CT_small.dcm", "MR_small_RLE.dcm", "JPEG2000.dcm", "SC_rgb_jpeg_dcmtk.dcm",
+                          "MR_small_jpeg_ls_lossless.dcm", "image_dfl.dcm"})
         for (double frac : {0.0, 0.001, 0.05, 0.5, 0.9, 0.999})
             QTest::newRow(qPrintable(QString("%1@%2").arg(f).arg(frac))) << QString(f) << frac;
 }

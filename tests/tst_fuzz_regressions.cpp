@@ -18,7 +18,10 @@ const QString kRegressions = QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/data/
 /// "harness/file" -> what it must give: a part of the one-line message, or "" = it reads.
 const std::map<QString, QString>& expectations()
 {
-    static const std::map<QString, QString> table = {};
+    static const std::map<QString, QString> table = {
+        // DCMTK's inflater allocated the 3 GiB an element of a 398-byte file claimed.
+        {"dicom/deflated-element-claims-3gib.dcm", "corrupt deflated data set: it ends inside an element"},
+    };
     return table;
 }
 

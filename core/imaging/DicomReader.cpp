@@ -21,6 +21,8 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <zlib.h>
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -46,6 +48,8 @@ void registerCodecsOnce()
         DJLSDecoderRegistration::registerCodecs();
     });
 }
+
+std::string getString(DcmItem* item, const DcmTagKey& key, long pos = 0, bool deep = false);
 
 /// DCMTK's producer for a buffer in memory, with the semantics of its file producer
 /// (DcmFileProducer): a large element value can be skipped and read later through a factory,
@@ -218,7 +222,61 @@ OFCondition readDataSet(DcmFileFormat& file, const uint8_t* bytes, std::size_t s
     return cond;
 }
 
-std::string getString(DcmItem* item, const DcmTagKey& key, long pos = 0, bool deep = false)
+/// Deflated Explicit VR Little Endian data sets are inflated here rather than by DCMTK's
+/// stream filter: behind that filter DCMTK allocates every value at the length the data claims
+/// before reading it, so a few corrupt bytes asked for gigabytes. Inflated in memory (DEFLATE
+/// expands at most about 1000-fold, so the size stays bounded by the file's), values too long
+/// for the data are refused like a truncated file's. Returns false when the file is not
+/// deflated, else reads it into `file` (keeping the inflated bytes in `inflated`).
+Result<bool> readDeflated(const Source& src, DcmFileFormat& file, std::vector<uint8_t>& inflated)
+{
+    using R = Result<bool>;
+    DcmFileFormat meta;
+    if (loadFrom(meta, src, EXS_Unknown, ERM_metaOnly).bad() ||
+        getString(meta.getMetaInfo(), DCM_TransferSyntaxUID) != UID_DeflatedExplicitVRLittleEndianTransferSyntax)
+        return false;
+    std::vector<uint8_t> raw;
+    const uint8_t* bytes = nullptr;
+    std::size_t size = 0;
+    if (!src.bytes(raw, bytes, size))
+        return R::failure("cannot read the file");
+    const offile_off_t offset = dataSetOffset(meta, bytes, size);
+    if (offset < 0)
+        return R::failure("deflated DICOM file without a data set after its meta header");
+
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) // raw DEFLATE (RFC 1951), as PS3.5 A.5 says
+        return R::failure("cannot set up the inflater for a deflated data set");
+    z.next_in = const_cast<Bytef*>(bytes + offset);
+    z.avail_in = static_cast<uInt>(std::min<std::size_t>(size - std::size_t(offset), 0xFFFFFFFFu));
+    inflated.clear();
+    int status = Z_OK;
+    while (status == Z_OK) {
+        const std::size_t have = inflated.size();
+        inflated.resize(have + (std::size_t(1) << 16));
+        z.next_out = inflated.data() + have;
+        z.avail_out = 1u << 16;
+        status = inflate(&z, Z_NO_FLUSH);
+        inflated.resize(inflated.size() - z.avail_out);
+        if (status == Z_BUF_ERROR && z.avail_in == 0)
+            break; // the input ended before the stream did
+    }
+    const std::string zmsg = z.msg ? z.msg : "";
+    inflateEnd(&z);
+    if (status != Z_STREAM_END)
+        return R::failure(status == Z_BUF_ERROR
+                              ? "truncated deflated data set"
+                              : "corrupt deflated data set" + (zmsg.empty() ? "" : " (" + zmsg + ")"));
+    file = meta;
+    const OFCondition cond = readDataSet(file, inflated.data(), inflated.size(), 0, EXS_LittleEndianExplicit);
+    if (cond == EC_StreamNotifyClient)
+        return R::failure("corrupt deflated data set: it ends inside an element (one claims more bytes than it holds)");
+    if (cond.bad())
+        return R::failure(std::string("corrupt deflated data set (") + cond.text() + ")");
+    return true;
+}
+
+std::string getString(DcmItem* item, const DcmTagKey& key, long pos, bool deep)
 {
     OFString value;
     if (item->findAndGetOFString(key, value, pos, deep).good())
@@ -598,13 +656,23 @@ Result<Image> load(const Source& src, const LoadOptions& options)
         DcmDataset* d = f.getDataset();
         return d && (d->tagExists(DCM_Rows) || d->tagExists(DCM_SOPClassUID) || d->tagExists(DCM_PixelData));
     };
-    // The file's bytes for the HTJ2K re-read, when the source is a path.
-    std::vector<uint8_t> rereadBytes;
+    // The bytes that values not yet loaded are read from, when not the source itself.
+    std::vector<uint8_t> inflated, rereadBytes;
+    bool deflated = false;
+    {
+        std::shared_lock<std::shared_mutex> lock(parserFlagsMutex());
+        auto d = readDeflated(src, file, inflated);
+        if (!d)
+            return fail(d.error());
+        deflated = d.value();
+    }
+    if (deflated && !looksLikeDicom(file))
+        return fail("no pixel data: a DICOM data set without image attributes (Rows, SOP Class, Pixel Data)");
     // Auto-detection first; files without a usable meta header (no preamble, or no
     // Transfer Syntax UID) get the common encodings tried in turn, as other toolkits do.
     OFCondition cond;
     OFCondition first;
-    {
+    if (!deflated) {
         std::shared_lock<std::shared_mutex> lock(parserFlagsMutex());
         cond = loadFrom(file, src, EXS_Unknown, ERM_autoDetect);
         first = cond;
@@ -665,6 +733,9 @@ Result<Image> load(const Source& src, const LoadOptions& options)
     if (htj2kUnknownToDcmtk) {
         img.transferSyntaxUid = metaSyntax;
         img.transferSyntaxName = htj2kName(metaSyntax);
+    } else if (deflated) {
+        img.transferSyntaxUid = UID_DeflatedExplicitVRLittleEndianTransferSyntax;
+        img.transferSyntaxName = DcmXfer(EXS_DeflatedLittleEndianExplicit).getXferName();
     } else if (img.transferSyntaxUid.empty()) {
         img.transferSyntaxUid = getString(file.getMetaInfo(), DCM_TransferSyntaxUID);
         img.transferSyntaxName = dcmFindNameOfUID(img.transferSyntaxUid.c_str(), "unknown transfer syntax");
