@@ -21,6 +21,8 @@ const std::map<QString, QString>& expectations()
     static const std::map<QString, QString> table = {
         // DCMTK's inflater allocated the 3 GiB an element of a 398-byte file claimed.
         {"dicom/deflated-element-claims-3gib.dcm", "corrupt deflated data set: it ends inside an element"},
+        // Pixel Data with a non-standard VR ("GW") was used as DcmPixelData (wrong type).
+        {"dicom/pixel-data-unknown-vr.dcm", "corrupt Pixel Data element"},
     };
     return table;
 }

@@ -769,7 +769,11 @@ Result<Image> load(const Source& src, const LoadOptions& options)
                      : sop.empty() ? ""
                                    : " (SOP class " + sop + ")"));
     }
-    auto* pixelData = static_cast<DcmPixelData*>(pixelElement);
+    // DCMTK makes Pixel Data a DcmPixelData only when its VR is OB or OW (or implied); a
+    // corrupt VR leaves a plain element that the pixel calls below must not be made on.
+    auto* pixelData = dynamic_cast<DcmPixelData*>(pixelElement);
+    if (pixelElement && !pixelData)
+        return fail("corrupt Pixel Data element: its value representation is not OB or OW");
 
     Uint16 rows = 0, cols = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, highBit = 0, pixelRep = 0, planar = 0;
     if (!getUint16(ds, DCM_Rows, rows) || !getUint16(ds, DCM_Columns, cols))
