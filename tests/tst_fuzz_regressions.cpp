@@ -23,6 +23,9 @@ const std::map<QString, QString>& expectations()
         {"dicom/deflated-element-claims-3gib.dcm", "corrupt deflated data set: it ends inside an element"},
         // Pixel Data with a non-standard VR ("GW") was used as DcmPixelData (wrong type).
         {"dicom/pixel-data-unknown-vr.dcm", "corrupt Pixel Data element"},
+        // RLE segment offsets past the end of the frame's fragment: DCMTK's decoder read beyond it.
+        {"dicom/rle-segment-offset-past-fragment.dcm", "corrupt RLE pixel data: segment 3 starts at byte 4294967248"},
+        {"dicom/rle-32bit-rgb-bad-offsets.dcm", "corrupt RLE pixel data: segment 6 starts at byte 2622464"},
     };
     return table;
 }

@@ -5,6 +5,7 @@
 #include "Render.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmf.h>
@@ -461,6 +462,41 @@ Result<std::vector<uint8_t>> encapsulatedFrame(DcmPixelSequence* seq, int frame,
         return R::failure("cannot find frame " + std::to_string(frame + 1) + " in the encapsulated pixel data");
     append(starts[frame], frame + 1 < frameCount ? starts[frame + 1] : fragments.size());
     return out;
+}
+
+/// The fragment holding an RLE frame, once its header is checked. DCMTK 3.6.7's RLE decoder
+/// trusts the header: a segment offset past the end of the fragment made it read beyond it.
+/// PS3.5 G.5: one fragment per frame, starting with a 64-byte header of the segment count
+/// (one segment per byte of each sample, at most 15) and their offsets, ascending from 64.
+Result<Uint32> rleStartFragment(DcmPixelSequence* seq, int frame, long frames, int segments)
+{
+    using R = Result<Uint32>;
+    Uint32 item = 0;
+    if (DcmCodec::determineStartFragment(static_cast<Uint32>(frame), static_cast<Sint32>(frames), seq, item).bad())
+        return R::failure("cannot find frame " + std::to_string(frame + 1) + " in the RLE pixel data");
+    DcmPixelItem* fragment = nullptr;
+    Uint8* data = nullptr;
+    if (seq->getItem(fragment, item).bad() || !fragment || fragment->getUint8Array(data).bad() || !data ||
+        fragment->getLength() < 64)
+        return R::failure("corrupt RLE pixel data: frame " + std::to_string(frame + 1) + " has no 64-byte RLE header");
+    const Uint32 length = fragment->getLength();
+    auto word = [&](int i) {
+        const Uint8* p = data + 4 * i;
+        return Uint32(p[0]) | Uint32(p[1]) << 8 | Uint32(p[2]) << 16 | Uint32(p[3]) << 24;
+    };
+    const Uint32 count = word(0);
+    if (count < 1 || count > 15 || count != Uint32(segments))
+        return R::failure("corrupt RLE pixel data: the header lists " + std::to_string(count) + " segments, " +
+                          std::to_string(segments) + " expected");
+    Uint32 previous = 64;
+    for (Uint32 i = 1; i <= count; ++i) {
+        const Uint32 offset = word(int(i));
+        if (offset < previous || offset > length)
+            return R::failure("corrupt RLE pixel data: segment " + std::to_string(i) + " starts at byte " +
+                              std::to_string(offset) + " of a " + std::to_string(length) + "-byte frame");
+        previous = offset;
+    }
+    return item;
 }
 
 /// The High-Throughput JPEG 2000 transfer syntaxes (PS3.5 A.4.11, 2023) by name, or null.
@@ -925,6 +961,15 @@ Result<Image> load(const Source& src, const LoadOptions& options)
             return fail("cannot determine the frame size");
         std::vector<uint8_t> buffer(frameSize + (frameSize & 1));
         Uint32 startFragment = 0;
+        if (xfer == EXS_RLELossless) {
+            DcmPixelSequence* seq = nullptr;
+            if (pixelData->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq)
+                return fail("RLE transfer syntax but the pixel data is not encapsulated");
+            auto start = rleStartFragment(seq, options.frame, frames, int(samples) * (bitsAllocated / 8));
+            if (!start)
+                return fail(start.error());
+            startFragment = start.value();
+        }
         OFString decompressedModel;
         cond = pixelData->getUncompressedFrame(ds, static_cast<Uint32>(options.frame), startFragment, buffer.data(),
                                                static_cast<Uint32>(buffer.size()), decompressedModel);
