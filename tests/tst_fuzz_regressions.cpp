@@ -26,6 +26,9 @@ const std::map<QString, QString>& expectations()
         // RLE segment offsets past the end of the frame's fragment: DCMTK's decoder read beyond it.
         {"dicom/rle-segment-offset-past-fragment.dcm", "corrupt RLE pixel data: segment 3 starts at byte 4294967248"},
         {"dicom/rle-32bit-rgb-bad-offsets.dcm", "corrupt RLE pixel data: segment 6 starts at byte 2622464"},
+        {"dicom/rle-offset-past-fragment-2.dcm", "corrupt RLE pixel data: segment 2 starts at byte 16777296"},
+        // OpenJPEG 2.5.0's HT block decoder asserted (abort) on corrupt MEL data.
+        {"jpeg2000/htj2k-mel-assertion.j2k", "corrupt HTJ2K data: the JPEG 2000 decoder stopped on it"},
     };
     return table;
 }

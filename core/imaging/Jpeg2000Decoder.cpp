@@ -5,10 +5,16 @@
 #include <openjpeg.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace lightbox::imaging::detail {
 namespace {
@@ -100,9 +106,26 @@ void copyComponents(const opj_image_t* img, cv::Mat& out, int samples, bool rein
     }
 }
 
-} // namespace
+/// Whether OpenJPEG may use its High-Throughput block decoder: a CAP marker, or a COD or COC
+/// segment whose code-block style has the HT bit (0x40), anywhere in the data. Bytes of
+/// entropy-coded data that happen to look like one only cost an isolated decode.
+bool mayUseHtBlockCoder(const uint8_t* d, std::size_t n)
+{
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        if (d[i] != 0xFF)
+            continue;
+        const uint8_t m = d[i + 1];
+        if (m == 0x50)
+            return true;
+        if (m == 0x52 && i + 12 < n && (d[i + 12] & 0x40)) // Lcod Scod SGcod(4) levels xcb ycb style
+            return true;
+        if (m == 0x53 && ((i + 9 < n && (d[i + 9] & 0x40)) || (i + 10 < n && (d[i + 10] & 0x40))))
+            return true; // Ccoc has 1 or 2 bytes
+    }
+    return false;
+}
 
-Result<cv::Mat> decodeJpeg2000(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
+Result<cv::Mat> decodeInProcess(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
 {
     if (!data || size < 16)
         return Result<cv::Mat>::failure("JPEG 2000 frame is empty or truncated");
@@ -180,6 +203,80 @@ Result<cv::Mat> decodeJpeg2000(const uint8_t* data, std::size_t size, const Jpeg
         copyComponents<uint16_t>(img.get(), out, samples, false, expect.bitsStored);
     }
     return out;
+}
+
+/// OpenJPEG 2.5.0's HT block decoder (Debian 12) asserts on corrupt code-block data, and an
+/// assertion aborts the whole program: HTJ2K frames are decoded in a child process, into
+/// memory shared with it, so that a corrupt one only fails its own load.
+Result<cv::Mat> decodeIsolated(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
+{
+    using R = Result<cv::Mat>;
+    const int samples = expect.samples == 3 ? 3 : 1;
+    const int depth = (expect.bitsAllocated > 8 ? 2 : 1) == 1 && !expect.isSigned ? CV_8U
+                      : expect.isSigned                                           ? CV_16S
+                                                                                  : CV_16U;
+    if (expect.rows <= 0 || expect.cols <= 0)
+        return R::failure("JPEG 2000 frame without a size in the DICOM header");
+    if (auto ok = checkFrameSize(expect.cols, expect.rows, samples, CV_ELEM_SIZE1(depth), expect.maxBytes); !ok)
+        return R::failure(ok.error());
+    const std::size_t payload = std::size_t(expect.rows) * expect.cols * samples * CV_ELEM_SIZE1(depth);
+    struct Header {
+        int ok;
+        char error[512];
+    };
+    const std::size_t mapped = sizeof(Header) + payload;
+    void* shared = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (shared == MAP_FAILED)
+        return R::failure("not enough memory to decode the JPEG 2000 frame");
+    auto* header = static_cast<Header*>(shared);
+    auto* pixels = static_cast<uint8_t*>(shared) + sizeof(Header);
+    header->ok = 0;
+    header->error[0] = '\0';
+    const pid_t pid = fork();
+    if (pid == 0) {
+        // The child dies quietly on a crash or an assertion; the parent reports it.
+        for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL})
+            std::signal(sig, SIG_DFL);
+        auto r = decodeInProcess(data, size, expect);
+        if (r && r->isContinuous() && r->type() == CV_MAKETYPE(depth, samples) &&
+            r->total() * r->elemSize() == payload) {
+            std::memcpy(pixels, r->data, payload);
+            header->ok = 1;
+        } else {
+            const std::string e = r ? std::string("JPEG 2000 frame decoded to an unexpected layout") : r.error();
+            std::strncpy(header->error, e.c_str(), sizeof header->error - 1);
+            header->error[sizeof header->error - 1] = '\0';
+        }
+        _exit(0);
+    }
+    if (pid < 0) {
+        munmap(shared, mapped);
+        return R::failure("cannot start the JPEG 2000 decoder process");
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    R result = R::failure("corrupt HTJ2K data: the JPEG 2000 decoder stopped on it");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (header->ok)
+            result = cv::Mat(expect.rows, expect.cols, CV_MAKETYPE(depth, samples), pixels).clone();
+        else
+            result = R::failure(header->error);
+    } else if (WIFSIGNALED(status)) {
+        result = R::failure(std::string("corrupt HTJ2K data: the JPEG 2000 decoder stopped on it (") +
+                            strsignal(WTERMSIG(status)) + ")");
+    }
+    munmap(shared, mapped);
+    return result;
+}
+
+} // namespace
+
+Result<cv::Mat> decodeJpeg2000(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
+{
+    if (data && size >= 16 && mayUseHtBlockCoder(data, size))
+        return decodeIsolated(data, size, expect);
+    return decodeInProcess(data, size, expect);
 }
 
 } // namespace lightbox::imaging::detail
