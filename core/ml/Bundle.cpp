@@ -320,6 +320,10 @@ Result<LoadedModel> loadModel(const std::string& path)
             int offset = 0;
             for (size_t b = 0; b < dims.size(); ++b) {
                 const double* row = table.data_ptr<double>() + 4 * b;
+                // Offsets and widths are whole numbers that fit the network; anything else
+                // (NaN, 1e300) must not reach a conversion to int.
+                if (!(row[0] >= 0.0 && row[0] <= 1e9 && row[1] >= 0.0 && row[1] <= 1e9))
+                    return R::failure(misfit);
                 MahalanobisBlock g;
                 g.offset = static_cast<int>(row[0]);
                 g.dim = static_cast<int>(row[1]);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace lightbox::ml {
 
@@ -285,6 +286,17 @@ private:
 };
 
 } // namespace
+
+int Json::toInt(int fallback) const
+{
+    if (!isNumber() || std::isnan(m_number))
+        return fallback;
+    if (m_number >= static_cast<double>(std::numeric_limits<int>::max()))
+        return std::numeric_limits<int>::max();
+    if (m_number <= static_cast<double>(std::numeric_limits<int>::min()))
+        return std::numeric_limits<int>::min();
+    return static_cast<int>(m_number);
+}
 
 const Json::Array& Json::array() const
 {

@@ -37,7 +37,9 @@ public:
 
     bool toBool(bool fallback = false) const { return isBool() ? m_bool : fallback; }
     double toNumber(double fallback = 0.0) const { return isNumber() ? m_number : fallback; }
-    int toInt(int fallback = 0) const { return isNumber() ? static_cast<int>(m_number) : fallback; }
+    /// The number truncated toward zero and clamped to int's range (a card's 1e10 pixels reads
+    /// as INT_MAX and is refused by the range checks, not converted with undefined behaviour).
+    int toInt(int fallback = 0) const;
     std::string toString(const std::string& fallback = {}) const { return isString() ? m_string : fallback; }
     /// The elements of an array (empty for anything else).
     const Array& array() const;

@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace lightbox::ml;
 
@@ -198,7 +199,16 @@ void tst_MlZoo::jsonRoundTrip()
     Json u;
     std::string error;
     QVERIFY(Json::parse("\"\\u00e9\\u20ac\"", u, error));
-    QCOMPARE(u.toString(), std::string("é€"));
+    QCOMPARE(u.toString(),
+             std::string("é€")); // Numbers beyond int clamp (no undefined conversion); fractions truncate toward zero.
+    Json n;
+    QVERIFY(Json::parse("[1e10, -1e400, 1e400, 2147483647, -2.9, 7.9]", n, error));
+    QCOMPARE(n.array()[0].toInt(), std::numeric_limits<int>::max());
+    QCOMPARE(n.array()[1].toInt(), std::numeric_limits<int>::min());
+    QCOMPARE(n.array()[2].toInt(), std::numeric_limits<int>::max());
+    QCOMPARE(n.array()[3].toInt(), 2147483647);
+    QCOMPARE(n.array()[4].toInt(), -2);
+    QCOMPARE(n.array()[5].toInt(), 7);
 }
 
 void tst_MlZoo::jsonRejectsBadText_data()
