@@ -31,6 +31,13 @@ const std::map<QString, QString>& expectations()
         {"jpeg2000/htj2k-mel-assertion.j2k", "corrupt HTJ2K data: the JPEG 2000 decoder stopped on it"},
         // A card's 21474836481 channels went through an int conversion (undefined behaviour).
         {"model/card-channels-beyond-int.json", "model card preprocess: input channels must be 1 or 3"},
+        // Damaged archives: LibTorch allocated the gigabytes a mutated record claimed, or
+        // crashed in its TorchScript parser; the archive check refuses them first.
+        {"model/archive-size-claim-1.pt", "(the checksum of tiny-ood-card-only/data/0 does not match)"},
+        {"model/archive-size-claim-2.pt", "(the checksum of tiny-ood-card-only/data/0 does not match)"},
+        {"model/archive-size-claim-3.pt", "(the checksum of tiny-ood-card-only/data/0 does not match)"},
+        {"model/archive-size-claim-4.pt", "(the checksum of tiny-corn-script/data.pkl does not match)"},
+        {"model/archive-torchscript-parser-segv.pt", "is not a Lightbox bundle or TorchScript model (the checksum"},
     };
     return table;
 }

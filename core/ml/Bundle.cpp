@@ -1,5 +1,7 @@
 #include "Bundle.h"
 
+#include "Archive.h"
+
 #include "detail/ModelImpl.h"
 
 #include <cstdio>
@@ -211,6 +213,9 @@ Result<LoadedModel> loadModel(const std::string& path)
         if (probe.tellg() <= 0)
             return R::failure(path + " is empty");
     }
+    // LibTorch trusts the archive's sizes and checksums: damaged files are refused here.
+    if (auto sound = checkZipArchive(path); !sound)
+        return R::failure(path + " is not a Lightbox bundle or TorchScript model (" + sound.error() + ")");
 
     torch::serialize::InputArchive archive;
     try {
@@ -362,6 +367,8 @@ Result<LoadedModel> loadModel(const std::string& path)
 Result<ModelCard> readModelCard(const std::string& path)
 {
     using R = Result<ModelCard>;
+    if (!checkZipArchive(path)) // a missing, empty or damaged file: loadModel's message
+        return R::failure(loadModel(path).error());
     torch::serialize::InputArchive archive;
     try {
         archive.load_from(path, torch::Device(torch::kCPU));

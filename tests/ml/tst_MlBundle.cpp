@@ -178,6 +178,8 @@ void tst_MlBundle::refuses_data()
                                   << "not a Lightbox bundle";
     QTest::newRow("truncated") << "truncated"
                                << "not a Lightbox bundle";
+    QTest::newRow("damaged") << "damaged"
+                             << "not a Lightbox bundle or TorchScript model (the checksum of";
     QTest::newRow("unknown architecture") << "unknown-arch"
                                           << "unknown architecture 'resnet19'";
     QTest::newRow("wrong class count") << "wrong-classes"
@@ -216,6 +218,13 @@ void tst_MlBundle::refuses()
         const std::string full = readBytes(path("full.lbx"));
         QVERIFY(full.size() > 1000);
         writeBytes(file, full.substr(0, full.size() / 2));
+    } else if (k == "damaged") {
+        // One byte changed inside the weights: only the archive's checksum tells.
+        auto model = createModel("cnn5", 1, 2);
+        QVERIFY(saveBundle(model.value(), cardFor("cnn5", 1, 2), path("full.lbx")).ok());
+        std::string bytes = readBytes(path("full.lbx"));
+        bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x10);
+        writeBytes(file, bytes);
     } else if (k != "missing") {
         // Deliberately inconsistent bundles, written below saveBundle()'s checks.
         std::string error;
