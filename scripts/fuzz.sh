@@ -61,7 +61,6 @@ done
 
 # --- seeds (made afresh each run from files elsewhere; nothing large is committed) ----------
 SEEDS=$OUT/seeds
-rm -rf "$SEEDS"
 mkdir -p "$OUT/logs"
 # copy_small DEST MAX_BYTES FILE...: copies the files (that exist) up to MAX_BYTES.
 copy_small() {
@@ -73,6 +72,7 @@ copy_small() {
 }
 seeds_for() {
   local h=$1 dir=$SEEDS/$1 log=$OUT/logs/seeds-$1.log
+  rm -rf "$dir"
   mkdir -p "$dir"
   case $h in
     dicom)
