@@ -27,6 +27,9 @@ const std::map<QString, QString>& expectations()
         {"dicom/rle-segment-offset-past-fragment.dcm", "corrupt RLE pixel data: segment 3 starts at byte 4294967248"},
         {"dicom/rle-32bit-rgb-bad-offsets.dcm", "corrupt RLE pixel data: segment 6 starts at byte 2622464"},
         {"dicom/rle-offset-past-fragment-2.dcm", "corrupt RLE pixel data: segment 2 starts at byte 16777296"},
+        // A J2K header claiming an image 2,883,684 pixels wide in 28,837 tiles: OpenJPEG set up
+        // every tile (500 MB, 2 s) before the size check; the SIZ segment is now read first.
+        {"dicom/j2k-28837-tiles-header.dcm", "JPEG 2000 codestream is 2883684x100 but the DICOM header says"},
         // OpenJPEG 2.5.0's HT block decoder asserted (abort) on corrupt MEL data.
         {"jpeg2000/htj2k-mel-assertion.j2k", "corrupt HTJ2K data: the JPEG 2000 decoder stopped on it"},
         // A card's 21474836481 channels went through an int conversion (undefined behaviour).

@@ -125,6 +125,36 @@ bool mayUseHtBlockCoder(const uint8_t* d, std::size_t n)
     return false;
 }
 
+/// Checks the codestream's SIZ marker segment (image and tile sizes) before OpenJPEG reads the
+/// header: OpenJPEG sets up every tile while it reads it, so a 2 KB header claiming an image
+/// 2,883,684 pixels wide in 28,837 tiles cost it 500 MB and two seconds (found by fuzz_dicom)
+/// before the size check below could refuse it. More than 65,535 tiles is outside the
+/// standard (Isot is 0-65534). Empty when the segment is fine or not found (OpenJPEG then
+/// reports what is wrong).
+std::string checkSizSegment(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
+{
+    static const uint8_t siz[4] = {0xFF, 0x4F, 0xFF, 0x51};
+    const uint8_t* at = std::search(data, data + size, siz, siz + 4);
+    if (at + 4 + 38 > data + size)
+        return {};
+    const auto be32 = [](const uint8_t* p) {
+        return uint64_t(p[0]) << 24 | uint64_t(p[1]) << 16 | uint64_t(p[2]) << 8 | uint64_t(p[3]);
+    };
+    const uint8_t* p = at + 4 + 4; // Lsiz, Rsiz
+    const uint64_t xsiz = be32(p), ysiz = be32(p + 4), x0 = be32(p + 8), y0 = be32(p + 12);
+    const uint64_t xt = be32(p + 16), yt = be32(p + 20), xt0 = be32(p + 24), yt0 = be32(p + 28);
+    if (xsiz <= x0 || ysiz <= y0 || xt == 0 || yt == 0 || xt0 > x0 || yt0 > y0)
+        return "corrupt JPEG 2000 header: impossible image or tile geometry in its SIZ segment";
+    const uint64_t width = xsiz - x0, height = ysiz - y0;
+    if (expect.cols > 0 && expect.rows > 0 && (width != uint64_t(expect.cols) || height != uint64_t(expect.rows)))
+        return "JPEG 2000 codestream is " + std::to_string(width) + "x" + std::to_string(height) +
+               " but the DICOM header says " + std::to_string(expect.cols) + "x" + std::to_string(expect.rows);
+    const uint64_t tiles = ((xsiz - xt0 + xt - 1) / xt) * ((ysiz - yt0 + yt - 1) / yt);
+    if (tiles > 65535)
+        return "corrupt JPEG 2000 header: " + std::to_string(tiles) + " tiles (the standard allows 65,535)";
+    return {};
+}
+
 Result<cv::Mat> decodeInProcess(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
 {
     if (!data || size < 16)
@@ -133,6 +163,8 @@ Result<cv::Mat> decodeInProcess(const uint8_t* data, std::size_t size, const Jpe
     const bool jp2 = isJp2(data, size);
     if (!jp2 && !(data[0] == 0xFF && data[1] == 0x4F))
         return Result<cv::Mat>::failure("JPEG 2000 frame does not start with a codestream or JP2 signature");
+    if (const std::string bad = checkSizSegment(data, size, expect); !bad.empty())
+        return Result<cv::Mat>::failure(bad);
 
     MemorySource src{data, size, 0};
     std::unique_ptr<opj_stream_t, StreamDeleter> stream(opj_stream_create(1 << 16, OPJ_TRUE));
