@@ -133,7 +133,12 @@ int usage(FILE* out)
 
 int fail(const QString& file, const std::string& message)
 {
-    std::fprintf(stderr, "lightbox-cli: %s: %s\n", qPrintable(file), message.c_str());
+    // Messages that already name the file ("PATH is empty") are not prefixed with it again.
+    const std::string name = file.toStdString();
+    if (!name.empty() && message.rfind(name, 0) == 0)
+        std::fprintf(stderr, "lightbox-cli: %s\n", message.c_str());
+    else
+        std::fprintf(stderr, "lightbox-cli: %s: %s\n", qPrintable(file), message.c_str());
     return 1;
 }
 
@@ -949,6 +954,7 @@ int runTraining(const jobs::TrainingRequest& req)
     QObject::connect(&worker, &jobs::TrainingWorker::logMessage, [&](const QString& text) {
         clearProgress();
         std::printf("   %s\n", qPrintable(text));
+        std::fflush(stdout);
     });
     QObject::connect(&worker, &jobs::TrainingWorker::datasetReady, [&](const jobs::DatasetSummary& d) {
         std::printf("data set %s: %lld samples, %zu classes, %s\n", d.root.c_str(), static_cast<long long>(d.samples),

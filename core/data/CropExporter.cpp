@@ -1,5 +1,6 @@
 #include "CropExporter.h"
 
+#include <base/FaultInjection.h>
 #include <imaging/ImageWriter.h>
 
 #include <QCryptographicHash>
@@ -7,7 +8,9 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QSaveFile>
+#include <QSet>
 
 #include <opencv2/imgproc.hpp>
 
@@ -31,6 +34,37 @@ std::string str(const QString& s)
 }
 
 } // namespace
+
+QStringList CropExporter::removeLeftovers(const QString& root, const CropManifest& manifest)
+{
+    // What an interrupted save can leave: a PNG's temporary file (ImageWriter: NAME.tmpPID),
+    // the manifest's (QSaveFile: manifest.csv.XXXXXX), and a finished crop file that no row
+    // names (killed before the manifest was replaced, or before the replaced file was
+    // deleted). Only names Lightbox writes are touched: other files in the folders stay.
+    static const QRegularExpression cropName(QStringLiteral("^[0-9a-f]{16}(-1)?\\.png$"));
+    static const QRegularExpression pngTemp(QStringLiteral("^[0-9a-f]{16}(-1)?\\.png\\.tmp[0-9]+$"));
+    static const QRegularExpression manifestTemp(
+        QStringLiteral("^%1\\.[A-Za-z0-9]{6}$").arg(QRegularExpression::escape(CropManifest::fileName())));
+    QSet<QString> listed;
+    for (const CropRecord& r : manifest.records())
+        listed.insert(QDir::cleanPath(r.file));
+    QStringList removed;
+    const QDir dir(root);
+    for (const QString& name : dir.entryList(QDir::Files | QDir::Hidden))
+        if (manifestTemp.match(name).hasMatch() && QFile::remove(dir.filePath(name)))
+            removed << name;
+    for (const QString& sub : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        const QDir labelDir(dir.filePath(sub));
+        for (const QString& name : labelDir.entryList(QDir::Files | QDir::Hidden)) {
+            const QString rel = sub + QLatin1Char('/') + name;
+            const bool temp = pngTemp.match(name).hasMatch();
+            const bool orphan = cropName.match(name).hasMatch() && !listed.contains(rel);
+            if ((temp || orphan) && QFile::remove(labelDir.filePath(name)))
+                removed << rel;
+        }
+    }
+    return removed;
+}
 
 QString CropExporter::sourceKey(const imaging::Image& image)
 {
@@ -113,6 +147,10 @@ Result<CropRecord> CropExporter::save(const imaging::Image& image, cv::Rect roi,
     auto manifest = CropManifest::load(manifestPath(settings.datasetRoot));
     if (!manifest)
         return R::failure(manifest.error());
+    if (!m_recovered.contains(settings.datasetRoot)) {
+        removeLeftovers(settings.datasetRoot, manifest.value());
+        m_recovered.insert(settings.datasetRoot);
+    }
 
     CropRecord rec;
     rec.sourceKey = sourceKey(image);
@@ -133,13 +171,20 @@ Result<CropRecord> CropExporter::save(const imaging::Image& image, cv::Rect roi,
         rec.windowCenter = w.center;
         rec.windowWidth = w.width;
     }
-    rec.file = label + QLatin1Char('/') + rec.sourceKey + QStringLiteral(".png");
     rec.savedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
 
     UndoEntry undo;
     undo.root = settings.datasetRoot;
-    undo.saved = rec;
     undo.previous = manifest->find(rec.sourceKey);
+    // A crop saved again under the same label goes to the other of two names, so that the
+    // manifest's row and its file change together when the manifest is replaced: a program
+    // killed in between leaves the old row with the old file (and an unlisted new file,
+    // removed next time), never a row that describes another crop than its file holds.
+    const QString plain = label + QLatin1Char('/') + rec.sourceKey + QStringLiteral(".png");
+    rec.file = undo.previous && undo.previous->file == plain
+                   ? label + QLatin1Char('/') + rec.sourceKey + QStringLiteral("-1.png")
+                   : plain;
+    undo.saved = rec;
     if (undo.previous) {
         QFile old(root.filePath(undo.previous->file));
         if (old.open(QIODevice::ReadOnly))
@@ -150,6 +195,7 @@ Result<CropRecord> CropExporter::save(const imaging::Image& image, cv::Rect roi,
     auto written = imaging::writePng(pixels.value(), str(outPath));
     if (!written)
         return R::failure(written.error());
+    base::faultPoint("crop-png-written");
     manifest->upsert(rec);
     auto saved = manifest->save(manifestPath(settings.datasetRoot));
     if (!saved) {
@@ -159,6 +205,7 @@ Result<CropRecord> CropExporter::save(const imaging::Image& image, cv::Rect roi,
             writeBytes(root.filePath(undo.previous->file), undo.previousBytes);
         return R::failure(saved.error());
     }
+    base::faultPoint("crop-manifest-written");
     if (undo.previous && undo.previous->file != rec.file)
         QFile::remove(root.filePath(undo.previous->file));
     m_undo = std::move(undo);

@@ -7,7 +7,9 @@
 #include <imaging/Result.h>
 
 #include <QByteArray>
+#include <QSet>
 #include <QString>
+#include <QStringList>
 
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
@@ -59,6 +61,11 @@ public:
     /// Undoes the last save: deletes its file and restores the replaced row and file, if any.
     Result<bool> undo();
 
+    /// Removes what an interrupted save left under `root`: temporary files, and crop files
+    /// (Lightbox's names only) that no manifest row names. Called once per data set by save().
+    /// Returns the paths removed, relative to `root`.
+    static QStringList removeLeftovers(const QString& root, const CropManifest& manifest);
+
 private:
     struct UndoEntry {
         QString root;
@@ -67,6 +74,7 @@ private:
         QByteArray previousBytes; ///< the file `previous` pointed to, as it was
     };
     std::optional<UndoEntry> m_undo;
+    QSet<QString> m_recovered; ///< data sets whose leftovers were removed
 };
 
 } // namespace lightbox::data

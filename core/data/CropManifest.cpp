@@ -1,5 +1,7 @@
 #include "CropManifest.h"
 
+#include <base/FaultInjection.h>
+
 #include <QFile>
 #include <QSaveFile>
 #include <QTextStream>
@@ -154,6 +156,7 @@ Result<bool> CropManifest::save(const QString& path) const
         out << fields.join(QLatin1Char(',')) << '\n';
     }
     out.flush();
+    base::faultPoint("manifest-write");
     if (!f.commit())
         return R::failure("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
     return true;

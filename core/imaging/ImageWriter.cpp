@@ -1,9 +1,13 @@
 #include "ImageWriter.h"
 
+#include <base/FaultInjection.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <unistd.h>
 
@@ -32,14 +36,17 @@ Result<bool> writePng(const cv::Mat& pixels, const std::string& path)
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out)
-            return R::failure("cannot write " + path);
+            return R::failure("cannot write " + path + ": " + std::strerror(errno));
         out.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
         out.flush();
         if (!out) {
+            const int err = errno;
+            out.close();
             std::remove(tmp.c_str());
-            return R::failure("write failed (disk full?): " + path);
+            return R::failure("cannot write " + path + ": " + (err ? std::strerror(err) : "write failed (disk full?)"));
         }
     }
+    base::faultPointPartial("png-write", tmp);
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
         return R::failure("cannot replace " + path);

@@ -200,10 +200,9 @@ Result<TrainingRequest> TrainingRequest::fromRunFolder(const std::string& runDir
     auto r = fromJsonText(text);
     if (!r)
         return Result<TrainingRequest>::failure(runDir + ": " + r.error());
-    if (!ml::Trainer::canResume(runDir))
-        return Result<TrainingRequest>::failure(runDir + ": no checkpoint to resume from");
     r->config.runDir = runDir;
-    r->resume = true;
+    // A run stopped before its first epoch was committed starts again from epoch 1.
+    r->resume = ml::Trainer::canResume(runDir);
     return r;
 }
 

@@ -149,6 +149,9 @@ Status checkZipArchive(const std::string& path)
 
     uint64_t pos = directoryOffset;
     const uint64_t directoryEnd = directoryOffset + directorySize;
+    // LibTorch's archives keep every record under one folder, its "version" record included.
+    std::string prefix;
+    bool hasVersion = false;
     for (uint64_t e = 0; e < entries; ++e) {
         if (directoryEnd - pos < 46 || le32(b + pos) != kCentralHeader)
             return Status::failure("corrupt zip archive (directory entry " + std::to_string(e + 1) + ")");
@@ -184,6 +187,12 @@ Status checkZipArchive(const std::string& path)
             }
             x += 4 + len;
         }
+        {
+            const std::string full(reinterpret_cast<const char*>(h + 46), nameLength);
+            if (e == 0)
+                prefix = full.substr(0, full.find('/'));
+            hasVersion = hasVersion || full == prefix + "/version" || full == prefix + "/.data/version";
+        }
         pos += 46 + uint64_t(nameLength) + extraLength + commentLength;
 
         if (local > directoryOffset || directoryOffset - local < 30 || le32(b + local) != kLocalHeader)
@@ -194,6 +203,8 @@ Status checkZipArchive(const std::string& path)
         if (auto ok = checkEntryData(name, b + dataStart, compressed, uncompressed, method, crc); !ok)
             return ok;
     }
+    if (!hasVersion)
+        return Status::failure("a zip archive, but not one LibTorch wrote: it has no " + prefix + "/version record");
     return success();
 }
 

@@ -1,10 +1,14 @@
 #include "Bundle.h"
 
+#include <base/FaultInjection.h>
+
 #include "Archive.h"
 
 #include "detail/ModelImpl.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -99,10 +103,44 @@ Result<LoadedModel> loadTorchScript(const std::string& path)
 
 namespace detail {
 
+Status saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path, const char* faultName)
+{
+    std::string bytes;
+    try {
+        archive.save_to([&bytes](const void* data, size_t n) {
+            bytes.append(static_cast<const char*>(data), n);
+            return n;
+        });
+    } catch (const std::exception& e) {
+        return Status::failure("cannot write " + path + ": " + shortError(e));
+    }
+    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f)
+        return Status::failure("cannot write " + path + ": " + std::strerror(errno));
+    int err = 0;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
+        err = errno ? errno : EIO;
+    if (std::fflush(f) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (std::fclose(f) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (err) {
+        std::remove(tmp.c_str());
+        return Status::failure("cannot write " + path + ": " + std::strerror(err));
+    }
+    base::faultPointPartial(faultName, tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        err = errno;
+        std::remove(tmp.c_str());
+        return Status::failure("cannot write " + path + ": " + std::strerror(err));
+    }
+    return success();
+}
+
 Status writeBundleFile(const std::string& path, const std::string& cardJson, const torch::nn::Module& net,
                        const MahalanobisModel* gaussians, const std::vector<const torch::nn::Module*>& otherMembers)
 {
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     try {
         torch::serialize::OutputArchive archive;
         auto bytes =
@@ -142,16 +180,10 @@ Status writeBundleFile(const std::string& path, const std::string& cardJson, con
             }
             archive.write(kOodBlocksKey, table, /*is_buffer=*/true);
         }
-        archive.save_to(tmp);
+        return saveArchiveAtomically(archive, path, "bundle-write");
     } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
         return Status::failure("cannot write " + path + ": " + shortError(e));
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return Status::failure("cannot write " + path + " (rename failed)");
-    }
-    return success();
 }
 
 } // namespace detail

@@ -6,10 +6,14 @@
 #include "detail/Device.h"
 #include "detail/ModelImpl.h"
 
+#include <base/FaultInjection.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -31,6 +35,9 @@ constexpr const char* kConfigFile = "config.json";
 constexpr const char* kMetricsFile = "metrics.csv";
 constexpr const char* kCheckpointFile = "checkpoint.pt";
 constexpr const char* kBestFile = "best.lbx";
+// A new best epoch's bundle waits here until the epoch's checkpoint is written: the checkpoint
+// is the commit point, so best.lbx never holds an epoch that a resumed run trains again.
+constexpr const char* kPendingBestFile = "best.lbx.pending";
 
 std::string inDir(const std::string& dir, const char* name)
 {
@@ -58,17 +65,23 @@ bool oneOf(const std::string& s, std::initializer_list<const char*> options)
     return false;
 }
 
-/// Writes `text` next to `path` and renames it over `path`.
-Status writeTextAtomically(const std::string& path, const std::string& text)
+/// Writes `text` next to `path` and renames it over `path`. `faultName` names the point at
+/// which the crash-safety tests may kill the program half-way (core/base/FaultInjection.h).
+Status writeTextAtomically(const std::string& path, const std::string& text, const char* faultName = "text-write")
 {
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << text;
         out.flush();
-        if (!out)
-            return Status::failure("cannot write " + tmp);
+        if (!out) {
+            const int err = errno;
+            out.close();
+            std::remove(tmp.c_str());
+            return Status::failure("cannot write " + path + (err ? ": " + std::string(std::strerror(err)) : ""));
+        }
     }
+    base::faultPointPartial(faultName, tmp);
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         std::remove(tmp.c_str());
         return Status::failure("cannot write " + path + " (rename failed)");
@@ -290,6 +303,7 @@ Result<EvalPass> evaluatePass(const std::function<torch::Tensor(const torch::Ten
         auto wy = weights.defined() ? weights.index_select(0, y) : torch::ones_like(nll);
         pass.lossSum += (wy * nll).sum().item<double>();
         pass.weightSum += wy.sum().item<double>();
+        base::faultPoint("validation-batch");
         auto pred = logits.argmax(1);
         pass.correct += (pred == y).sum().item<int64_t>();
         pass.count += b.n;
@@ -411,7 +425,6 @@ std::string tensorText(torch::Tensor t)
 Status saveCheckpoint(const std::string& path, const torch::nn::Module& net, const torch::optim::Optimizer& optimizer,
                       const RunState& state, const NetIdentity& id)
 {
-    const std::string tmp = path + ".tmp";
     try {
         torch::serialize::OutputArchive archive;
         torch::serialize::OutputArchive model(archive.compilation_unit());
@@ -421,16 +434,10 @@ Status saveCheckpoint(const std::string& path, const torch::nn::Module& net, con
         optimizer.save(opt);
         archive.write("optimizer", opt);
         archive.write("state", textTensor(stateJson(state, id)), /*is_buffer=*/true);
-        archive.save_to(tmp);
+        return detail::saveArchiveAtomically(archive, path, "checkpoint-write");
     } catch (const std::exception& e) {
-        std::remove(tmp.c_str());
         return Status::failure("cannot write the checkpoint " + path + ": " + detail::shortError(e));
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        return Status::failure("cannot write the checkpoint " + path + " (rename failed)");
-    }
-    return success();
 }
 
 Result<RunState> loadCheckpoint(const std::string& path, torch::nn::Module& net, torch::optim::Optimizer& optimizer,
@@ -613,6 +620,48 @@ struct Session {
     }
 };
 
+/// Puts a run folder back into the state its checkpoint describes, after a run that was
+/// killed (or ran out of disk) between writes: temporary files are removed, a pending best
+/// bundle of the committed epoch is moved into place (one of an uncommitted epoch is dropped),
+/// and metrics.csv is written again from the checkpoint's history.
+Status recoverRunFolder(const std::string& runDir, const RunState& state, const Session& session)
+{
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(runDir, ec)) {
+        const std::string name = entry.path().filename().string();
+        for (const char* stem : {kCheckpointFile, kBestFile, kMetricsFile, kConfigFile})
+            if (name.rfind(std::string(stem) + ".tmp", 0) == 0 ||
+                name.rfind(std::string(kPendingBestFile) + ".tmp", 0) == 0) {
+                std::error_code rmEc;
+                fs::remove(entry.path(), rmEc);
+                break;
+            }
+    }
+    const std::string pending = inDir(runDir, kPendingBestFile);
+    if (fs::exists(pending, ec)) {
+        auto card = readModelCard(pending);
+        bool committed = false;
+        if (card && state.bestEpoch >= 0) {
+            const auto epoch = card->metrics.find("epoch");
+            committed = epoch != card->metrics.end() && static_cast<int>(epoch->second) == state.bestEpoch;
+        }
+        if (committed) {
+            if (std::rename(pending.c_str(), inDir(runDir, kBestFile).c_str()) != 0)
+                return Status::failure("cannot move " + pending + " to " + kBestFile + ": " + std::strerror(errno));
+            session.message("best.lbx: the best epoch's bundle (epoch " + std::to_string(state.bestEpoch + 1) +
+                            "), written before the program stopped, is in place");
+        } else {
+            std::remove(pending.c_str());
+        }
+    }
+    if (!state.history.empty()) {
+        auto csv = writeTextAtomically(inDir(runDir, kMetricsFile), metricsCsv(state.history), "metrics-repair");
+        if (!csv)
+            return csv;
+    }
+    return success();
+}
+
 bool lowerIsBetter(const std::string& monitor)
 {
     return monitor == "val_loss";
@@ -677,6 +726,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
         return R::failure("cannot create the run folder " + config.runDir + (ec ? ": " + ec.message() : ""));
     const std::string checkpointPath = inDir(config.runDir, kCheckpointFile);
     const std::string bestPath = inDir(config.runDir, kBestFile);
+    const std::string pendingBestPath = inDir(config.runDir, kPendingBestFile);
     if (resume && !Trainer::canResume(config.runDir))
         return R::failure("there is no checkpoint to resume in " + config.runDir);
 
@@ -713,6 +763,9 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
             return R::failure(loaded.error());
         state = std::move(loaded.value());
     }
+    auto recovered = recoverRunFolder(config.runDir, state, session);
+    if (!recovered)
+        return R::failure(recovered.error());
     auto written = writeTextAtomically(inDir(config.runDir, kConfigFile), config.toJsonText());
     if (!written)
         return R::failure(written.error());
@@ -812,6 +865,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                 scaler.scale(loss).backward();
                 if (scaler.unscale(*optimizer))
                     optimizer->step();
+                base::faultPoint("train-batch");
 
                 const double batchLoss = loss.item<double>();
                 const int64_t batchCorrect = (logits.argmax(1) == y).sum().item<int64_t>();
@@ -934,7 +988,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                 impl->net = net;
                 impl->inChannels = inChannels;
                 impl->numClasses = numClasses;
-                auto saved = saveBundle(Model(impl), card, bestPath);
+                auto saved = saveBundle(Model(impl), card, pendingBestPath);
                 if (!saved)
                     return R::failure(saved.error());
             }
@@ -959,14 +1013,22 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
             if (useVal && config.earlyStopPatience > 0 && state.sinceBest >= config.earlyStopPatience)
                 state.stoppedEarly = true;
 
+            // The checkpoint commits the epoch; best.lbx and metrics.csv follow it. A kill
+            // between them is repaired on resume (recoverRunFolder).
             state.history.push_back(em);
             state.nextEpoch = epoch + 1;
-            auto csv = writeTextAtomically(inDir(config.runDir, kMetricsFile), metricsCsv(state.history));
+            auto saved = saveCheckpoint(checkpointPath, *net, *optimizer, state, identity);
+            if (!saved) {
+                std::remove(pendingBestPath.c_str());
+                return R::failure(saved.error());
+            }
+            base::faultPoint("epoch-committed");
+            if (improved && std::rename(pendingBestPath.c_str(), bestPath.c_str()) != 0)
+                return R::failure("cannot write " + bestPath + ": " + std::strerror(errno));
+            auto csv =
+                writeTextAtomically(inDir(config.runDir, kMetricsFile), metricsCsv(state.history), "metrics-write");
             if (!csv)
                 return R::failure(csv.error());
-            auto saved = saveCheckpoint(checkpointPath, *net, *optimizer, state, identity);
-            if (!saved)
-                return R::failure(saved.error());
             if (observer)
                 observer->epochFinished(em);
             if (state.stoppedEarly) {

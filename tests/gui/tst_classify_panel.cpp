@@ -548,6 +548,42 @@ void tst_ClassifyPanel::badModelsShowMessagesAndTheAppKeepsWorking()
     QVERIFY2(m_panel->errorText().contains(QStringLiteral("not a Lightbox bundle")), qPrintable(m_panel->errorText()));
     QVERIFY(!m_window->viewer()->hasHeatMap()); // no stale map next to an error
 
+    // Random bytes, a zip that is no model, and a card from a newer Lightbox.
+    {
+        const QString random = m_other.filePath(QStringLiteral("random.lbx"));
+        QFile f(random);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 4096; ++i)
+            f.putChar(static_cast<char>((i * 7919) ^ (i >> 3)));
+        f.close();
+        QProcess py;
+        py.start(QStringLiteral("/usr/bin/python3"), {"-c", QStringLiteral(R"(
+import re, sys, zipfile
+with zipfile.ZipFile(sys.argv[2] + '/zip.lbx', 'w') as z:
+    z.writestr('notes/readme.txt', 'not a model')
+src = zipfile.ZipFile(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2] + '/newer.lbx', 'w', zipfile.ZIP_STORED) as z:
+    for i in src.infolist():
+        data = src.read(i.filename)
+        if i.filename.endswith('/data/0'):
+            data = re.sub(rb'"format_version": 1', b'"format_version": 9', data)
+        z.writestr(i.filename, data)
+)"),
+                                                      m_grey5, m_other.path()});
+        QVERIFY(py.waitForFinished(30000) && py.exitCode() == 0);
+        const QList<std::pair<QString, QString>> cases = {
+            {random, "not a Lightbox bundle"},
+            {m_other.filePath(QStringLiteral("zip.lbx")), "not one LibTorch wrote"},
+            {m_other.filePath(QStringLiteral("newer.lbx")), "newer than this Lightbox supports"}};
+        for (const auto& [file, expected] : cases) {
+            QVERIFY(m_panel->selectModel(file));
+            QVERIFY(described.wait(kWaitMs));
+            QCOMPARE(described.last().first().toBool(), false);
+            QVERIFY2(m_panel->errorText().contains(expected), qPrintable(m_panel->errorText()));
+            QVERIFY(!clickRun().ok());
+        }
+    }
+
     // A card listing 4 classes over a 5-class network.
     QVERIFY(m_panel->selectModel(m_wrongCount));
     r = clickRun();

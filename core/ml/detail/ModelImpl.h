@@ -67,6 +67,11 @@ std::string shortError(const std::exception& e);
 Status writeBundleFile(const std::string& path, const std::string& cardJson, const torch::nn::Module& net,
                        const MahalanobisModel* gaussians = nullptr,
                        const std::vector<const torch::nn::Module*>& otherMembers = {});
+/// Writes `archive` to `path` through a temporary file renamed over it. LibTorch serialises
+/// into memory first: its file writer cannot report a failed write (a full disk) and then
+/// throws again in its destructor, which ends the program. Here a failed write is a message
+/// naming the file and the system's reason. `faultName`: see core/base/FaultInjection.h.
+Status saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::string& path, const char* faultName);
 } // namespace detail
 
 } // namespace lightbox::ml
