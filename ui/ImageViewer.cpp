@@ -1,5 +1,7 @@
 #include "ImageViewer.h"
 
+#include "Annotations.h"
+
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -66,7 +68,35 @@ ImageViewer::ImageViewer(QWidget* parent) : QWidget(parent)
     setFocusPolicy(Qt::StrongFocus);
     setMinimumSize(200, 200);
     setCursor(Qt::CrossCursor);
+    m_annotations = new AnnotationLayer(this);
+    connect(m_annotations, &AnnotationLayer::changed, this, qOverload<>(&QWidget::update));
 }
+
+void ImageViewer::setAnnotationsVisible(bool on)
+{
+    m_annotationsVisible = on;
+    update();
+}
+
+namespace {
+
+std::optional<AnnotationLayer::Mode> annotationMode(ImageViewer::Tool tool)
+{
+    using T = ImageViewer::Tool;
+    using M = AnnotationLayer::Mode;
+    switch (tool) {
+    case T::Ruler: return M::Ruler;
+    case T::Angle: return M::Angle;
+    case T::Cobb: return M::Cobb;
+    case T::Rectangle: return M::Rectangle;
+    case T::Ellipse: return M::Ellipse;
+    case T::Arrow: return M::Arrow;
+    case T::Select: return M::Select;
+    default: return std::nullopt;
+    }
+}
+
+} // namespace
 
 ImageViewer::~ImageViewer() = default;
 
@@ -93,6 +123,7 @@ void ImageViewer::setImage(std::shared_ptr<const imaging::Image> image)
     if (m_roi && (!hasImage() || !QRect(0, 0, m_image->width(), m_image->height()).contains(*m_roi)))
         setRoiInternal(std::nullopt);
     clearHeatMap(); // it explained the previous image
+    m_annotations->setImage(m_image);
     update();
     emit windowChanged(m_params.window);
     emit viewChanged();
@@ -273,8 +304,13 @@ void ImageViewer::setInverted(bool on)
 
 void ImageViewer::setTool(Tool tool)
 {
+    if (m_tool != tool)
+        m_annotations->cancelDrawing();
     m_tool = tool;
-    setCursor(tool == Tool::Pan ? Qt::OpenHandCursor : tool == Tool::Window ? Qt::SizeAllCursor : Qt::CrossCursor);
+    setCursor(tool == Tool::Pan      ? Qt::OpenHandCursor
+              : tool == Tool::Window ? Qt::SizeAllCursor
+              : tool == Tool::Select ? Qt::ArrowCursor
+                                     : Qt::CrossCursor);
 }
 
 void ImageViewer::setOverlayVisible(bool on)
@@ -533,6 +569,12 @@ void ImageViewer::mousePressEvent(QMouseEvent* event)
     } else if (b == Qt::RightButton || (b == Qt::LeftButton && m_tool == Tool::Window)) {
         m_drag = Drag::Window;
         m_windowAtPress = m_params.window;
+    } else if (b == Qt::LeftButton && annotationMode(m_tool)) {
+        if (!m_annotations->press(*annotationMode(m_tool), pos, imageToWidget())) {
+            m_dragButton = Qt::NoButton;
+            return;
+        }
+        m_drag = Drag::Annotation;
     } else if (b == Qt::LeftButton && m_tool == Tool::Crop) {
         const int hit = hitRoi(pos);
         if (hit > 0) {
@@ -567,7 +609,10 @@ void ImageViewer::mouseMoveEvent(QMouseEvent* event)
                                     pixel.y() < m_image->height());
     }
     switch (m_drag) {
+    case Drag::Annotation: m_annotations->move(pos, imageToWidget()); break;
     case Drag::None:
+        if (m_annotations->drawing()) // the second arm of an angle follows the pointer
+            m_annotations->move(pos, imageToWidget());
         if (m_tool == Tool::Crop && hasImage()) {
             const int hit = hitRoi(pos);
             setCursor(hit > 0 ? Qt::PointingHandCursor : hit < 0 ? Qt::SizeAllCursor : Qt::CrossCursor);
@@ -604,7 +649,9 @@ void ImageViewer::mouseReleaseEvent(QMouseEvent* event)
     if (event->button() != m_dragButton || m_drag == Drag::None)
         return;
     const QPointF moved = event->position() - m_pressPos;
-    if (m_drag == Drag::NewRoi && std::abs(moved.x()) < 3 && std::abs(moved.y()) < 3)
+    if (m_drag == Drag::Annotation)
+        m_annotations->release(event->position(), imageToWidget());
+    else if (m_drag == Drag::NewRoi && std::abs(moved.x()) < 3 && std::abs(moved.y()) < 3)
         setRoiInternal(std::nullopt); // a click, not a drag
     else if (m_drag != Drag::Pan && m_drag != Drag::Window)
         updateRoiDrag(widgetToImage(event->position()));
@@ -616,6 +663,8 @@ void ImageViewer::mouseReleaseEvent(QMouseEvent* event)
 
 void ImageViewer::keyPressEvent(QKeyEvent* event)
 {
+    if (m_annotations->key(event->key()))
+        return;
     const int step = (event->modifiers() & Qt::ShiftModifier) ? 10 : 1;
     int sx = 0, sy = 0;
     switch (event->key()) {
@@ -884,6 +933,8 @@ void ImageViewer::paintAll(QPainter& p, QSize size, double devicePixelRatio)
     paintImage(p, size, devicePixelRatio);
     paintHeatMap(p, size);
     paintRoi(p, size);
+    if (m_annotationsVisible)
+        m_annotations->paint(p, transformFor(size), 13);
     paintOverlay(p, size);
     paintColourBar(p, size);
 }

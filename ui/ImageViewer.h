@@ -19,6 +19,8 @@
 
 namespace lightbox::ui {
 
+class AnnotationLayer;
+
 /// The image view of the workstation: shows one radiograph through a window/level lookup
 /// table (imaging::DisplayLut) and lets the user zoom (wheel, around the cursor), pan
 /// (middle drag, or left drag with the Pan tool), window (right drag, or left drag with the
@@ -40,8 +42,9 @@ namespace lightbox::ui {
 class ImageViewer : public QWidget {
     Q_OBJECT
 public:
-    /// What a left drag does. Right drag always windows, middle drag always pans.
-    enum class Tool { Pan, Window, Crop };
+    /// What a left drag does. Right drag always windows, middle drag always pans. The
+    /// measurement tools draw annotations (AnnotationLayer); Select picks, moves and edits them.
+    enum class Tool { Pan, Window, Crop, Ruler, Angle, Cobb, Rectangle, Ellipse, Arrow, Select };
 
     explicit ImageViewer(QWidget* parent = nullptr);
     ~ImageViewer() override;
@@ -92,6 +95,11 @@ public:
     bool overlayVisible() const { return m_overlayVisible; }
     /// Extra overlay lines for the lower-right corner (e.g. "12 / 340").
     void setOverlayExtra(const QStringList& lines);
+
+    /// The measurements and marks of the image shown (drawn with the measurement tools).
+    AnnotationLayer* annotations() const { return m_annotations; }
+    void setAnnotationsVisible(bool on);
+    bool annotationsVisible() const { return m_annotationsVisible; }
 
     // Heat map over the image
     enum class Colormap { Turbo, Jet, Inferno };
@@ -153,7 +161,7 @@ protected:
     void leaveEvent(QEvent* event) override;
 
 private:
-    enum class Drag { None, Pan, Window, NewRoi, MoveRoi, ResizeRoi };
+    enum class Drag { None, Pan, Window, NewRoi, MoveRoi, ResizeRoi, Annotation };
     enum Edge { Left = 1, Right = 2, Top = 4, Bottom = 8 };
 
     void paintImage(QPainter& p, QSize size, double devicePixelRatio);
@@ -210,6 +218,9 @@ private:
     QRect m_roiAtPress;
     int m_resizeEdges = 0;
     imaging::Window m_windowAtPress;
+
+    AnnotationLayer* m_annotations = nullptr;
+    bool m_annotationsVisible = true;
 };
 
 } // namespace lightbox::ui

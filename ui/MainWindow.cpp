@@ -1,9 +1,11 @@
 #include "MainWindow.h"
 
+#include "Annotations.h"
 #include "ClassifyPanel.h"
 #include "CropPanel.h"
 #include "ImageConversion.h"
 #include "ImageViewer.h"
+#include "MeasurementsPanel.h"
 #include "TagBrowser.h"
 #include "TrainingTab.h"
 
@@ -30,6 +32,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QUndoStack>
 #include <QtConcurrent/QtConcurrent>
 
 #include <opencv2/imgproc.hpp>
@@ -142,6 +145,20 @@ void MainWindow::buildDocks()
     m_classifyDock->setWidget(classifyScroll);
     addDockWidget(Qt::RightDockWidgetArea, m_classifyDock);
 
+    m_measurements = new MeasurementsPanel(m_viewer->annotations());
+    m_measureDock = new QDockWidget(tr("Measurements"), this);
+    m_measureDock->setObjectName(QStringLiteral("measureDock"));
+    m_measureDock->setWidget(m_measurements);
+    addDockWidget(Qt::LeftDockWidgetArea, m_measureDock);
+    AnnotationLayer* layer = m_viewer->annotations();
+    layer->setTextProvider([this] { return MeasurementsPanel::askText(this, QString()); });
+    connect(layer, &AnnotationLayer::message, this, [this](const QString& text) { showStatus(text, 10000); });
+    connect(layer->undoStack(), &QUndoStack::indexChanged, this, [this, layer](int index) {
+        if (index == layer->undoStack()->count() && index > 0)
+            m_measureSerial = ++m_actionSerial; // a new step (or one redone): newest
+        updateUndoActions();
+    });
+
     m_tags = new TagBrowser;
     m_tagDock = new QDockWidget(tr("DICOM tags"), this);
     m_tagDock->setObjectName(QStringLiteral("tagDock"));
@@ -179,9 +196,19 @@ void MainWindow::buildActions()
 
     // Edit
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    m_undoAction = edit->addAction(tr("&Undo Last Crop Save"), this, [this] { undoLastSave(); });
+    // One Undo for both: the newest of the measurements' steps and the last crop save.
+    m_undoAction = edit->addAction(tr("&Undo"), this, [this] {
+        QUndoStack* stack = m_viewer->annotations()->undoStack();
+        if (stack->canUndo() && (m_measureSerial > m_cropSerial || !m_cropUndoable))
+            stack->undo();
+        else if (m_cropUndoable)
+            undoLastSave();
+    });
     m_undoAction->setShortcut(QKeySequence::Undo);
     m_undoAction->setEnabled(false);
+    m_redoAction = edit->addAction(tr("&Redo"), this, [this] { m_viewer->annotations()->undoStack()->redo(); });
+    m_redoAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    m_redoAction->setEnabled(false);
 
     // Tools
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
@@ -204,6 +231,27 @@ void MainWindow::buildActions()
                             tr("Left drag draws the crop rectangle; drag its handles to resize, arrows nudge"));
     crop->setChecked(true);
     m_viewer->setTool(ImageViewer::Tool::Crop);
+    QMenu* measure = tools->addMenu(tr("&Measure"));
+    const auto addMeasure = [&](const QString& name, Qt::Key key, ImageViewer::Tool tool, const QString& tip) {
+        QAction* a = addTool(name, QKeySequence(key), tool, tip);
+        tools->removeAction(a);
+        measure->addAction(a);
+        return a;
+    };
+    addMeasure(tr("&Ruler"), Qt::Key_D, ImageViewer::Tool::Ruler,
+               tr("Drag to measure a length: mm from Pixel Spacing, at the detector from Imager Pixel Spacing, else "
+                  "pixels"));
+    addMeasure(tr("&Angle"), Qt::Key_G, ImageViewer::Tool::Angle,
+               tr("Drag the first arm to the vertex, then click the end of the second arm"));
+    addMeasure(tr("&Cobb Angle"), Qt::Key_B, ImageViewer::Tool::Cobb, tr("Drag one line, then the other"));
+    addMeasure(tr("Rectangle &Region"), Qt::Key_Q, ImageViewer::Tool::Rectangle,
+               tr("Drag a rectangle: mean, SD, minimum and maximum of the values, and its area"));
+    addMeasure(tr("&Ellipse Region"), Qt::Key_E, ImageViewer::Tool::Ellipse,
+               tr("Drag an ellipse: mean, SD, minimum and maximum of the values, and its area"));
+    addMeasure(tr("Arro&w with Text"), Qt::Key_T, ImageViewer::Tool::Arrow,
+               tr("Drag from the finding to where the text goes"));
+    addMeasure(tr("&Select and Edit"), Qt::Key_L, ImageViewer::Tool::Select,
+               tr("Click a measurement to select it, drag it or its points; Delete removes it"));
     tools->addSeparator();
     m_squareAction = tools->addAction(tr("&Square Rectangle"));
     m_squareAction->setShortcut(QKeySequence(Qt::Key_S));
@@ -470,7 +518,10 @@ bool MainWindow::applyLoaded(const QString& path, Result<imaging::Image>& result
     QString what = tr("%1 × %2, %3").arg(img.width()).arg(img.height()).arg(QString::fromStdString(img.format));
     if (!img.transferSyntaxName.empty())
         what += QStringLiteral(" (") + QString::fromStdString(img.transferSyntaxName) + QLatin1Char(')');
-    showStatus(tr("Opened %1: %2").arg(info.fileName(), what), 8000);
+    const QString problem = m_viewer->annotations()->loadProblem();
+    showStatus(problem.isEmpty() ? tr("Opened %1: %2").arg(info.fileName(), what)
+                                 : tr("Opened %1. %2").arg(info.fileName(), problem),
+               problem.isEmpty() ? 8000 : 0);
     updateRoiInfo();
     return true;
 }
@@ -807,7 +858,9 @@ bool MainWindow::saveCrop(const QString& label)
     const QString msg = tr("Saved %1 as \"%2\" (%3 in the data set)").arg(saved->file, label).arg(count);
     m_cropPanel->setLastSaved(msg);
     m_cropPanel->setUndoEnabled(true);
-    m_undoAction->setEnabled(true);
+    m_cropUndoable = true;
+    m_cropSerial = ++m_actionSerial;
+    updateUndoActions();
     showStatus(msg, 8000);
     if (m_cropPanel->advanceAfterSave() && m_index >= 0 && m_index + 1 < m_files.size())
         showNext();
@@ -819,7 +872,8 @@ bool MainWindow::undoLastSave()
     const auto last = m_exporter.lastSaved();
     auto undone = m_exporter.undo();
     m_cropPanel->setUndoEnabled(false);
-    m_undoAction->setEnabled(false);
+    m_cropUndoable = false;
+    updateUndoActions();
     if (!undone) {
         showStatus(tr("Cannot undo: %1").arg(QString::fromStdString(undone.error())));
         return false;
@@ -837,6 +891,19 @@ bool MainWindow::undoLastSave()
         m_viewer->setRoi(m_lastSavedRoi);
     }
     return true;
+}
+
+void MainWindow::updateUndoActions()
+{
+    if (!m_undoAction)
+        return;
+    QUndoStack* stack = m_viewer->annotations()->undoStack();
+    const bool measureFirst = stack->canUndo() && (m_measureSerial > m_cropSerial || !m_cropUndoable);
+    m_undoAction->setEnabled(stack->canUndo() || m_cropUndoable);
+    m_undoAction->setText(measureFirst     ? tr("&Undo %1").arg(stack->undoText())
+                          : m_cropUndoable ? tr("&Undo Last Crop Save")
+                                           : tr("&Undo"));
+    m_redoAction->setEnabled(stack->canRedo());
 }
 
 } // namespace lightbox::ui

@@ -28,6 +28,7 @@ namespace lightbox::ui {
 
 class ClassifyPanel;
 class CropPanel;
+class MeasurementsPanel;
 class ImageViewer;
 class TagBrowser;
 class TrainingTab;
@@ -77,6 +78,7 @@ public:
     ImageViewer* viewer() const { return m_viewer; }
     TagBrowser* tagBrowser() const { return m_tags; }
     CropPanel* cropPanel() const { return m_cropPanel; }
+    MeasurementsPanel* measurementsPanel() const { return m_measurements; }
     ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
     /// The central tabs: "Viewer" first.
     QTabWidget* centralTabs() const { return m_tabs; }
@@ -124,6 +126,7 @@ private:
     void updateWindowStatus();
     void updateRoiInfo();
     void rebuildPresets();
+    void updateUndoActions();
     void rebuildLabelActions(const QStringList& labels);
     void rebuildRecentMenu();
     void addRecent(const QString& path);
@@ -174,6 +177,11 @@ private:
     QAction* m_invertAction = nullptr;
     QAction* m_overlayAction = nullptr;
     QAction* m_undoAction = nullptr;
+    QAction* m_redoAction = nullptr;
+    bool m_cropUndoable = false;
+    quint64 m_actionSerial = 0, m_cropSerial = 0, m_measureSerial = 0; ///< which came last
+    MeasurementsPanel* m_measurements = nullptr;
+    QDockWidget* m_measureDock = nullptr;
     QActionGroup* m_toolGroup = nullptr;
     QList<QAction*> m_labelActions;
     QFutureWatcher<Thumbnail>* m_thumbWatcher = nullptr;
