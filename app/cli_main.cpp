@@ -3,6 +3,7 @@
 #include <data/Loader.h>
 #include <data/ModelInput.h>
 #include <data/TaskPreset.h>
+#include <imaging/DicomWriter.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/ImageWriter.h>
 #include <imaging/Render.h>
@@ -54,6 +55,9 @@ int usage(FILE* out)
                       "       [--window C,W] [--frame N]\n"
                       "      saves a de-identified crop into DIR/LABEL/ and DIR/manifest.csv, as the\n"
                       "      viewer's crop tool does (default: 224 px, windowed 8-bit)\n"
+                      "  export-sc FILE --out OUT.dcm [--model M] [--device D] [--frame N]\n"
+                      "      the image (default window), with the model's Grad-CAM map when given, as a\n"
+                      "      DICOM Secondary Capture in its study (de-identified for non-DICOM images)\n"
                       "  predict --model M [--device D] [--roi X,Y,W,H] [--cam OUT.png] [--cam-method M]\n"
                       "          [--class N] [--layer NAME] [--threads N] [--reduced-precision] [--tta]\n"
                       "          [--json] FILE...\n"
@@ -427,6 +431,66 @@ cv::Mat camOverlay(const cv::Mat& crop8, const ml::CamMap& cam)
     cv::Mat out;
     cv::addWeighted(base, 0.6, colour, 0.4, 0.0, out);
     return out;
+}
+
+/// export-sc FILE --out OUT.dcm [--model M]: the image as the reader sees it (its default
+/// window), with the model's Grad-CAM map over it when a model is given, as a DICOM Secondary
+/// Capture in the image's study (de-identified placeholders for other images).
+int cmdExportSc(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"out", "model", "device", "frame"}, args, error) || args.positional.size() != 1 ||
+        !args.has("out"))
+        return error.isEmpty() ? usage(stderr) : fail("export-sc", error.toStdString());
+    const QString file = args.positional.front();
+    imaging::LoadOptions lopts;
+    if (!parseFrame(args, lopts, error))
+        return fail("export-sc", error.toStdString());
+    auto img = imaging::loadImage(file.toStdString(), lopts);
+    if (!img)
+        return fail(file, img.error());
+    auto view = data::modelView(img.value(), std::nullopt);
+    if (!view)
+        return fail(file, view.error());
+    cv::Mat rgb;
+    if (view->channels() == 1)
+        cv::cvtColor(view.value(), rgb, cv::COLOR_GRAY2RGB);
+    else
+        rgb = view.value();
+    const imaging::Window w = img->defaultWindow();
+    std::string derivation =
+        "Lightbox view of " + (img->format == "DICOM" ? img->keyTag("SOPInstanceUID") : "a " + img->format + " file") +
+        ": window W " + std::to_string(std::lround(w.width)) + " L " + std::to_string(std::lround(w.center));
+    if (args.has("model")) {
+        ml::ClassifierOptions copts;
+        if (args.has("device"))
+            copts.device = args.value("device").toStdString();
+        auto classifier = ml::Classifier::load(args.value("model").toStdString(), copts);
+        if (!classifier)
+            return fail(args.value("model"), classifier.error());
+        ml::PredictOptions popts;
+        popts.cam = ml::CamMethod::GradCam;
+        auto p = classifier->predictRaw(data::toRawImage(view.value()), popts);
+        if (!p)
+            return fail(file, p.error());
+        rgb = camOverlay(view.value(), p->camUpsampled);
+        char prob[32];
+        std::snprintf(prob, sizeof prob, "%.3f", p->topProbability);
+        derivation += ", Grad-CAM heat map of " + p->topClassName + " (p " + prob + ") by " +
+                      QFileInfo(args.value("model")).fileName().toStdString() +
+                      (p->ood.flagged ? ", out of distribution: not reliable" : "");
+    }
+    imaging::SecondaryCaptureInfo info;
+    info.derivation = derivation;
+    info.seriesDescription = "Lightbox view";
+    auto written = imaging::writeSecondaryCapture(rgb, img.value(), info, args.value("out").toStdString());
+    if (!written)
+        return fail(args.value("out"), written.error());
+    std::printf("%s\nstudy %s\nseries %s\ninstance %s%s\n", qPrintable(args.value("out")),
+                written->studyInstanceUid.c_str(), written->seriesInstanceUid.c_str(), written->sopInstanceUid.c_str(),
+                written->deidentified ? "\nde-identified (the image is no DICOM)" : "");
+    return 0;
 }
 
 int cmdPredict(const QStringList& argv)
@@ -1444,6 +1508,8 @@ int main(int argc, char** argv)
         return cmdCrop(args);
     if (cmd == "predict")
         return cmdPredict(args);
+    if (cmd == "export-sc")
+        return cmdExportSc(args);
     if (cmd == "train")
         return cmdTrain(args);
     if (cmd == "evaluate")

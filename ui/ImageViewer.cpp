@@ -958,4 +958,38 @@ void ImageViewer::renderTo(QImage& target)
     paintAll(p, target.size(), target.devicePixelRatio());
 }
 
+QImage ImageViewer::renderView(bool overlays, bool nativeResolution)
+{
+    if (!hasImage())
+        return {};
+    const double zoom = m_zoom;
+    const QPointF pan = m_pan;
+    const bool fit = m_fit, overlay = m_overlayVisible, annotations = m_annotationsVisible, heat = m_heatVisible;
+    QSize size = this->size();
+    if (nativeResolution) {
+        size = m_rotation % 2 ? QSize(m_image->height(), m_image->width()) : QSize(m_image->width(), m_image->height());
+        m_zoom = 1.0;
+        m_pan = {};
+        m_fit = false;
+    }
+    const std::optional<QRect> roi = m_roi;
+    if (!overlays) {
+        m_overlayVisible = m_annotationsVisible = m_heatVisible = false;
+        m_roi.reset(); // the crop rectangle too
+    }
+    QImage out(size, QImage::Format_RGB32);
+    {
+        QPainter p(&out);
+        paintAll(p, size, 1.0);
+    }
+    m_zoom = zoom;
+    m_pan = pan;
+    m_fit = fit;
+    m_overlayVisible = overlay;
+    m_annotationsVisible = annotations;
+    m_heatVisible = heat;
+    m_roi = roi;
+    return out;
+}
+
 } // namespace lightbox::ui

@@ -140,6 +140,10 @@ public:
 
     /// Renders what the widget shows into `target` (any size): the benchmark's paint path.
     void renderTo(QImage& target);
+    /// The view as an RGB image for export: at the widget's size as on screen, or at native
+    /// resolution (one stored pixel per output pixel, rotation and flips applied, not panned);
+    /// with the overlays (corner text, measurements, heat map and its colour bar) or without.
+    QImage renderView(bool overlays, bool nativeResolution);
 
 signals:
     /// The pointer is over image pixel `pixel` (inside tells whether it lies in the image).

@@ -8,6 +8,7 @@
 #include "MeasurementsPanel.h"
 #include "TagBrowser.h"
 #include "TrainingTab.h"
+#include "ViewExport.h"
 
 #include <data/CropManifest.h>
 #include <data/ImageFolder.h>
@@ -190,6 +191,28 @@ void MainWindow::buildActions()
     file->addAction(tr("First Image"), QKeySequence(Qt::Key_Home), this, [this] { openIndex(0); });
     file->addAction(tr("Last Image"), QKeySequence(Qt::Key_End), this,
                     [this] { openIndex(static_cast<int>(m_files.size()) - 1); });
+    file->addSeparator();
+    QMenu* exportView = file->addMenu(tr("&Export View"));
+    for (const auto& [name, overlays, native] : {std::tuple{tr("As on Screen, with Overlays..."), true, false},
+                                                 std::tuple{tr("As on Screen, Image Only..."), false, false},
+                                                 std::tuple{tr("Native Resolution, with Overlays..."), true, true},
+                                                 std::tuple{tr("Native Resolution, Image Only..."), false, true}}) {
+        exportView->addAction(name, this, [this, overlays = overlays, native = native] {
+            if (!m_image)
+                return;
+            const QString path = QFileDialog::getSaveFileName(this, tr("Export View"), QString(), tr("PNG (*.png)"));
+            if (!path.isEmpty())
+                exportViewTo(path, overlays, native);
+        });
+    }
+    file->addAction(tr("Export &DICOM Secondary Capture..."), this, [this] {
+        if (!m_image)
+            return;
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export DICOM Secondary Capture"), QString(), tr("DICOM (*.dcm)"));
+        if (!path.isEmpty())
+            exportDicomTo(path);
+    });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
@@ -904,6 +927,33 @@ void MainWindow::updateUndoActions()
                           : m_cropUndoable ? tr("&Undo Last Crop Save")
                                            : tr("&Undo"));
     m_redoAction->setEnabled(stack->canRedo());
+}
+
+bool MainWindow::exportViewTo(const QString& path, bool overlays, bool nativeResolution)
+{
+    const auto done = exportViewPng(m_viewer, path, overlays, nativeResolution);
+    if (!done) {
+        m_lastError = QString::fromStdString(done.error());
+        showStatus(tr("View not exported: %1").arg(m_lastError));
+        return false;
+    }
+    showStatus(tr("Exported the view to %1").arg(path), 8000);
+    return true;
+}
+
+bool MainWindow::exportDicomTo(const QString& path)
+{
+    const auto done = exportSecondaryCapture(m_viewer, path);
+    if (!done) {
+        m_lastError = QString::fromStdString(done.error());
+        showStatus(tr("DICOM not exported: %1").arg(m_lastError));
+        return false;
+    }
+    showStatus(done->deidentified
+                   ? tr("Exported a de-identified Secondary Capture to %1 (the image is no DICOM)").arg(path)
+                   : tr("Exported a Secondary Capture in the image's study to %1").arg(path),
+               8000);
+    return true;
 }
 
 } // namespace lightbox::ui

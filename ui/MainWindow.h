@@ -79,6 +79,9 @@ public:
     TagBrowser* tagBrowser() const { return m_tags; }
     CropPanel* cropPanel() const { return m_cropPanel; }
     MeasurementsPanel* measurementsPanel() const { return m_measurements; }
+    /// File > Export View and Export DICOM without their dialogs; false with lastError().
+    bool exportViewTo(const QString& path, bool overlays, bool nativeResolution);
+    bool exportDicomTo(const QString& path);
     ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
     /// The central tabs: "Viewer" first.
     QTabWidget* centralTabs() const { return m_tabs; }
