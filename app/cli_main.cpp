@@ -1,4 +1,5 @@
 // lightbox-cli: everything the GUI does, headless.
+#include <Report.h>
 #include <data/CropExporter.h>
 #include <data/Loader.h>
 #include <data/ModelInput.h>
@@ -20,6 +21,8 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QGuiApplication>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -31,6 +34,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -55,6 +59,9 @@ int usage(FILE* out)
                       "       [--window C,W] [--frame N]\n"
                       "      saves a de-identified crop into DIR/LABEL/ and DIR/manifest.csv, as the\n"
                       "      viewer's crop tool does (default: 224 px, windowed 8-bit)\n"
+                      "  report --model M --out OUT.pdf [--identify] [--device D] [--frame N] FILE\n"
+                      "      one-page PDF: the image with the model's Grad-CAM map, probabilities, model,\n"
+                      "      out-of-distribution verdict; de-identified unless --identify\n"
                       "  export-sc FILE --out OUT.dcm [--model M] [--device D] [--frame N]\n"
                       "      the image (default window), with the model's Grad-CAM map when given, as a\n"
                       "      DICOM Secondary Capture in its study (de-identified for non-DICOM images)\n"
@@ -490,6 +497,76 @@ int cmdExportSc(const QStringList& argv)
     std::printf("%s\nstudy %s\nseries %s\ninstance %s%s\n", qPrintable(args.value("out")),
                 written->studyInstanceUid.c_str(), written->seriesInstanceUid.c_str(), written->sopInstanceUid.c_str(),
                 written->deidentified ? "\nde-identified (the image is no DICOM)" : "");
+    return 0;
+}
+
+/// report --model M --out OUT.pdf [--identify] FILE: the one-page PDF report of the image
+/// classified by the model, with its Grad-CAM map, de-identified unless --identify.
+int cmdReport(const QStringList& argv)
+{
+    Args args;
+    QString error;
+    if (!parseArgs(argv, {"out", "model", "device", "frame"}, args, error) || args.positional.size() != 1 ||
+        !args.has("out") || !args.has("model"))
+        return error.isEmpty() ? usage(stderr) : fail("report", error.toStdString());
+    const QString file = args.positional.front();
+    imaging::LoadOptions lopts;
+    if (!parseFrame(args, lopts, error))
+        return fail("report", error.toStdString());
+    auto img = imaging::loadImage(file.toStdString(), lopts);
+    if (!img)
+        return fail(file, img.error());
+    auto view = data::modelView(img.value(), std::nullopt);
+    if (!view)
+        return fail(file, view.error());
+    ml::ClassifierOptions copts;
+    if (args.has("device"))
+        copts.device = args.value("device").toStdString();
+    auto classifier = ml::Classifier::load(args.value("model").toStdString(), copts);
+    if (!classifier)
+        return fail(args.value("model"), classifier.error());
+    ml::PredictOptions popts;
+    popts.cam = ml::CamMethod::GradCam;
+    auto p = classifier->predictRaw(data::toRawImage(view.value()), popts);
+    if (!p)
+        return fail(file, p.error());
+    const cv::Mat rgb = camOverlay(view.value(), p->camUpsampled);
+    const ml::ModelCard& card = classifier->card();
+
+    ui::ReportData d;
+    d.view = QImage(rgb.data, rgb.cols, rgb.rows, static_cast<qsizetype>(rgb.step), QImage::Format_RGB888).copy();
+    d.drawColourBar = true;
+    d.heatMapTitle = QStringLiteral("Grad-CAM of %1").arg(QString::fromStdString(p->topClassName));
+    d.identify = args.has("identify");
+    if (d.identify) {
+        d.patientName = QString::fromStdString(img->keyTag("PatientName")).replace(QLatin1Char('^'), QLatin1Char(' '));
+        d.patientId = QString::fromStdString(img->keyTag("PatientID"));
+        d.studyDate = QString::fromStdString(img->keyTag("StudyDate"));
+    }
+    d.description = img->format == "DICOM"
+                        ? QString::fromStdString(img->keyTag("Modality") + " " + img->keyTag("BodyPartExamined") + " " +
+                                                 img->keyTag("ViewPosition"))
+                              .simplified()
+                        : QStringLiteral("%1 image").arg(QString::fromStdString(img->format));
+    d.modelName = QFileInfo(args.value("model")).fileName();
+    d.modelSummary = QStringLiteral("%1, %2, %3 classes")
+                         .arg(QString::fromStdString(card.task), QString::fromStdString(card.architecture))
+                         .arg(card.numClasses());
+    for (size_t i = 0; i < p->probabilities.size(); ++i)
+        d.probabilities.push_back({QString::fromStdString(card.classNames[i]), p->probabilities[i]});
+    d.topClass = p->topClass;
+    if (card.ordinal)
+        d.gradeText = QStringLiteral("Expected grade %1").arg(p->expectedGrade, 0, 'f', 2);
+    d.oodAvailable = p->ood.available;
+    d.oodFlagged = p->ood.flagged;
+    d.oodText = QStringLiteral("score %1, percentile %2 of the validation images")
+                    .arg(p->ood.score, 0, 'f', 1)
+                    .arg(p->ood.percentile, 0, 'f', 1);
+    d.version = QStringLiteral(LIGHTBOX_VERSION);
+    auto written = ui::writeReportPdf(d, args.value("out"));
+    if (!written)
+        return fail(args.value("out"), written.error());
+    std::printf("%s\n", qPrintable(args.value("out")));
     return 0;
 }
 
@@ -1493,7 +1570,12 @@ int cmdVersion()
 
 int main(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
+    // `report` draws text into a PDF: it needs fonts, so a GUI application (offscreen).
+    const bool gui = argc > 1 && std::strcmp(argv[1], "report") == 0;
+    if (gui && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::unique_ptr<QCoreApplication> app =
+        gui ? std::make_unique<QGuiApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     QStringList args = QCoreApplication::arguments().mid(1);
     if (args.isEmpty())
         return usage(stderr);
@@ -1510,6 +1592,8 @@ int main(int argc, char** argv)
         return cmdPredict(args);
     if (cmd == "export-sc")
         return cmdExportSc(args);
+    if (cmd == "report")
+        return cmdReport(args);
     if (cmd == "train")
         return cmdTrain(args);
     if (cmd == "evaluate")

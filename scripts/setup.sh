@@ -10,7 +10,7 @@ PACKAGES=(
   libtorch-dev libopencv-dev libdcmtk-dev dcmtk libopenjp2-7-dev libqcustomplot-dev
   xvfb xauth fonts-dejavu-core
   python3 python3-numpy python3-pydicom python3-torch python3-torchvision
-  libgdcm-tools dpkg-dev desktop-file-utils clang-format zlib1g-dev
+  libgdcm-tools dpkg-dev desktop-file-utils clang-format zlib1g-dev poppler-utils
 )
 if [ "${1:-}" = "--fuzz" ]; then
   PACKAGES+=(clang libclang-rt-14-dev)

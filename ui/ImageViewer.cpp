@@ -958,7 +958,7 @@ void ImageViewer::renderTo(QImage& target)
     paintAll(p, target.size(), target.devicePixelRatio());
 }
 
-QImage ImageViewer::renderView(bool overlays, bool nativeResolution)
+QImage ImageViewer::renderView(bool overlays, bool nativeResolution, bool cornerText)
 {
     if (!hasImage())
         return {};
@@ -977,6 +977,8 @@ QImage ImageViewer::renderView(bool overlays, bool nativeResolution)
         m_overlayVisible = m_annotationsVisible = m_heatVisible = false;
         m_roi.reset(); // the crop rectangle too
     }
+    if (!cornerText)
+        m_overlayVisible = false;
     QImage out(size, QImage::Format_RGB32);
     {
         QPainter p(&out);

@@ -143,7 +143,9 @@ public:
     /// The view as an RGB image for export: at the widget's size as on screen, or at native
     /// resolution (one stored pixel per output pixel, rotation and flips applied, not panned);
     /// with the overlays (corner text, measurements, heat map and its colour bar) or without.
-    QImage renderView(bool overlays, bool nativeResolution);
+    /// `cornerText` false leaves the corner text out of an export with overlays (a
+    /// de-identified report: it names the patient).
+    QImage renderView(bool overlays, bool nativeResolution, bool cornerText = true);
 
 signals:
     /// The pointer is over image pixel `pixel` (inside tells whether it lies in the image).

@@ -18,6 +18,7 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -27,6 +28,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QScrollArea>
 #include <QSettings>
@@ -205,6 +207,20 @@ void MainWindow::buildActions()
                 exportViewTo(path, overlays, native);
         });
     }
+    file->addAction(tr("Export &Report (PDF)..."), this, [this] {
+        if (!m_image)
+            return;
+        QMessageBox ask(QMessageBox::Question, tr("Export Report"),
+                        tr("The report is de-identified unless you include the patient's name and ID."),
+                        QMessageBox::Ok | QMessageBox::Cancel, this);
+        auto* identify = new QCheckBox(tr("Include the patient's name and ID"));
+        ask.setCheckBox(identify);
+        if (ask.exec() != QMessageBox::Ok)
+            return;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export Report"), QString(), tr("PDF (*.pdf)"));
+        if (!path.isEmpty())
+            exportReportTo(path, identify->isChecked());
+    });
     file->addAction(tr("Export &DICOM Secondary Capture..."), this, [this] {
         if (!m_image)
             return;
@@ -952,6 +968,20 @@ bool MainWindow::exportDicomTo(const QString& path)
     showStatus(done->deidentified
                    ? tr("Exported a de-identified Secondary Capture to %1 (the image is no DICOM)").arg(path)
                    : tr("Exported a Secondary Capture in the image's study to %1").arg(path),
+               8000);
+    return true;
+}
+
+bool MainWindow::exportReportTo(const QString& path, bool identify)
+{
+    const auto done = exportReport(m_viewer, m_classifyPanel, path, identify, QCoreApplication::applicationVersion());
+    if (!done) {
+        m_lastError = QString::fromStdString(done.error());
+        showStatus(tr("Report not exported: %1").arg(m_lastError));
+        return false;
+    }
+    showStatus(identify ? tr("Exported the report to %1").arg(path)
+                        : tr("Exported the de-identified report to %1").arg(path),
                8000);
     return true;
 }

@@ -82,6 +82,7 @@ public:
     /// File > Export View and Export DICOM without their dialogs; false with lastError().
     bool exportViewTo(const QString& path, bool overlays, bool nativeResolution);
     bool exportDicomTo(const QString& path);
+    bool exportReportTo(const QString& path, bool identify);
     ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
     /// The central tabs: "Viewer" first.
     QTabWidget* centralTabs() const { return m_tabs; }

@@ -1,11 +1,15 @@
 #include "ViewExport.h"
 
 #include "Annotations.h"
+#include "ClassifyPanel.h"
 #include "ImageViewer.h"
+#include "Report.h"
 
 #include <imaging/ImageWriter.h>
 
 #include <opencv2/core.hpp>
+
+#include <QFileInfo>
 
 namespace lightbox::ui {
 namespace {
@@ -64,6 +68,51 @@ Result<imaging::WrittenSecondaryCapture> exportSecondaryCapture(ImageViewer* vie
     info.derivation = describeView(viewer).toStdString();
     info.seriesDescription = "Lightbox view";
     return imaging::writeSecondaryCapture(toRgb(view), *viewer->image(), info, path.toStdString());
+}
+
+Result<bool> exportReport(ImageViewer* viewer, const ClassifyPanel* panel, const QString& path, bool identify,
+                          const QString& version)
+{
+    if (!viewer || !viewer->hasImage())
+        return Result<bool>::failure("no image for the report");
+    const auto& img = *viewer->image();
+    ReportData d;
+    d.view = viewer->renderView(true, true, /*cornerText=*/false);
+    d.version = version;
+    d.identify = identify;
+    if (identify) {
+        d.patientName = QString::fromStdString(img.keyTag("PatientName")).replace(QLatin1Char('^'), QLatin1Char(' '));
+        d.patientId = QString::fromStdString(img.keyTag("PatientID"));
+        d.studyDate = QString::fromStdString(img.keyTag("StudyDate"));
+    }
+    d.description = img.format == "DICOM" ? QStringList({QString::fromStdString(img.keyTag("Modality")),
+                                                         QString::fromStdString(img.keyTag("BodyPartExamined")),
+                                                         QString::fromStdString(img.keyTag("ViewPosition"))})
+                                                .join(QLatin1Char(' '))
+                                                .simplified()
+                                          : QStringLiteral("%1 image").arg(QString::fromStdString(img.format));
+    if (viewer->hasHeatMap() && viewer->heatMapVisible())
+        d.heatMapTitle = viewer->heatMapTitle();
+    if (panel && panel->lastResult() && panel->lastResult()->ok()) {
+        const jobs::PredictResult& r = *panel->lastResult();
+        d.modelName = QFileInfo(r.model.path).fileName();
+        d.modelSummary = r.model.summary();
+        const QStringList names = r.model.classNames();
+        for (size_t i = 0; i < r.probabilities.size(); ++i)
+            d.probabilities.push_back({names.value(static_cast<int>(i)), r.probabilities[i]});
+        d.topClass = r.topClass;
+        if (r.expectedGrade >= 0)
+            d.gradeText = QStringLiteral("Expected grade %1").arg(r.expectedGrade, 0, 'f', 2);
+        d.oodAvailable = r.ood.available;
+        d.oodFlagged = r.ood.flagged;
+        d.oodText = QStringLiteral("score %1, percentile %2 of the validation images")
+                        .arg(r.ood.score, 0, 'f', 1)
+                        .arg(r.ood.percentile, 0, 'f', 1);
+    }
+    const AnnotationLayer* layer = viewer->annotations();
+    for (int i = 0; i < layer->annotations().size(); ++i)
+        d.measurements << layer->summary(i);
+    return writeReportPdf(d, path);
 }
 
 } // namespace lightbox::ui

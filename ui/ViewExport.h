@@ -21,4 +21,13 @@ Result<bool> exportViewPng(ImageViewer* viewer, const QString& path, bool overla
 /// image's study (imaging::writeSecondaryCapture).
 Result<imaging::WrittenSecondaryCapture> exportSecondaryCapture(ImageViewer* viewer, const QString& path);
 
+class ClassifyPanel;
+
+/// Writes the one-page PDF report of the view (ui/Report): the image with its heat map and
+/// measurements at native resolution (no corner text), the classify panel's last result
+/// (probabilities, model, out-of-distribution verdict), the measurements; the patient's name
+/// and ID only when `identify` is set.
+Result<bool> exportReport(ImageViewer* viewer, const ClassifyPanel* panel, const QString& path, bool identify,
+                          const QString& version);
+
 } // namespace lightbox::ui

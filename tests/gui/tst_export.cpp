@@ -3,6 +3,9 @@
 // Secondary Capture of the rendered view in the original study, read back here by Lightbox's
 // DCMTK reader and by pydicom (UIDs, patient and study, Derivation Description, pixels); a PNG
 // source gets de-identified placeholders; `lightbox-cli export-sc` does the same headless.
+// File > Export Report and `lightbox-cli report` write a one-page PDF, checked with poppler's
+// pdftotext (class, model, measurements, the disclaimer, no patient name unless asked) and
+// rendered with pdftoppm.
 #include <Annotations.h>
 #include <ImageViewer.h>
 #include <MainWindow.h>
@@ -10,6 +13,8 @@
 #include <imaging/Render.h>
 
 #include <QCryptographicHash>
+#include <QDir>
+#include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -201,6 +206,61 @@ private slots:
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 1);
         QCOMPARE(QString::fromLocal8Bit(p.readAllStandardError()).trimmed().count('\n'), 0);
+    }
+
+    void pdfReports()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("pdftotext")).isEmpty() ||
+            QStandardPaths::findExecutable(QStringLiteral("pdftoppm")).isEmpty())
+            QSKIP("poppler-utils (pdftotext, pdftoppm) is not installed: scripts/setup.sh installs it");
+        const auto text = [](const QString& pdf) {
+            QProcess p;
+            p.start(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")});
+            p.waitForFinished(30000);
+            return QString::fromUtf8(p.readAllStandardOutput());
+        };
+        // From the GUI: with a measurement, de-identified and identified.
+        QVERIFY(m_window->openFile(kChest));
+        const auto img = m_window->image();
+        const QString name = QString::fromStdString(img->keyTag("PatientName"));
+        QVERIFY(!name.isEmpty());
+        m_window->viewer()->annotations()->add({Annotation::Kind::Ruler, {QPointF(100, 500), QPointF(600, 500)}, {}});
+        const QString anonymous = m_out.filePath(QStringLiteral("report.pdf"));
+        QVERIFY2(m_window->exportReportTo(anonymous, false), qPrintable(m_window->lastError()));
+        const QString t = text(anonymous);
+        QVERIFY2(t.contains(QLatin1String("Research software, not for clinical use")), qPrintable(t));
+        QVERIFY2(t.contains(QLatin1String("Ruler: 84.0 mm")), qPrintable(t)); // 500 px x 0.168 mm
+        QVERIFY2(!t.contains(name) && !t.contains(QString::fromStdString(img->keyTag("PatientID"))), qPrintable(t));
+        QVERIFY(t.contains(QLatin1String("no patient name or ID")));
+        const QString named = m_out.filePath(QStringLiteral("report-named.pdf"));
+        QVERIFY(m_window->exportReportTo(named, true));
+        QVERIFY(text(named).contains(name));
+
+        // From the CLI: classified, rendered to PNG by pdftoppm.
+        const QString cli = QStringLiteral(LIGHTBOX_BINARY_DIR "/app/lightbox-cli");
+        const QString model = QStringLiteral(LIGHTBOX_SOURCE_DIR "/models/chest-4class-resnet10s.lbx");
+        const QString pdf = m_out.filePath(QStringLiteral("cli-report.pdf"));
+        QProcess p;
+        p.start(cli, {"report", "--model", model, "--out", pdf, "--device", "cpu", kChest});
+        QVERIFY(p.waitForFinished(120000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QString ct = text(pdf);
+        QVERIFY2(ct.contains(QLatin1String("chest-4class-resnet10s.lbx")), qPrintable(ct));
+        QVERIFY2(ct.contains(QStringLiteral("► Pneumonia")) || ct.contains(QStringLiteral("► Normal")) ||
+                     ct.contains(QStringLiteral("► COVID-19")),
+                 qPrintable(ct)); // the top class, marked
+        QVERIFY(!ct.contains(name));
+        p.start(QStringLiteral("pdftoppm"), {"-r", "50", "-png", "-singlefile", pdf, m_out.filePath("page")});
+        QVERIFY(p.waitForFinished(60000) && p.exitCode() == 0);
+        const QImage page(m_out.filePath(QStringLiteral("page.png")));
+        QVERIFY(!page.isNull());
+        QVERIFY(std::abs(double(page.height()) / page.width() - 297.0 / 210.0) < 0.02); // one A4 page
+        const QString shots = qEnvironmentVariable("LIGHTBOX_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            p.start(QStringLiteral("pdftoppm"),
+                    {"-r", "80", "-png", "-singlefile", pdf, QDir(shots).filePath("report")});
+            QVERIFY(p.waitForFinished(60000));
+        }
     }
 
 private:
