@@ -44,6 +44,16 @@ Json ModelCard::toJson() const
     }
     if (ood.valid())
         o["ood"] = ood.toJson();
+    if (!classDisplayNames.empty()) {
+        Json::Object display;
+        for (const auto& [language, list] : classDisplayNames) {
+            Json::Array a;
+            for (const auto& n : list)
+                a.emplace_back(n);
+            display[language] = Json(a);
+        }
+        o["class_display_names"] = Json(display);
+    }
     return Json(o);
 }
 
@@ -135,7 +145,35 @@ Result<ModelCard> ModelCard::fromJson(const Json& j)
             return R::failure(ood.error());
         c.ood = ood.value();
     }
+    if (j.contains("class_display_names")) {
+        const Json& d = j["class_display_names"];
+        if (!d.isObject())
+            return R::failure("model card class_display_names must be an object of language codes");
+        for (const auto& [language, list] : d.object()) {
+            std::vector<std::string> names;
+            for (const auto& n : list.array()) {
+                if (!n.isString())
+                    return R::failure("model card class_display_names must be strings");
+                names.push_back(n.toString());
+            }
+            if (language.empty() || !list.isArray() || names.size() != c.classNames.size())
+                return R::failure("model card class_display_names '" + language + "' must list " +
+                                  std::to_string(c.classNames.size()) + " names, one per class");
+            c.classDisplayNames[language] = std::move(names);
+        }
+    }
     return c;
+}
+
+std::string ModelCard::displayName(int index, const std::string& language) const
+{
+    if (index < 0 || index >= numClasses())
+        return {};
+    const auto it = classDisplayNames.find(language);
+    if (it != classDisplayNames.end() && index < static_cast<int>(it->second.size()) &&
+        !it->second[static_cast<std::size_t>(index)].empty())
+        return it->second[static_cast<std::size_t>(index)];
+    return classNames[static_cast<std::size_t>(index)];
 }
 
 Result<ModelCard> ModelCard::fromJsonText(const std::string& text)

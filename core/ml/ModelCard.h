@@ -42,8 +42,16 @@ struct ModelCard {
     /// The out-of-distribution detector's method and thresholds (its Gaussians, when the
     /// method needs them, are tensors in the bundle); invalid when the model has none.
     OodCard ood;
+    /// Optional names to show for the classes in an interface language, by language code
+    /// ("ko" -> {"정상", ...}), each list in classNames' order. classNames stay the model's
+    /// identity (labels, files, metrics); these only change what a panel displays.
+    std::map<std::string, std::vector<std::string>> classDisplayNames;
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
+
+    /// The name to show for class `index` in `language` ("ko"): its display name when the card
+    /// has one for that language, else the class name; empty for an index out of range.
+    std::string displayName(int index, const std::string& language) const;
 
     Json toJson() const;
     std::string toJsonText() const { return toJson().dump(2); }

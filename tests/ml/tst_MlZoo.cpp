@@ -267,6 +267,27 @@ void tst_MlZoo::cardRoundTrip()
     QCOMPARE(back->metrics, c.metrics);
     QCOMPARE(back->created, c.created);
     QCOMPARE(back->formatVersion, ModelCard::kFormatVersion);
+    // A card written before class display names existed has none and shows its class names.
+    QVERIFY(back->classDisplayNames.empty());
+    QVERIFY(c.toJsonText().find("class_display_names") == std::string::npos);
+    QCOMPARE(back->displayName(2, "ko"), std::string("KL2"));
+    QCOMPARE(back->displayName(5, "ko"), std::string());
+
+    // Korean display names round-trip (UTF-8 kept) and do not change the class names.
+    c.classDisplayNames["ko"] = {"KL 0 (정상)", "KL 1 (의심)", "KL 2 (경도)", "KL 3 (중등도)", "KL 4 (중증)"};
+    auto named = ModelCard::fromJsonText(c.toJsonText());
+    QVERIFY2(named.ok(), named.error().c_str());
+    QCOMPARE(named->classNames, c.classNames);
+    QCOMPARE(named->classDisplayNames, c.classDisplayNames);
+    QCOMPARE(named->displayName(3, "ko"), std::string("KL 3 (중등도)"));
+    QCOMPARE(named->displayName(3, "en"), std::string("KL3"));
+    // A list that does not name every class, or is not strings, is refused.
+    auto o = c.toJson().object();
+    o["class_display_names"] = Json(Json::Object{{"ko", Json(Json::Array{Json("정상")})}});
+    QVERIFY(!ModelCard::fromJson(Json(o)).ok());
+    o["class_display_names"] = Json(Json::Array{});
+    QVERIFY(!ModelCard::fromJson(Json(o)).ok());
+    c.classDisplayNames.clear();
 
     // A card whose normalisation does not fit its channels is refused.
     c.preprocess.channels = 3;
