@@ -1,6 +1,8 @@
 #include <ClassifyPanel.h>
 #include <ImageViewer.h>
+#include <Language.h>
 #include <MainWindow.h>
+#include <TrainingTab.h>
 
 #include <ml/Runtime.h>
 
@@ -11,6 +13,7 @@
 #include <QIcon>
 #include <QImage>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -48,10 +51,28 @@ int main(int argc, char** argv)
     parser.addOption(cam);
     parser.addOption(reduced);
     parser.addOption(classifyOption);
+    QCommandLineOption language(
+        "language", "Interface language for this run: system, ko or en (default: the View > Language choice).", "CODE");
+    QCommandLineOption tab("tab", "Central tab to show: viewer (default) or training.", "TAB");
+    QCommandLineOption overlayRun("overlay-run", "Show the curves of this training run folder in the training tab.",
+                                  "DIR");
+    parser.addOption(language);
+    parser.addOption(tab);
+    parser.addOption(overlayRun);
     parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
     parser.process(app);
 
     lightbox::ml::configureThreads();
+
+    // The translators go in before any widget is built: widgets take their texts once.
+    const QString languageChoice =
+        parser.isSet(language) ? parser.value(language).trimmed().toLower() : lightbox::ui::Language::choice();
+    if (languageChoice != QLatin1String("system") && !lightbox::ui::Language::available().contains(languageChoice))
+        std::fprintf(stderr, "lightbox: unknown language %s (system, ko or en); using English\n",
+                     qPrintable(languageChoice));
+    else if (!lightbox::ui::Language::install(languageChoice))
+        std::fprintf(stderr, "lightbox: the %s translation is missing; the interface stays English\n",
+                     qPrintable(lightbox::ui::Language::resolve(languageChoice)));
 
     lightbox::ui::MainWindow window;
     const QStringList files = parser.positionalArguments();
@@ -78,6 +99,12 @@ int main(int argc, char** argv)
     }
     if (parser.isSet(noText))
         window.viewer()->setOverlayVisible(false);
+    if (parser.value(tab).toLower() == QLatin1String("training"))
+        window.centralTabs()->setCurrentWidget(window.trainingTab());
+    else if (parser.isSet(tab) && parser.value(tab).toLower() != QLatin1String("viewer"))
+        std::fprintf(stderr, "lightbox: unknown tab %s (viewer or training)\n", qPrintable(parser.value(tab)));
+    if (parser.isSet(overlayRun) && !window.trainingTab()->overlayRun(parser.value(overlayRun)))
+        std::fprintf(stderr, "lightbox: no training curves in %s\n", qPrintable(parser.value(overlayRun)));
     lightbox::ui::ClassifyPanel* classify = window.classifyPanel();
     classify->setSynchronous(shot); // a screenshot shows the result, so it waits for it
     if (parser.isSet(device) && !classify->setDevice(parser.value(device)))

@@ -1,5 +1,7 @@
 #include "ClassifyPanel.h"
 
+#include "Language.h"
+
 #include <ml/Bundle.h>
 #include <ml/Runtime.h>
 
@@ -41,6 +43,17 @@ const QColor kDistrustedColour(160, 160, 160); ///< bars of an out-of-distributi
 
 /// Marks the "Open model file..." entry of the picker.
 const QString kOpenEntry = QStringLiteral("::open");
+
+/// The class names to show: the card's display names in the interface language where it has
+/// them (ml::ModelCard::classDisplayNames), else its class names.
+QStringList shownClassNames(const jobs::ModelInfo& info)
+{
+    const std::string language = Language::active().toStdString();
+    QStringList names;
+    for (int i = 0; i < info.card.numClasses(); ++i)
+        names << QString::fromStdString(info.card.displayName(i, language));
+    return names;
+}
 
 } // namespace
 
@@ -590,7 +603,7 @@ void ClassifyPanel::applyModelInfo(const jobs::ModelInfo& info)
     const QString layer = m_camLayer->currentData().toString();
     m_camClass->clear();
     m_camClass->addItem(tr("Top-1"), -1);
-    const QStringList names = info.classNames();
+    const QStringList names = shownClassNames(info);
     for (int i = 0; i < names.size(); ++i)
         m_camClass->addItem(names[i], i);
     m_camClass->setCurrentIndex(std::max(0, m_camClass->findData(cls)));
@@ -796,7 +809,7 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
     m_error->hide();
     if (result.model.path == modelPath() && m_describedPath != result.model.path)
         applyModelInfo(result.model);
-    const QStringList names = result.model.classNames();
+    const QStringList names = shownClassNames(result.model);
     if (names != m_classNames)
         rebuildBars(names);
     m_highlighted = result.topClass;
@@ -966,6 +979,14 @@ std::vector<double> ClassifyPanel::barValues() const
     std::vector<double> out;
     for (const QProgressBar* b : m_barValues)
         out.push_back(100.0 * b->value() / kBarSteps);
+    return out;
+}
+
+QStringList ClassifyPanel::barLabels() const
+{
+    QStringList out;
+    for (const QLabel* l : m_barNames)
+        out << l->text();
     return out;
 }
 

@@ -113,6 +113,8 @@ public:
     QString oodBannerText() const;
     /// The bars' values in percent, class order; the top class's index.
     std::vector<double> barValues() const;
+    /// The bars' class labels as shown (the card's display names in the interface language).
+    QStringList barLabels() const;
     int highlightedClass() const { return m_highlighted; }
     QString expectedGradeText() const;
     QString modelSummary() const;

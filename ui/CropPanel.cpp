@@ -1,5 +1,7 @@
 #include "CropPanel.h"
 
+#include "Language.h"
+
 #include <data/TaskPreset.h>
 
 #include <QCheckBox>
@@ -37,7 +39,7 @@ CropPanel::CropPanel(QWidget* parent) : QWidget(parent)
     m_task->setObjectName(QStringLiteral("taskPicker"));
     m_task->setToolTip(tr("Task preset: sets the class labels, their keys and the output size"));
     for (const data::TaskPreset& p : data::taskPresets())
-        m_task->addItem(QString::fromStdString(p.title), QString::fromStdString(p.id));
+        m_task->addItem(Language::taskText(p.title), QString::fromStdString(p.id));
     m_task->addItem(tr("Custom labels"), QString());
     m_task->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_task->setMinimumContentsLength(12);

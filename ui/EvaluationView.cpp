@@ -149,7 +149,9 @@ void EvaluationView::setReport(const ml::ClassificationReport& report, const QSt
     if (report.ordinal)
         s += tr("\nQuadratic weighted kappa %1 · mean absolute error %2 grades")
                  .arg(fixed(report.quadraticKappa), fixed(report.meanAbsoluteError, 2));
-    s += (report.ordinal ? tr(" · ") : tr("\n")) + tr("Calibration error (ECE) %1").arg(fixed(report.calibration.ece));
+    // Graded reports continue the kappa line; the others start a second line.
+    s += (report.ordinal ? tr(" · Calibration error (ECE) %1") : tr("\nCalibration error (ECE) %1"))
+             .arg(fixed(report.calibration.ece));
     if (report.temperature != 1.0)
         s += tr(" with temperature %1 (%2 without)")
                  .arg(report.temperature, 0, 'f', 2)
@@ -245,7 +247,7 @@ void EvaluationView::fillRoc()
         curve->setData(QVector<double>(roc.fpr.begin(), roc.fpr.end()),
                        QVector<double>(roc.tpr.begin(), roc.tpr.end()));
         curve->setPen(QPen(seriesColour(c), 2));
-        curve->setName(QString("%1 (AUC %2)").arg(QString::fromStdString(m_report.classNames[c]), fixed(roc.auc)));
+        curve->setName(tr("%1 (AUC %2)").arg(QString::fromStdString(m_report.classNames[c]), fixed(roc.auc)));
     }
     m_roc->xAxis->setLabel(tr("False positive rate"));
     m_roc->yAxis->setLabel(tr("True positive rate"));

@@ -5,6 +5,7 @@
 #include "CropPanel.h"
 #include "ImageConversion.h"
 #include "ImageViewer.h"
+#include "Language.h"
 #include "MeasurementsPanel.h"
 #include "TagBrowser.h"
 #include "TrainingTab.h"
@@ -356,6 +357,8 @@ void MainWindow::buildActions()
     view->addAction(m_cropDock->toggleViewAction());
     view->addAction(m_classifyDock->toggleViewAction());
     view->addAction(m_tagDock->toggleViewAction());
+    view->addSeparator();
+    buildLanguageMenu(view);
     rebuildPresets();
 
     bar->addAction(open);
@@ -388,8 +391,51 @@ void MainWindow::buildActions()
     m_overlayAction->setIconText(tr("Text"));
     m_classifyAction->setIconText(tr("Classify"));
     m_squareAction->setIconText(tr("Square"));
+    // Tool bar texts without the menus' accelerators (Korean menus write them as "(&P)").
+    pan->setIconText(tr("Pan"));
+    wl->setIconText(tr("Window/Level"));
+    crop->setIconText(tr("Crop"));
+    fit->setIconText(tr("Fit to Window"));
+    m_invertAction->setIconText(tr("Invert"));
+    reset->setIconText(tr("Reset View"));
     open->setIconText(tr("Open"));
     openDir->setIconText(tr("Folder"));
+}
+
+void MainWindow::buildLanguageMenu(QMenu* view)
+{
+    m_languageMenu = view->addMenu(tr("&Language"));
+    auto* group = new QActionGroup(this);
+    const QString chosen = Language::choice();
+    const QString system = QStringLiteral("system");
+    const QList<std::pair<QString, QString>> entries = {
+        {system, tr("System (%1)").arg(Language::nativeName(Language::resolve(system)))},
+        {QStringLiteral("ko"), Language::nativeName(QStringLiteral("ko"))},
+        {QStringLiteral("en"), Language::nativeName(QStringLiteral("en"))}};
+    for (const auto& [code, text] : entries) {
+        QAction* a = m_languageMenu->addAction(text);
+        a->setCheckable(true);
+        a->setChecked(code == chosen);
+        a->setData(code);
+        group->addAction(a);
+        connect(a, &QAction::triggered, this, [this, code = code] { chooseLanguage(code); });
+    }
+}
+
+void MainWindow::chooseLanguage(const QString& choice)
+{
+    Language::setChoice(choice);
+    const QString language = Language::resolve(choice);
+    if (language == Language::active()) {
+        showStatus(tr("Interface language: %1").arg(Language::nativeName(language)), 8000);
+        return;
+    }
+    // Widgets keep the texts they were built with: the new language applies from the next start.
+    const QString text =
+        tr("The interface will be in %1 the next time Lightbox starts.").arg(Language::nativeName(language));
+    showStatus(text);
+    if (m_interactive)
+        QMessageBox::information(this, tr("Language"), text);
 }
 
 void MainWindow::rebuildLabelActions(const QStringList& labels)

@@ -88,6 +88,11 @@ public:
     QTabWidget* centralTabs() const { return m_tabs; }
     /// The "Training" tab.
     TrainingTab* trainingTab() const { return m_training; }
+    /// View > Language: System, 한국어, English (the choice is stored; see Language).
+    QMenu* languageMenu() const { return m_languageMenu; }
+    /// Stores the interface language `choice` ("system", "ko", "en"); the window says that a
+    /// different language applies from the next start.
+    void chooseLanguage(const QString& choice);
     /// The action that runs the classifier (Ctrl+R).
     QAction* classifyAction() const { return m_classifyAction; }
     /// The latest status-bar message, also after it timed out (tests).
@@ -120,6 +125,7 @@ private:
 
     void buildActions();
     void buildDocks();
+    void buildLanguageMenu(QMenu* view);
     void openDialog();
     void openFolderDialog();
     void open(const QString& path);
@@ -177,6 +183,7 @@ private:
     QMenu* m_recentMenu = nullptr;
     QMenu* m_presetMenu = nullptr;
     QMenu* m_labelMenu = nullptr;
+    QMenu* m_languageMenu = nullptr;
     QAction* m_squareAction = nullptr;
     QAction* m_invertAction = nullptr;
     QAction* m_overlayAction = nullptr;

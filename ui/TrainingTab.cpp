@@ -1,6 +1,7 @@
 #include "TrainingTab.h"
 
 #include "EvaluationView.h"
+#include "Language.h"
 #include "PlotStyle.h"
 
 #include <data/Loader.h>
@@ -57,10 +58,22 @@ QString duration(double seconds)
         return QStringLiteral("?");
     const qint64 t = std::llround(seconds);
     if (t >= 3600)
-        return QString("%1 h %2 min").arg(t / 3600).arg((t / 60) % 60, 2, 10, QChar('0'));
+        return TrainingTab::tr("%1 h %2 min").arg(t / 3600).arg((t / 60) % 60, 2, 10, QChar('0'));
     if (t >= 60)
-        return QString("%1 min %2 s").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
-    return QString("%1 s").arg(t);
+        return TrainingTab::tr("%1 min %2 s").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
+    return TrainingTab::tr("%1 s").arg(t);
+}
+
+/// A split's name ("train", "val", "test") in the interface language.
+QString splitName(const std::string& split)
+{
+    if (split == "train")
+        return TrainingTab::tr("train");
+    if (split == "val")
+        return TrainingTab::tr("val");
+    if (split == "test")
+        return TrainingTab::tr("test");
+    return QString::fromStdString(split);
 }
 
 QString fixed(double v, int decimals = 3)
@@ -190,7 +203,7 @@ QWidget* TrainingTab::buildSettings()
     m_preset = new QComboBox;
     m_preset->addItem(tr("Custom (folder names are the classes)"), QString());
     for (const auto& p : data::taskPresets())
-        m_preset->addItem(q(p.title), q(p.id));
+        m_preset->addItem(Language::taskText(p.title), q(p.id));
     form->addRow(tr("Task"), m_preset);
     m_presetNote = new QLabel;
     m_presetNote->setWordWrap(true);
@@ -552,7 +565,7 @@ void TrainingTab::setPreset(const QString& presetId)
         names << q(n);
     m_presetNote->setText(
         tr("Classes: %1%2\n%3")
-            .arg(names.join(", "), p->ordinal ? tr(" (graded: QWK and MAE)") : QString(), q(p->note)));
+            .arg(names.join(", "), p->ordinal ? tr(" (graded: QWK and MAE)") : QString(), Language::taskText(p->note)));
     if (const int a = m_arch->findText(q(p->architecture)); a >= 0)
         m_arch->setCurrentIndex(a);
     if (const int a = m_augment->findText(q(p->augmentation)); a >= 0)
@@ -898,7 +911,7 @@ void TrainingTab::onSamples(const jobs::SampleGallery& g)
         const QImage image(t.pixels.data(), t.width, t.height, t.width * t.channels, format);
         auto* label = new QLabel;
         label->setPixmap(QPixmap::fromImage(image.scaled(48, 48, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
-        label->setToolTip(q(t.id) + (t.augmented ? tr(" (augmented: %1)").arg(q(g.augmentPreset)) : QString()));
+        label->setToolTip(t.augmented ? tr("%1 (augmented: %2)").arg(q(t.id), q(g.augmentPreset)) : q(t.id));
         // Originals first, then a gap, then the same samples augmented.
         const int index = column[t.label]++;
         const int slot = index / 2 + (t.augmented ? perClass + 1 : 0);
@@ -994,10 +1007,10 @@ void TrainingTab::onFinished(const jobs::TrainingOutcome& o)
     if (o.report.numClasses > 0) {
         m_evaluation->setReport(o.report, tr("Best epoch (%1) of %2, on its %3 split")
                                               .arg(s.bestEpoch + 1)
-                                              .arg(QDir(q(o.runDir)).dirName(), q(o.evaluatedSplit)));
+                                              .arg(QDir(q(o.runDir)).dirName(), splitName(o.evaluatedSplit)));
         const QStringList pngs = m_evaluation->exportPlots(q(o.runDir));
         log(tr("Evaluation on the %1 split: accuracy %2; wrote %3")
-                .arg(q(o.evaluatedSplit), fixed(o.report.accuracy))
+                .arg(splitName(o.evaluatedSplit), fixed(o.report.accuracy))
                 .arg(pngs.join(", ")));
         m_views->setCurrentWidget(m_evaluation);
     }
@@ -1062,10 +1075,10 @@ bool TrainingTab::overlayRun(const QString& runDir)
     const QColor trainColour = seriesColour(2 + m_overlays * 2).lighter(115);
     const QColor valColour = seriesColour(3 + m_overlays * 2).lighter(115);
     ++m_overlays;
-    QCPGraph* tl = addLine(m_lossPlot, name + tr(" train"), trainColour, Qt::DashLine, false);
-    QCPGraph* vl = addLine(m_lossPlot, name + tr(" val"), valColour, Qt::DashLine, false);
-    QCPGraph* ta = addLine(m_accPlot, name + tr(" train"), trainColour, Qt::DashLine, false);
-    QCPGraph* va = addLine(m_accPlot, name + tr(" val"), valColour, Qt::DashLine, false);
+    QCPGraph* tl = addLine(m_lossPlot, tr("%1 train").arg(name), trainColour, Qt::DashLine, false);
+    QCPGraph* vl = addLine(m_lossPlot, tr("%1 val").arg(name), valColour, Qt::DashLine, false);
+    QCPGraph* ta = addLine(m_accPlot, tr("%1 train").arg(name), trainColour, Qt::DashLine, false);
+    QCPGraph* va = addLine(m_accPlot, tr("%1 val").arg(name), valColour, Qt::DashLine, false);
     double epochs = 0;
     for (const auto& r : rows.value()) {
         const double x = r.epoch + 1;
