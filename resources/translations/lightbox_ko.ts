@@ -53,6 +53,101 @@
     </message>
 </context>
 <context>
+    <name>lightbox::ui::AnnotationLayer</name>
+    <message>
+        <source>Cannot read the measurements of this image (%1): %2</source>
+        <translation>이 영상의 측정값을 읽을 수 없습니다 (%1): %2</translation>
+    </message>
+    <message>
+        <source>The measurements saved for this image are damaged and were not loaded (%1)</source>
+        <translation>이 영상에 저장된 측정값이 손상되어 불러오지 않았습니다 (%1)</translation>
+    </message>
+    <message>
+        <source>The measurements of this image were saved by a newer Lightbox and were not loaded</source>
+        <translation>이 영상의 측정값은 더 새로운 Lightbox에서 저장되어 불러오지 않았습니다</translation>
+    </message>
+    <message>
+        <source>The measurements saved for this image are for another size and were not loaded</source>
+        <translation>이 영상에 저장된 측정값은 다른 크기의 영상용이어서 불러오지 않았습니다</translation>
+    </message>
+    <message>
+        <source>Cannot save the measurements of this image (%1): %2</source>
+        <translation>이 영상의 측정값을 저장할 수 없습니다 (%1): %2</translation>
+    </message>
+    <message>
+        <source>Add %1</source>
+        <translation>%1 추가</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>삭제</translation>
+    </message>
+    <message>
+        <source>Edit text</source>
+        <translation>텍스트 편집</translation>
+    </message>
+    <message>
+        <source> (at detector)</source>
+        <translation> (검출기 기준)</translation>
+    </message>
+    <message>
+        <source> (no pixel spacing)</source>
+        <translation> (픽셀 간격 없음)</translation>
+    </message>
+    <message>
+        <source> (calibrated)</source>
+        <translation> (보정됨)</translation>
+    </message>
+    <message>
+        <source>Cobb %1°</source>
+        <translation>Cobb 각 %1°</translation>
+    </message>
+    <message>
+        <source>Mean %1  SD %2%3</source>
+        <translation>평균 %1  표준편차 %2%3</translation>
+    </message>
+    <message>
+        <source>Min %1  Max %2</source>
+        <translation>최소 %1  최대 %2</translation>
+    </message>
+    <message>
+        <source>Area %1 %2</source>
+        <translation>면적 %1 %2</translation>
+    </message>
+    <message>
+        <source>Ruler</source>
+        <translation>자</translation>
+    </message>
+    <message>
+        <source>Angle</source>
+        <translation>각도</translation>
+    </message>
+    <message>
+        <source>Cobb angle</source>
+        <translation>Cobb 각</translation>
+    </message>
+    <message>
+        <source>Rectangle</source>
+        <translation>사각형</translation>
+    </message>
+    <message>
+        <source>Ellipse</source>
+        <translation>타원</translation>
+    </message>
+    <message>
+        <source>Arrow</source>
+        <translation>화살표</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Move</source>
+        <translation>이동</translation>
+    </message>
+</context>
+<context>
     <name>lightbox::ui::ClassifyPanel</name>
     <message>
         <source>Model bundles (*.lbx) and TorchScript files (*.pt) of the models folders</source>
@@ -1045,6 +1140,213 @@ Calibration error (ECE) %1</source>
     <message>
         <source>Reset View</source>
         <translation>보기 초기화</translation>
+    </message>
+    <message>
+        <source>Measurements</source>
+        <translation>측정</translation>
+    </message>
+    <message>
+        <source>&amp;Export View</source>
+        <translation>보기 내보내기(&amp;E)</translation>
+    </message>
+    <message>
+        <source>As on Screen, with Overlays...</source>
+        <translation>화면 그대로, 오버레이 포함...</translation>
+    </message>
+    <message>
+        <source>As on Screen, Image Only...</source>
+        <translation>화면 그대로, 영상만...</translation>
+    </message>
+    <message>
+        <source>Native Resolution, with Overlays...</source>
+        <translation>원본 해상도, 오버레이 포함...</translation>
+    </message>
+    <message>
+        <source>Native Resolution, Image Only...</source>
+        <translation>원본 해상도, 영상만...</translation>
+    </message>
+    <message>
+        <source>Export View</source>
+        <translation>보기 내보내기</translation>
+    </message>
+    <message>
+        <source>PNG (*.png)</source>
+        <translation>PNG (*.png)</translation>
+    </message>
+    <message>
+        <source>Export &amp;Report (PDF)...</source>
+        <translation>보고서 내보내기(PDF)(&amp;R)...</translation>
+    </message>
+    <message>
+        <source>Export Report</source>
+        <translation>보고서 내보내기</translation>
+    </message>
+    <message>
+        <source>The report is de-identified unless you include the patient&apos;s name and ID.</source>
+        <translation>환자 이름과 ID를 포함하지 않으면 보고서는 비식별화됩니다.</translation>
+    </message>
+    <message>
+        <source>Include the patient&apos;s name and ID</source>
+        <translation>환자 이름과 ID 포함</translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf)</source>
+        <translation>PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Export &amp;DICOM Secondary Capture...</source>
+        <translation>DICOM 2차 캡처 내보내기(&amp;D)...</translation>
+    </message>
+    <message>
+        <source>Export DICOM Secondary Capture</source>
+        <translation>DICOM 2차 캡처 내보내기</translation>
+    </message>
+    <message>
+        <source>DICOM (*.dcm)</source>
+        <translation>DICOM (*.dcm)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>실행 취소(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>다시 실행(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Measure</source>
+        <translation>측정(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Ruler</source>
+        <translation>자(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Drag to measure a length: mm from Pixel Spacing, at the detector from Imager Pixel Spacing, else pixels</source>
+        <translation>드래그하여 길이를 잽니다: Pixel Spacing이 있으면 mm, Imager Pixel Spacing만 있으면 검출기 기준 mm, 없으면 픽셀</translation>
+    </message>
+    <message>
+        <source>&amp;Angle</source>
+        <translation>각도(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Drag the first arm to the vertex, then click the end of the second arm</source>
+        <translation>첫 번째 변을 꼭짓점까지 드래그한 다음 두 번째 변의 끝을 클릭합니다</translation>
+    </message>
+    <message>
+        <source>&amp;Cobb Angle</source>
+        <translation>Cobb 각(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Drag one line, then the other</source>
+        <translation>한 선을 드래그한 다음 다른 선을 드래그합니다</translation>
+    </message>
+    <message>
+        <source>Rectangle &amp;Region</source>
+        <translation>사각형 관심 영역(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Drag a rectangle: mean, SD, minimum and maximum of the values, and its area</source>
+        <translation>사각형을 드래그합니다: 값의 평균, 표준편차, 최소, 최대와 면적</translation>
+    </message>
+    <message>
+        <source>&amp;Ellipse Region</source>
+        <translation>타원 관심 영역(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Drag an ellipse: mean, SD, minimum and maximum of the values, and its area</source>
+        <translation>타원을 드래그합니다: 값의 평균, 표준편차, 최소, 최대와 면적</translation>
+    </message>
+    <message>
+        <source>Arro&amp;w with Text</source>
+        <translation>텍스트 화살표(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Drag from the finding to where the text goes</source>
+        <translation>소견 위치에서 텍스트를 둘 곳까지 드래그합니다</translation>
+    </message>
+    <message>
+        <source>&amp;Select and Edit</source>
+        <translation>선택 및 편집(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Click a measurement to select it, drag it or its points; Delete removes it</source>
+        <translation>측정을 클릭하여 선택하고, 측정이나 그 점을 드래그합니다. Delete 키로 삭제합니다</translation>
+    </message>
+    <message>
+        <source>Opened %1. %2</source>
+        <translation>%1을(를) 열었습니다. %2</translation>
+    </message>
+    <message>
+        <source>&amp;Undo %1</source>
+        <translation>%1 실행 취소(&amp;U)</translation>
+    </message>
+    <message>
+        <source>View not exported: %1</source>
+        <translation>보기를 내보내지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <source>Exported the view to %1</source>
+        <translation>보기를 %1(으)로 내보냈습니다</translation>
+    </message>
+    <message>
+        <source>DICOM not exported: %1</source>
+        <translation>DICOM을 내보내지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <source>Exported a de-identified Secondary Capture to %1 (the image is no DICOM)</source>
+        <translation>비식별화된 2차 캡처를 %1(으)로 내보냈습니다 (DICOM 영상이 아님)</translation>
+    </message>
+    <message>
+        <source>Exported a Secondary Capture in the image&apos;s study to %1</source>
+        <translation>영상의 검사(study)에 속한 2차 캡처를 %1(으)로 내보냈습니다</translation>
+    </message>
+    <message>
+        <source>Report not exported: %1</source>
+        <translation>보고서를 내보내지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <source>Exported the report to %1</source>
+        <translation>보고서를 %1(으)로 내보냈습니다</translation>
+    </message>
+    <message>
+        <source>Exported the de-identified report to %1</source>
+        <translation>비식별화된 보고서를 %1(으)로 내보냈습니다</translation>
+    </message>
+</context>
+<context>
+    <name>lightbox::ui::MeasurementsPanel</name>
+    <message>
+        <source>Delete</source>
+        <translation>삭제</translation>
+    </message>
+    <message>
+        <source>Calibrate…</source>
+        <translation>보정…</translation>
+    </message>
+    <message>
+        <source>Give the selected ruler&apos;s true length (an object of known size): lengths in this image are then measured in mm from it</source>
+        <translation>선택한 자의 실제 길이(크기를 아는 물체)를 입력하면 이 영상의 길이를 그것으로부터 mm로 잽니다</translation>
+    </message>
+    <message>
+        <source>Ruler D, angle G, Cobb B, rectangle Q, ellipse E, arrow T; select and move L. Delete removes, Ctrl+Z undoes.</source>
+        <translation>자 D, 각도 G, Cobb 각 B, 사각형 Q, 타원 E, 화살표 T, 선택 및 이동 L. Delete 키로 삭제, Ctrl+Z로 실행 취소.</translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation>보정</translation>
+    </message>
+    <message>
+        <source>True length of the selected ruler in mm (0 goes back to the file&apos;s pixel spacing):</source>
+        <translation>선택한 자의 실제 길이(mm) (0이면 파일의 픽셀 간격으로 돌아갑니다):</translation>
+    </message>
+    <message>
+        <source>Arrow text</source>
+        <translation>화살표 텍스트</translation>
+    </message>
+    <message>
+        <source>Text beside the arrow:</source>
+        <translation>화살표 옆 텍스트:</translation>
     </message>
 </context>
 <context>
