@@ -1,10 +1,12 @@
 #include "EvaluationView.h"
 
 #include "PlotStyle.h"
+#include "ReplotQueue.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -12,7 +14,9 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
 
 #include <qcustomplot.h>
 
@@ -115,8 +119,14 @@ EvaluationView::EvaluationView(QWidget* parent) : QWidget(parent)
     clear();
 }
 
+EvaluationView::~EvaluationView()
+{
+    finishExport();
+}
+
 void EvaluationView::clear()
 {
+    finishExport(); // the export under way draws the report it was asked for
     m_report = ml::ClassificationReport{};
     m_caption.clear();
     m_captionLabel->setText(tr("No evaluation yet: it appears when a run finishes."));
@@ -126,7 +136,7 @@ void EvaluationView::clear()
         p->clearPlottables();
         p->clearItems();
         p->legend->setVisible(false);
-        p->replot(QCustomPlot::rpQueuedReplot);
+        queueReplot(p);
     }
     m_export->setEnabled(false);
 }
@@ -227,7 +237,7 @@ void EvaluationView::fillConfusion()
     m_confusion->yAxis->grid()->setVisible(false);
     if (n > 4)
         m_confusion->xAxis->setTickLabelRotation(30);
-    m_confusion->replot(QCustomPlot::rpQueuedReplot);
+    queueReplot(m_confusion);
 }
 
 void EvaluationView::fillRoc()
@@ -255,7 +265,7 @@ void EvaluationView::fillRoc()
     m_roc->yAxis->setRange(0, 1.02);
     m_roc->legend->setVisible(true);
     m_roc->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
-    m_roc->replot(QCustomPlot::rpQueuedReplot);
+    queueReplot(m_roc);
 }
 
 void EvaluationView::fillDistribution()
@@ -294,7 +304,7 @@ void EvaluationView::fillDistribution()
     m_distribution->yAxis->setLabel(tr("Images"));
     m_distribution->legend->setVisible(true);
     m_distribution->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop);
-    m_distribution->replot(QCustomPlot::rpQueuedReplot);
+    queueReplot(m_distribution);
 }
 
 void EvaluationView::fillReliability()
@@ -334,7 +344,7 @@ void EvaluationView::fillReliability()
     m_reliability->yAxis->setRange(0, 1.45); // room above the bars for the legend
     m_reliability->legend->setVisible(true);
     m_reliability->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignTop);
-    m_reliability->replot(QCustomPlot::rpQueuedReplot);
+    queueReplot(m_reliability);
 }
 
 QStringList EvaluationView::exportData(const QString& dir) const
@@ -354,22 +364,92 @@ QStringList EvaluationView::exportData(const QString& dir) const
     return written;
 }
 
+namespace {
+
+constexpr const char* kPlotFiles[] = {"confusion.png", "roc.png", "distribution.png", "reliability.png"};
+constexpr int kPlotWidth = 640, kPlotHeight = 480;
+
+} // namespace
+
+QList<QCustomPlot*> EvaluationView::exportedPlots() const
+{
+    return {m_confusion, m_roc, m_distribution, m_reliability}; // in the order of kPlotFiles
+}
+
 QStringList EvaluationView::exportPlots(const QString& dir) const
 {
     QStringList written;
     if (!hasReport() || !QDir().mkpath(dir))
         return written;
     const QDir d(dir);
-    const std::pair<const char*, QCustomPlot*> plots[] = {{"confusion.png", m_confusion},
-                                                          {"roc.png", m_roc},
-                                                          {"distribution.png", m_distribution},
-                                                          {"reliability.png", m_reliability}};
-    for (const auto& [name, plot] : plots) {
-        const QString path = d.filePath(QString::fromLatin1(name));
-        if (plot->savePng(path, 640, 480))
+    const QList<QCustomPlot*> plots = exportedPlots();
+    for (int i = 0; i < plots.size(); ++i) {
+        const QString path = d.filePath(QString::fromLatin1(kPlotFiles[i]));
+        if (plots[i]->savePng(path, kPlotWidth, kPlotHeight))
             written << path;
     }
     return written;
+}
+
+void EvaluationView::exportPlotsInBackground(const QString& dir)
+{
+    finishExport();
+    ++m_exports;
+    if (!hasReport() || !QDir().mkpath(dir)) {
+        --m_exports;
+        emit plotsExported(dir, {});
+        return;
+    }
+    m_pending = PendingExport{dir, {}, {}};
+    for (const char* name : kPlotFiles)
+        m_pending->paths << QDir(dir).filePath(QString::fromLatin1(name));
+    if (!m_exportTimer) {
+        m_exportTimer = new QTimer(this);
+        m_exportTimer->setSingleShot(true);
+        m_exportTimer->setInterval(0);
+        connect(m_exportTimer, &QTimer::timeout, this, &EvaluationView::drawNextExport);
+    }
+    m_exportTimer->start();
+}
+
+void EvaluationView::drawNextExport()
+{
+    if (!m_pending)
+        return;
+    // What savePng(path, 640, 480) draws, 96 dpi included.
+    QImage image =
+        exportedPlots().at(static_cast<int>(m_pending->images.size()))->toPixmap(kPlotWidth, kPlotHeight).toImage();
+    image.setDotsPerMeterX(qRound(96 / 0.0254));
+    image.setDotsPerMeterY(qRound(96 / 0.0254));
+    m_pending->images << image;
+    if (m_pending->images.size() < m_pending->paths.size()) {
+        m_exportTimer->start();
+        return;
+    }
+    // All drawn: PNG encoding (zlib) and writing take the longer part, off the GUI thread.
+    const PendingExport done = std::move(*m_pending);
+    m_pending.reset();
+    auto* watcher = new QFutureWatcher<QStringList>(this);
+    connect(watcher, &QFutureWatcher<QStringList>::finished, this, [this, watcher, dir = done.dir] {
+        watcher->deleteLater();
+        --m_exports;
+        emit plotsExported(dir, watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run([done] {
+        QStringList written;
+        for (int i = 0; i < done.images.size(); ++i)
+            if (done.images[i].save(done.paths[i], "PNG"))
+                written << done.paths[i];
+        return written;
+    }));
+}
+
+void EvaluationView::finishExport()
+{
+    while (m_pending)
+        drawNextExport();
+    if (m_exportTimer)
+        m_exportTimer->stop();
 }
 
 void EvaluationView::exportDialog()

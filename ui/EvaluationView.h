@@ -2,14 +2,19 @@
 
 #include <ml/Metrics.h>
 
+#include <QImage>
+#include <QList>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
+
+#include <optional>
 
 class QCustomPlot;
 class QLabel;
 class QPushButton;
 class QTableWidget;
+class QTimer;
 
 namespace lightbox::ui {
 
@@ -24,6 +29,7 @@ class EvaluationView : public QWidget {
     Q_OBJECT
 public:
     explicit EvaluationView(QWidget* parent = nullptr);
+    ~EvaluationView() override;
 
     /// Shows `report`; `caption` says what was evaluated ("test split of run ...").
     void setReport(const ml::ClassificationReport& report, const QString& caption = {});
@@ -37,6 +43,13 @@ public:
     QStringList exportData(const QString& dir) const;
     /// Writes confusion.png, roc.png, distribution.png and reliability.png into `dir`; returns the files.
     QStringList exportPlots(const QString& dir) const;
+    /// exportPlots() without holding the GUI thread for it (about 60 ms): the plots are drawn
+    /// one per turn of the event loop and the PNG files are encoded and written by a worker
+    /// thread; plotsExported() follows. A report shown or cleared meanwhile, or the view
+    /// destroyed, first draws what is left of the export under way.
+    void exportPlotsInBackground(const QString& dir);
+    /// True from exportPlotsInBackground() until its plotsExported().
+    bool isExporting() const { return m_exports > 0; }
 
     QTableWidget* classTable() const { return m_table; }
     QCustomPlot* confusionPlot() const { return m_confusion; }
@@ -44,7 +57,20 @@ public:
     QCustomPlot* distributionPlot() const { return m_distribution; }
     QCustomPlot* reliabilityPlot() const { return m_reliability; }
 
+signals:
+    /// The PNG files that exportPlotsInBackground() wrote into `dir` (empty: none could be).
+    void plotsExported(const QString& dir, const QStringList& files);
+
 private:
+    /// An export under way: the plots drawn so far, the files they go to.
+    struct PendingExport {
+        QString dir;
+        QStringList paths;
+        QList<QImage> images;
+    };
+    QList<QCustomPlot*> exportedPlots() const;
+    void drawNextExport();
+    void finishExport();
     void exportDialog();
     void fillConfusion();
     void fillRoc();
@@ -61,6 +87,9 @@ private:
     QCustomPlot* m_distribution = nullptr;
     QCustomPlot* m_reliability = nullptr;
     QPushButton* m_export = nullptr;
+    std::optional<PendingExport> m_pending;
+    QTimer* m_exportTimer = nullptr;
+    int m_exports = 0; ///< exports not yet reported by plotsExported()
 };
 
 } // namespace lightbox::ui

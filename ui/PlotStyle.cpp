@@ -1,5 +1,7 @@
 #include "PlotStyle.h"
 
+#include "ReplotQueue.h"
+
 #include <qcustomplot.h>
 
 namespace lightbox::ui {
@@ -20,6 +22,7 @@ void stylePlot(QCustomPlot* plot)
     plot->legend->setBrush(QColor(255, 255, 255, 215));
     plot->legend->setBorderPen(QPen(QColor(200, 200, 200)));
     plot->legend->setVisible(false);
+    spreadReplots(plot);
 }
 
 void setPlotTitle(QCustomPlot* plot, const QString& title)

@@ -3,6 +3,7 @@
 #include "EvaluationView.h"
 #include "Language.h"
 #include "PlotStyle.h"
+#include "ReplotQueue.h"
 
 #include <data/Loader.h>
 #include <data/TaskPreset.h>
@@ -133,6 +134,11 @@ TrainingTab::TrainingTab(QWidget* parent) : QWidget(parent)
     m_views->addTab(buildDataView(), tr("Data"));
     m_evaluation = new EvaluationView;
     m_views->addTab(m_evaluation, tr("Evaluation"));
+    connect(m_evaluation, &EvaluationView::plotsExported, this, [this](const QString&, const QStringList& files) {
+        if (!files.isEmpty())
+            log(tr("Wrote %1").arg(files.join(", ")));
+        announceFinished();
+    });
     m_views->addTab(buildRuns(), tr("Runs"));
     m_log = new QPlainTextEdit;
     m_log->setReadOnly(true);
@@ -684,6 +690,10 @@ bool TrainingTab::resumeRun(const QString& runDir)
 
 void TrainingTab::startWorker(const jobs::TrainingRequest& request)
 {
+    if (m_finishPending) { // the previous run's plots are still being written
+        m_finishPending = false;
+        emit trainingFinished(m_lastOk);
+    }
     m_error.clear();
     m_lastOk = false;
     m_runDir = q(request.config.runDir);
@@ -766,6 +776,15 @@ void TrainingTab::workerGone()
     }
     m_worker = nullptr;
     setRunning(false);
+    m_finishPending = true;
+    announceFinished();
+}
+
+void TrainingTab::announceFinished()
+{
+    if (!m_finishPending || m_thread || m_evaluation->isExporting())
+        return;
+    m_finishPending = false;
     emit trainingFinished(m_lastOk);
 }
 
@@ -834,7 +853,7 @@ void TrainingTab::onDataset(const jobs::DatasetSummary& d)
     m_countsPlot->yAxis->setLabel(tr("Images"));
     m_countsPlot->legend->setVisible(true);
     m_countsPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop);
-    m_countsPlot->replot(QCustomPlot::rpQueuedReplot);
+    queueReplot(m_countsPlot);
 
     QString text =
         tr("%1: %2 images in %3 classes (%4); %5.")
@@ -934,7 +953,7 @@ void TrainingTab::onBatch(const ml::BatchMetrics& m)
     if (m.learningRate > 0)
         m_batchPlot->graph(2)->addData(x, m.learningRate);
     rescale(m_batchPlot, m_epochsPlanned);
-    m_batchPlot->replot(QCustomPlot::rpQueuedReplot);
+    queueReplot(m_batchPlot);
 
     const int total = std::max(1, m_epochsPlanned * m.batchCount);
     m_progress->setRange(0, total);
@@ -963,7 +982,7 @@ void TrainingTab::plotEpoch(const ml::EpochMetrics& e, double minEpochs)
         m_accPlot->graph(2)->addData(x, e.valQwk);
     for (QCustomPlot* p : {m_lossPlot, m_accPlot}) {
         rescale(p, minEpochs);
-        p->replot(QCustomPlot::rpQueuedReplot);
+        queueReplot(p);
     }
 }
 
@@ -1008,10 +1027,9 @@ void TrainingTab::onFinished(const jobs::TrainingOutcome& o)
         m_evaluation->setReport(o.report, tr("Best epoch (%1) of %2, on its %3 split")
                                               .arg(s.bestEpoch + 1)
                                               .arg(QDir(q(o.runDir)).dirName(), splitName(o.evaluatedSplit)));
-        const QStringList pngs = m_evaluation->exportPlots(q(o.runDir));
-        log(tr("Evaluation on the %1 split: accuracy %2; wrote %3")
-                .arg(splitName(o.evaluatedSplit), fixed(o.report.accuracy))
-                .arg(pngs.join(", ")));
+        log(tr("Evaluation on the %1 split: accuracy %2").arg(splitName(o.evaluatedSplit), fixed(o.report.accuracy)));
+        // The plots' PNG files are written in the background; trainingFinished() waits for them.
+        m_evaluation->exportPlotsInBackground(q(o.runDir));
         m_views->setCurrentWidget(m_evaluation);
     }
     if (!s.skipped.empty())
@@ -1051,7 +1069,7 @@ void TrainingTab::resetCurves()
     m_accPlot->yAxis->setRange(0, 1);
     for (QCustomPlot* p : {m_lossPlot, m_accPlot, m_batchPlot}) {
         p->xAxis->setRange(0, std::max(1, m_epochs ? m_epochs->value() : 1));
-        p->replot(QCustomPlot::rpQueuedReplot);
+        queueReplot(p);
     }
 }
 
@@ -1094,7 +1112,7 @@ bool TrainingTab::overlayRun(const QString& runDir)
     }
     for (QCustomPlot* p : {m_lossPlot, m_accPlot}) {
         rescale(p, std::max<double>(epochs, m_epochsPlanned));
-        p->replot(QCustomPlot::rpQueuedReplot);
+        queueReplot(p);
     }
     log(tr("Overlaid %1 (%2 epochs)").arg(runDir).arg(rows->size()));
     return true;
@@ -1106,7 +1124,7 @@ void TrainingTab::clearOverlays()
         const int keep = p == m_lossPlot ? 2 : 3;
         while (p->graphCount() > keep)
             p->removeGraph(p->graphCount() - 1);
-        p->replot(QCustomPlot::rpQueuedReplot);
+        queueReplot(p);
     }
     m_overlays = 0;
 }

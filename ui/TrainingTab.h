@@ -117,7 +117,8 @@ signals:
     /// A batch point was plotted (throttled like the worker's batchProgress).
     void batchShown(int epoch, int batch);
     void epochShown(int epoch);
-    /// The run ended: ok is false on failure (errorText() says why); stopped runs are ok.
+    /// The run ended and its evaluation plots are written: ok is false on failure (errorText()
+    /// says why); stopped runs are ok.
     void trainingFinished(bool ok);
 
 private:
@@ -150,6 +151,8 @@ private:
     void onFinished(const jobs::TrainingOutcome& outcome);
     void onFailed(const QString& message);
     void workerGone();
+    /// Emits trainingFinished() once the worker's thread is gone and the plots are written.
+    void announceFinished();
 
     // settings
     QLineEdit* m_dataPath = nullptr;
@@ -213,6 +216,7 @@ private:
     bool m_haveSmoothed = false;
     bool m_paused = false;
     bool m_lastOk = false;
+    bool m_finishPending = false; ///< the run ended; trainingFinished() not yet emitted
     bool m_interactive = true;
 };
 

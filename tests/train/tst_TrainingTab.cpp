@@ -4,6 +4,7 @@
 // never stalls for long. A data set that does not exist, or is no data set, only shows an
 // error.
 
+#include "../StallMeter.h"
 #include "SyntheticDataset.h"
 
 #include <EvaluationView.h>
@@ -43,30 +44,6 @@
 using namespace lightbox;
 
 namespace {
-
-/// Records the longest gap between the ticks of a 10 ms timer on the GUI thread.
-class StallMeter {
-public:
-    StallMeter()
-    {
-        m_clock.start();
-        m_timer.setInterval(10);
-        m_timer.setTimerType(Qt::PreciseTimer);
-        QObject::connect(&m_timer, &QTimer::timeout, [this] {
-            const qint64 now = m_clock.elapsed();
-            m_max = std::max(m_max, now - m_last);
-            m_last = now;
-        });
-        m_timer.start();
-    }
-    qint64 maxGapMs() const { return m_max; }
-
-private:
-    QElapsedTimer m_clock;
-    QTimer m_timer;
-    qint64 m_last = 0;
-    qint64 m_max = 0;
-};
 
 void configure(ui::TrainingTab& tab, const QString& data, const QString& runDir, int epochs, int batch)
 {
@@ -148,6 +125,7 @@ private slots:
         tab.setInteractive(false);
         tab.resize(1280, 820);
         tab.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&tab)); // the window's first paint is not part of the run
         const QString runDir = m_tmp.filePath("run-gui");
         configure(tab, m_data, runDir, 3, 4);
 
@@ -203,12 +181,13 @@ private slots:
             }
         });
 
-        StallMeter stall;
+        test::StallMeter stall;
         QElapsedTimer clock;
         clock.start();
         QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
         QCOMPARE(started.count(), 1);
         QVERIFY(tab.isRunning());
+        tab.viewTabs()->setCurrentIndex(1); // the data view, so that its plot and gallery are drawn
         QVERIFY(!tab.trainButton()->isEnabled());
         QVERIFY(!tab.architectureCombo()->isEnabled());
 
@@ -317,9 +296,11 @@ private slots:
         QCOMPARE(tab.lossPlot()->graphCount(), 4);
 
         qInfo("training tab: 3 epochs of cnn5 (32 px, 32 training images) in %.1f s with a pause; longest GUI "
-              "event-loop stall %lld ms",
-              seconds, static_cast<long long>(stall.maxGapMs()));
-        QVERIFY2(stall.maxGapMs() < 500, qPrintable(QString("GUI stalled %1 ms").arg(stall.maxGapMs())));
+              "event-loop stall %lld ms (%lld ms on the clock, waits for a CPU included)",
+              seconds, static_cast<long long>(stall.maxStallMs()), static_cast<long long>(stall.maxGapMs()));
+        // The data view, the plots and the evaluation at the end draw one plot per turn of the
+        // event loop (10-20 ms each) and write their files in the background.
+        QVERIFY2(stall.maxStallMs() < 50, qPrintable(QString("GUI stalled %1 ms").arg(stall.maxStallMs())));
     }
 
     void stopAndResumeRun()
@@ -567,6 +548,50 @@ private slots:
         QVERIFY(!tab.isRunning());
     }
 
+    /// Real radiographs: a run on a slice of the shared knee data (five grades, 20 training
+    /// images each, 224 px files) with the data view and its gallery shown while it runs, then
+    /// the evaluation. The GUI thread never stalls for 50 ms.
+    void kneeSliceRunKeepsTheGuiResponsive()
+    {
+        if (!QDir(QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl")).exists("train/0"))
+            QSKIP("no knee-kl data");
+        const QString slice = m_tmp.filePath("knee-slice-stall");
+        QVERIFY(makeKneeSlice(slice, 20));
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.resize(1400, 860);
+        tab.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&tab));
+        configure(tab, slice, m_tmp.filePath("run-knee-stall"), 2, 16);
+        tab.presetCombo()->setCurrentIndex(tab.presetCombo()->findData(QString("knee-kl")));
+        tab.architectureCombo()->setCurrentIndex(tab.architectureCombo()->findText("cnn5"));
+        tab.sizeSpin()->setValue(64);
+        tab.augmentCombo()->setCurrentIndex(tab.augmentCombo()->findText("none"));
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        QSignalSpy epochs(&tab, &ui::TrainingTab::epochShown);
+        test::StallMeter stall;
+        QElapsedTimer clock;
+        clock.start();
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QVERIFY(tab.isRunning());
+        tab.viewTabs()->setCurrentIndex(1); // the data view: counts plot and gallery
+        QTRY_VERIFY_WITH_TIMEOUT(epochs.count() >= 1, 120000);
+        tab.viewTabs()->setCurrentIndex(0); // the curves
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        QTest::qWait(200); // the evaluation's plots, drawn one per turn of the event loop
+        QVERIFY(tab.evaluationView()->hasReport());
+        int thumbnails = 0;
+        for (const QLabel* l : tab.sampleGallery()->findChildren<QLabel*>())
+            thumbnails += l->pixmap().isNull() ? 0 : 1;
+        QCOMPARE(thumbnails, 5 * 4 * 2); // five grades, four samples, as stored and augmented
+        qInfo("knee slice (100 training images, 64 px): %.1f s; longest GUI event-loop stall %lld ms (%lld ms on "
+              "the clock, waits for a CPU included)",
+              clock.elapsed() / 1000.0, static_cast<long long>(stall.maxStallMs()),
+              static_cast<long long>(stall.maxGapMs()));
+        QVERIFY2(stall.maxStallMs() < 50, qPrintable(QString("GUI stalled %1 ms").arg(stall.maxStallMs())));
+    }
+
     /// With LIGHTBOX_SCREENSHOT_DIR set: trains on a slice of the knee set and saves the tab
     /// mid-run (training-live.png) and its evaluation (training-report.png) there.
     void screenshots()
@@ -574,23 +599,13 @@ private slots:
         const QString out = qEnvironmentVariable("LIGHTBOX_SCREENSHOT_DIR");
         if (out.isEmpty())
             QSKIP("set LIGHTBOX_SCREENSHOT_DIR to render the screenshots");
-        const QDir knee(QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl"));
-        if (!knee.exists("train/0"))
+        if (!QDir(QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl")).exists("train/0"))
             QSKIP("no knee-kl data");
         const int perClass = qEnvironmentVariableIntValue("LIGHTBOX_SCREENSHOT_PER_CLASS") > 0
                                  ? qEnvironmentVariableIntValue("LIGHTBOX_SCREENSHOT_PER_CLASS")
                                  : 60;
         const QString slice = m_tmp.filePath("knee-slice");
-        for (const char* split : {"train", "val"})
-            for (int grade = 0; grade < 5; ++grade) {
-                const QString from = knee.filePath(QString("%1/%2").arg(split).arg(grade));
-                const QString to = QString("%1/%2/%3").arg(slice, split).arg(grade);
-                QVERIFY(QDir().mkpath(to));
-                const int n = std::string(split) == "train" ? perClass : perClass / 3;
-                const QStringList files = QDir(from).entryList({"*.png"}, QDir::Files, QDir::Name).mid(0, n);
-                for (const QString& f : files)
-                    QVERIFY(QFile::copy(from + "/" + f, to + "/" + f));
-            }
+        QVERIFY(makeKneeSlice(slice, perClass));
         ui::TrainingTab tab;
         tab.setInteractive(false);
         tab.resize(1400, 860);
@@ -619,7 +634,7 @@ private slots:
                 QVERIFY(tab.grab().save(out + "/training-live.png"));
             }
         });
-        StallMeter stall;
+        test::StallMeter stall;
         QElapsedTimer clock;
         clock.start();
         QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
@@ -627,7 +642,7 @@ private slots:
         QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
         QVERIFY(grabbed);
         qInfo("knee slice: %.1f s for the run; longest GUI event-loop stall %lld ms (grabs included)",
-              clock.elapsed() / 1000.0, static_cast<long long>(stall.maxGapMs()));
+              clock.elapsed() / 1000.0, static_cast<long long>(stall.maxStallMs()));
         QTest::qWait(200);
         QVERIFY(tab.grab().save(out + "/training-report.png"));
         tab.viewTabs()->setCurrentIndex(1);
@@ -637,6 +652,26 @@ private slots:
     }
 
 private:
+    /// Copies the first `perClass` training and `perClass / 3` validation images of each grade
+    /// of the shared knee data into `slice`.
+    static bool makeKneeSlice(const QString& slice, int perClass)
+    {
+        const QDir knee(QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl"));
+        for (const char* split : {"train", "val"})
+            for (int grade = 0; grade < 5; ++grade) {
+                const QString from = knee.filePath(QString("%1/%2").arg(split).arg(grade));
+                const QString to = QString("%1/%2/%3").arg(slice, split).arg(grade);
+                if (!QDir().mkpath(to))
+                    return false;
+                const int n = std::string(split) == "train" ? perClass : perClass / 3;
+                const QStringList files = QDir(from).entryList({"*.png"}, QDir::Files, QDir::Name).mid(0, n);
+                for (const QString& f : files)
+                    if (!QFile::copy(from + "/" + f, to + "/" + f))
+                        return false;
+            }
+        return true;
+    }
+
     QTemporaryDir m_tmp;
     QString m_data;
 };
