@@ -2,7 +2,8 @@
 //
 // Runs the GUI under the offscreen platform and, one phase after the other,
 //   1. predicts with Grad-CAM through the classify panel (PredictJob, the viewer's heat map)
-//      --predicts times, on the sample radiographs, the whole image and a crop in turn;
+//      --predicts times, on the sample images and the shared DICOM files (a new one every five
+//      predictions), the whole image and a crop in turn;
 //   2. opens --opens images one after another in the main window's viewer, decoded in the
 //      background as the GUI does (resources/samples, the shared DICOM files and the first two
 //      images of each folder of the shared data sets, cycled);
@@ -10,7 +11,9 @@
 //      every other one after its first batches and lets the rest finish with their evaluation.
 // It prints the resident memory (VmRSS), the heap in use and the freed memory that malloc keeps
 // (mallinfo2) ten times per phase, then per phase the growth from the end of the warm-up (the
-// first 10 % of the phase) to the end, and the longest event-loop stall. `--max-growth PCT`
+// first 10 % of the phase, or one cycle over its images if that is longer: until then each new,
+// larger image may rightly raise the high-water mark) to the end, and the longest event-loop
+// stall. `--max-growth PCT`
 // makes it exit 1 when a phase's RSS grows by more than PCT % after its warm-up. `--quick`
 // runs 20/20/2.
 //
@@ -135,7 +138,10 @@ struct Sample {
 /// Records memory at ten points of a phase and prints the growth after the warm-up.
 class Phase {
 public:
-    Phase(const char* name, int total) : m_name(name), m_total(total)
+    /// `cycle`: the steps that go once over the inputs; the warm-up lasts at least that long,
+    /// since until then each new (larger) image may rightly raise the high-water mark.
+    Phase(const char* name, int total, int cycle)
+        : m_name(name), m_total(total), m_warmUp(std::min(total, std::max(total / 10, cycle)))
     {
         std::printf("\n%s: %d\n", name, total);
         std::printf("  %8s %10s %10s %10s\n", "done", "RSS MB", "heap MB", "free MB");
@@ -153,10 +159,11 @@ public:
     double finish()
     {
         const double seconds = m_clock.elapsed() / 1000.0;
-        // The warm-up: the first 10 % of the phase (the first sample after it).
+        // The warm-up: the first 10 % of the phase or one cycle over the inputs, whichever is
+        // longer (the first sample after it).
         const Sample* warm = &m_samples.front();
         for (const Sample& s : m_samples)
-            if (s.done >= std::max(1, m_total / 10)) {
+            if (s.done >= std::max(1, m_warmUp)) {
                 warm = &s;
                 break;
             }
@@ -186,14 +193,17 @@ private:
 
     const char* m_name;
     int m_total;
+    int m_warmUp;
     std::vector<Sample> m_samples;
     QElapsedTimer m_clock;
     StallMeter m_stall;
 };
 
-/// The images to open: the samples, the shared DICOM files, and the first two images of each
-/// folder of the shared data sets.
-QStringList imageFiles()
+constexpr int kPredictionsPerImage = 5;
+
+/// The images to open: the samples, the shared DICOM files, and (with `datasets`) the first two
+/// images of each folder of the shared data sets.
+QStringList imageFiles(bool datasets)
 {
     QStringList files;
     for (const QString& f :
@@ -203,6 +213,8 @@ QStringList imageFiles()
     const QDir shared(QStringLiteral(LIGHTBOX_SHARED_DATA));
     for (const QString& f : QDir(shared.filePath(QStringLiteral("dicom"))).entryList(QDir::Files, QDir::Name))
         files << shared.filePath(QStringLiteral("dicom/") + f);
+    if (!datasets)
+        return files;
     QDirIterator dirs(shared.path(), QDir::Dirs | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     QStringList folders;
     while (dirs.hasNext())
@@ -229,11 +241,11 @@ bool open(MainWindow& window, const QString& path)
 double predictPhase(MainWindow& window, const QStringList& images, int count)
 {
     ClassifyPanel* panel = window.classifyPanel();
-    Phase phase("predict + Grad-CAM", count);
+    Phase phase("predict + Grad-CAM", count, kPredictionsPerImage * static_cast<int>(images.size()));
     int failures = 0;
     for (int i = 0; i < count; ++i) {
-        // A new image every 10 predictions; the whole image and a central crop in turn.
-        if (i % 10 == 0 && !open(window, images[(i / 10) % images.size()]))
+        // A new image every few predictions; the whole image and a central crop in turn.
+        if (i % kPredictionsPerImage == 0 && !open(window, images[(i / kPredictionsPerImage) % images.size()]))
             ++failures;
         const QSize size(window.image()->width(), window.image()->height());
         if (i % 2)
@@ -259,7 +271,7 @@ double predictPhase(MainWindow& window, const QStringList& images, int count)
 
 double openPhase(MainWindow& window, const QStringList& images, int count)
 {
-    Phase phase("open images", count);
+    Phase phase("open images", count, static_cast<int>(images.size()));
     int failures = 0;
     for (int i = 0; i < count; ++i) {
         if (!open(window, images[i % images.size()]))
@@ -289,7 +301,7 @@ double trainingPhase(MainWindow& window, const QString& data, const QString& run
     tab->deviceCombo()->setCurrentIndex(tab->deviceCombo()->findText(QStringLiteral("cpu")));
     tab->threadsSpin()->setValue(1);
 
-    Phase phase("training runs", count);
+    Phase phase("training runs", count, 2);
     int failures = 0;
     for (int i = 0; i < count; ++i) {
         tab->runDirEdit()->setText(QStringLiteral("%1/run-%2").arg(runs).arg(i));
@@ -352,16 +364,17 @@ int main(int argc, char** argv)
     QCoreApplication::setOrganizationName(QStringLiteral("lightbox-soak"));
     QCoreApplication::setApplicationName(QStringLiteral("soak"));
 
-    const QStringList images = imageFiles();
+    const QStringList samples = imageFiles(false), images = imageFiles(true);
     QTemporaryDir tmp;
     const QString data = tmp.filePath(QStringLiteral("squares"));
     if (!tmp.isValid() || images.isEmpty() || !test::makeSquaresDataset(data, 20)) {
         std::fprintf(stderr, "cannot prepare the images or the synthetic data set\n");
         return 1;
     }
-    std::printf("soak: %d predictions with %s, %d opens over %lld images, %d training runs; RSS %.1f MB\n", predicts,
-                qPrintable(QFileInfo(model).fileName()), opens, static_cast<long long>(images.size()), trainings,
-                rssMb());
+    std::printf("soak: %d predictions with %s over %lld images, %d opens over %lld images, %d training runs; RSS "
+                "%.1f MB\n",
+                predicts, qPrintable(QFileInfo(model).fileName()), static_cast<long long>(samples.size()), opens,
+                static_cast<long long>(images.size()), trainings, rssMb());
 
     MainWindow window;
     window.setInteractive(false);
@@ -381,7 +394,7 @@ int main(int argc, char** argv)
     }
 
     const double growth[] = {
-        predicts > 0 ? predictPhase(window, images, predicts) : 0, opens > 0 ? openPhase(window, images, opens) : 0,
+        predicts > 0 ? predictPhase(window, samples, predicts) : 0, opens > 0 ? openPhase(window, images, opens) : 0,
         trainings > 0 ? trainingPhase(window, data, tmp.filePath(QStringLiteral("runs")), trainings) : 0};
     std::printf("\nRSS at the end %.1f MB; heap in use %.1f MB\n", rssMb(), heapMb());
     const double worst = *std::max_element(std::begin(growth), std::end(growth));
