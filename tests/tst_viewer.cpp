@@ -3,6 +3,7 @@
 #include <CropPanel.h>
 #include <ImageViewer.h>
 #include <MainWindow.h>
+#include <SettingsWriter.h>
 #include <TagBrowser.h>
 
 #include <data/CropExporter.h>
@@ -517,6 +518,7 @@ void tst_Viewer::dropOpensFileAndRemembersIt()
     QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(m_window.get(), &drop);
     QCOMPARE(m_window->currentPath(), QFileInfo(kChest).absoluteFilePath());
+    ui::settings::flush(); // settings are written by a worker thread
     QVERIFY(QSettings().value(QStringLiteral("recentFiles")).toStringList().contains(m_window->currentPath()));
 }
 

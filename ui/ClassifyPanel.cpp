@@ -1,6 +1,8 @@
 #include "ClassifyPanel.h"
 
+#include "BackgroundPool.h"
 #include "Language.h"
+#include "SettingsWriter.h"
 
 #include <ml/Bundle.h>
 #include <ml/Runtime.h>
@@ -291,7 +293,10 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
         describeModel();
 }
 
-ClassifyPanel::~ClassifyPanel() = default;
+ClassifyPanel::~ClassifyPanel()
+{
+    settings::flush(); // the next panel reads what this one chose
+}
 
 void ClassifyPanel::setViewer(ImageViewer* viewer)
 {
@@ -334,7 +339,16 @@ void ClassifyPanel::setModelFolders(const QStringList& folders)
 void ClassifyPanel::rescan()
 {
     const QString current = modelPath();
-    finishCardScan();
+    if (m_cardScan) {
+        // The files may have changed: the scan under way is not waited for (reading the
+        // shipped cards takes 300-400 ms), it ends on its own and its result is dropped.
+        m_cardScan->disconnect(this);
+        if (m_cardScan->isFinished())
+            m_cardScan->deleteLater();
+        else
+            connect(m_cardScan, &QFutureWatcherBase::finished, m_cardScan, &QObject::deleteLater);
+        m_cardScan = nullptr;
+    }
     m_tasks.clear(); // files may have changed
     m_updating = true;
     m_model->clear();
@@ -373,7 +387,7 @@ void ClassifyPanel::rescan()
         if (m_autoPick->isChecked())
             repick();
     });
-    m_cardScan->setFuture(QtConcurrent::run([paths = seen] {
+    m_cardScan->setFuture(QtConcurrent::run(backgroundPool(), [paths = seen] {
         QHash<QString, QString> tasks;
         for (const QString& p : paths) {
             auto card = ml::readModelCard(p.toStdString());
@@ -713,20 +727,19 @@ void ClassifyPanel::store() const
 {
     if (m_updating)
         return;
-    QSettings s;
-    s.beginGroup(QStringLiteral("classify"));
+    const QString g = QStringLiteral("classify/");
     if (!modelPath().isEmpty())
-        s.setValue(QStringLiteral("model"), modelPath());
-    s.setValue(QStringLiteral("openedModels"), m_openedFiles);
-    s.setValue(QStringLiteral("device"), device());
-    s.setValue(QStringLiteral("half"), m_half->isChecked());
-    s.setValue(QStringLiteral("autoRerun"), m_auto->isChecked());
-    s.setValue(QStringLiteral("tta"), m_tta->isChecked());
-    s.setValue(QStringLiteral("autoPick"), m_autoPick->isChecked());
-    s.setValue(QStringLiteral("camMethod"), m_camMethod->currentIndex());
-    s.setValue(QStringLiteral("overlay"), m_overlay->isChecked());
-    s.setValue(QStringLiteral("colormap"), m_colormap->currentIndex());
-    s.setValue(QStringLiteral("opacity"), m_opacity->value());
+        settings::set(g + QStringLiteral("model"), modelPath());
+    settings::set(g + QStringLiteral("openedModels"), m_openedFiles);
+    settings::set(g + QStringLiteral("device"), device());
+    settings::set(g + QStringLiteral("half"), m_half->isChecked());
+    settings::set(g + QStringLiteral("autoRerun"), m_auto->isChecked());
+    settings::set(g + QStringLiteral("tta"), m_tta->isChecked());
+    settings::set(g + QStringLiteral("autoPick"), m_autoPick->isChecked());
+    settings::set(g + QStringLiteral("camMethod"), m_camMethod->currentIndex());
+    settings::set(g + QStringLiteral("overlay"), m_overlay->isChecked());
+    settings::set(g + QStringLiteral("colormap"), m_colormap->currentIndex());
+    settings::set(g + QStringLiteral("opacity"), m_opacity->value());
 }
 
 // ---------------------------------------------------------------------------------------

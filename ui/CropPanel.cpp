@@ -1,6 +1,7 @@
 #include "CropPanel.h"
 
 #include "Language.h"
+#include "SettingsWriter.h"
 
 #include <data/TaskPreset.h>
 
@@ -259,16 +260,14 @@ void CropPanel::setUndoEnabled(bool on)
 
 void CropPanel::store() const
 {
-    QSettings s;
-    s.beginGroup(QStringLiteral("crop"));
-    s.setValue(QStringLiteral("datasetRoot"), m_root->text().trimmed());
-    s.setValue(QStringLiteral("outputSize"), m_size->value());
-    s.setValue(QStringLiteral("raw"), m_mode->currentIndex() == 1);
-    s.setValue(QStringLiteral("square"), m_square->isChecked());
-    s.setValue(QStringLiteral("advance"), m_advance->isChecked());
-    s.setValue(QStringLiteral("labels"), m_labels);
-    s.setValue(QStringLiteral("task"), task());
-    s.endGroup();
+    const QString g = QStringLiteral("crop/");
+    settings::set(g + QStringLiteral("datasetRoot"), m_root->text().trimmed());
+    settings::set(g + QStringLiteral("outputSize"), m_size->value());
+    settings::set(g + QStringLiteral("raw"), m_mode->currentIndex() == 1);
+    settings::set(g + QStringLiteral("square"), m_square->isChecked());
+    settings::set(g + QStringLiteral("advance"), m_advance->isChecked());
+    settings::set(g + QStringLiteral("labels"), m_labels);
+    settings::set(g + QStringLiteral("task"), task());
 }
 
 } // namespace lightbox::ui

@@ -1,5 +1,6 @@
 #include "EvaluationView.h"
 
+#include "BackgroundPool.h"
 #include "PlotStyle.h"
 #include "ReplotQueue.h"
 
@@ -435,7 +436,7 @@ void EvaluationView::drawNextExport()
         --m_exports;
         emit plotsExported(dir, watcher->result());
     });
-    watcher->setFuture(QtConcurrent::run([done] {
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [done] {
         QStringList written;
         for (int i = 0; i < done.images.size(); ++i)
             if (done.images[i].save(done.paths[i], "PNG"))

@@ -1,12 +1,14 @@
 #include "MainWindow.h"
 
 #include "Annotations.h"
+#include "BackgroundPool.h"
 #include "ClassifyPanel.h"
 #include "CropPanel.h"
 #include "ImageConversion.h"
 #include "ImageViewer.h"
 #include "Language.h"
 #include "MeasurementsPanel.h"
+#include "SettingsWriter.h"
 #include "TagBrowser.h"
 #include "TrainingTab.h"
 #include "ViewExport.h"
@@ -106,6 +108,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 MainWindow::~MainWindow()
 {
     stopThumbnails();
+    settings::flush(); // recent files and the panels' choices, for the next window
 }
 
 // ---------------------------------------------------------------------------------------
@@ -539,8 +542,9 @@ void MainWindow::openFileInBackground(const QString& path)
     m_loadPending = true;
     showStatus(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     const std::string file = path.toStdString();
-    watcher->setFuture(QtConcurrent::run(
-        [file] { return std::make_shared<Result<imaging::Image>>(imaging::loadImage(file, viewerLoadOptions())); }));
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [file] {
+        return std::make_shared<Result<imaging::Image>>(imaging::loadImage(file, viewerLoadOptions()));
+    }));
 }
 
 jobs::ImageContext MainWindow::imageContext() const
@@ -705,7 +709,7 @@ void MainWindow::startThumbnails()
     const int from = std::max(0, m_index);
     std::stable_sort(order.begin(), order.end(),
                      [from](int a, int b) { return std::abs(a - from) < std::abs(b - from); });
-    watcher->setFuture(QtConcurrent::run([files, order](QPromise<Thumbnail>& promise) {
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [files, order](QPromise<Thumbnail>& promise) {
         for (const int i : order) {
             if (promise.isCanceled())
                 return;
@@ -740,26 +744,25 @@ void MainWindow::stopThumbnails()
 
 void MainWindow::addRecent(const QString& path)
 {
-    QSettings s;
-    QStringList recent = s.value(QStringLiteral("recentFiles")).toStringList();
+    QStringList recent = settings::value(QStringLiteral("recentFiles")).toStringList();
     recent.removeAll(path);
     recent.prepend(path);
     while (recent.size() > kMaxRecent)
         recent.removeLast();
-    s.setValue(QStringLiteral("recentFiles"), recent);
+    settings::set(QStringLiteral("recentFiles"), recent);
 }
 
 void MainWindow::rebuildRecentMenu()
 {
     m_recentMenu->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+    const QStringList recent = settings::value(QStringLiteral("recentFiles")).toStringList();
     for (const QString& path : recent)
         m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { open(path); })->setToolTip(path);
     if (recent.isEmpty())
         m_recentMenu->addAction(tr("(none)"))->setEnabled(false);
     else {
         m_recentMenu->addSeparator();
-        m_recentMenu->addAction(tr("Clear"), this, [] { QSettings().remove(QStringLiteral("recentFiles")); });
+        m_recentMenu->addAction(tr("Clear"), this, [] { settings::remove(QStringLiteral("recentFiles")); });
     }
 }
 
