@@ -10,15 +10,16 @@
 //   3. starts --trainings short cnn5 runs in the training tab on a synthetic data set, stops
 //      every other one after its first batches and lets the rest finish with their evaluation.
 // It prints the resident memory (VmRSS), the heap in use and the freed memory that malloc keeps
-// (mallinfo2) ten times per phase, then per phase the growth from the end of the warm-up (the
-// first 10 % of the phase, or one cycle over its images if that is longer: until then each new,
-// larger image may rightly raise the high-water mark) to the end, and the longest event-loop
-// stall. `--max-growth PCT`
+// (mallinfo2) about ten times per phase (whole cycles over its images apart, where they are
+// short), then per phase the growth from the end of the warm-up (the first 10 % of the phase, or
+// one cycle over its images if that is longer: until then each new, larger image may rightly
+// raise the high-water mark) to the end, and the longest event-loop stall (tests/StallMeter.h). `--max-growth PCT`
 // makes it exit 1 when a phase's RSS grows by more than PCT % after its warm-up. `--quick`
 // runs 20/20/2.
 //
 //   soak [--predicts N] [--opens N] [--trainings N] [--model PATH] [--max-growth PCT] [--quick]
 
+#include "../StallMeter.h"
 #include "../train/SyntheticDataset.h"
 
 #include <ClassifyPanel.h>
@@ -78,35 +79,6 @@ double heapFreeMb()
     return static_cast<double>(mallinfo2().fordblks) / (1024.0 * 1024.0);
 }
 
-/// The longest gap between the ticks of a 5 ms timer on the GUI thread.
-class StallMeter {
-public:
-    StallMeter()
-    {
-        m_timer.setInterval(5);
-        m_timer.setTimerType(Qt::PreciseTimer);
-        QObject::connect(&m_timer, &QTimer::timeout, [this] {
-            const qint64 now = m_clock.elapsed();
-            m_max = std::max(m_max, now - m_last);
-            m_last = now;
-        });
-    }
-    void restart()
-    {
-        m_clock.start();
-        m_last = 0;
-        m_max = 0;
-        m_timer.start();
-    }
-    qint64 maxGapMs() const { return m_max; }
-
-private:
-    QElapsedTimer m_clock;
-    QTimer m_timer;
-    qint64 m_last = 0;
-    qint64 m_max = 0;
-};
-
 /// Runs the event loop until `done` holds or `timeoutMs` passes; false on timeout.
 bool waitFor(const std::function<bool()>& done, int timeoutMs)
 {
@@ -135,45 +107,53 @@ struct Sample {
     double heapFree = 0;
 };
 
-/// Records memory at ten points of a phase and prints the growth after the warm-up.
+/// Records memory at about ten points of a phase and prints the growth after the warm-up.
 class Phase {
 public:
-    /// `cycle`: the steps that go once over the inputs; the warm-up lasts at least that long,
-    /// since until then each new (larger) image may rightly raise the high-water mark.
+    /// `cycle`: the steps that go once over the inputs. Memory depends on the image in hand, so
+    /// the points are whole cycles apart where a cycle is short enough, and the warm-up lasts
+    /// at least one cycle: until then each new, larger image may rightly raise the high-water mark.
     Phase(const char* name, int total, int cycle)
-        : m_name(name), m_total(total), m_warmUp(std::min(total, std::max(total / 10, cycle)))
+        : m_name(name), m_total(total),
+          m_every(cycle <= total / 5 ? cycle * std::max(1, total / 10 / cycle) : std::max(1, total / 10)),
+          m_warmUp(std::min(total, std::max(total / 10, cycle)))
     {
         std::printf("\n%s: %d\n", name, total);
         std::printf("  %8s %10s %10s %10s\n", "done", "RSS MB", "heap MB", "free MB");
         m_stall.restart();
         record(0);
     }
-    /// Call after each step; prints at every tenth of the phase.
+    /// Call after each step.
     void step(int done)
     {
-        const int every = std::max(1, m_total / 10);
-        if (done % every == 0 || done == m_total)
+        if (done % m_every == 0 || done == m_total)
             record(done);
     }
     /// Prints the summary line; returns the RSS growth after the warm-up in %.
     double finish()
     {
         const double seconds = m_clock.elapsed() / 1000.0;
-        // The warm-up: the first 10 % of the phase or one cycle over the inputs, whichever is
-        // longer (the first sample after it).
-        const Sample* warm = &m_samples.front();
+        // From the first point after the warm-up to the last point (both at the same place in
+        // the cycle of images).
+        const Sample* warm = &m_samples.back();
+        const Sample* end = &m_samples.back();
         for (const Sample& s : m_samples)
-            if (s.done >= std::max(1, m_warmUp)) {
+            if (s.done >= std::max(1, m_warmUp) && s.done % m_every == 0) {
                 warm = &s;
                 break;
             }
-        const Sample& end = m_samples.back();
-        const double growth = warm->rss > 0 ? 100.0 * (end.rss - warm->rss) / warm->rss : 0;
-        std::printf("  %s: %.0f s; RSS %.1f MB at the start, %.1f after the warm-up (%d), %.1f at the end: "
+        for (const Sample& s : m_samples)
+            if (s.done % m_every == 0)
+                end = &s;
+        if (end->done < warm->done)
+            end = warm;
+        const double growth = warm->rss > 0 ? 100.0 * (end->rss - warm->rss) / warm->rss : 0;
+        std::printf("  %s: %.0f s; RSS %.1f MB at the start, %.1f after the warm-up (%d), %.1f at the end (%d): "
                     "%+.1f MB (%+.1f %%) after the warm-up; heap in use %.1f -> %.1f MB (%+.1f MB); longest "
-                    "event-loop stall %lld ms\n",
-                    m_name, seconds, m_samples.front().rss, warm->rss, warm->done, end.rss, end.rss - warm->rss, growth,
-                    warm->heap, end.heap, end.heap - warm->heap, static_cast<long long>(m_stall.maxGapMs()));
+                    "event-loop stall %lld ms (%lld ms on the clock)\n",
+                    m_name, seconds, m_samples.front().rss, warm->rss, warm->done, end->rss, end->done,
+                    end->rss - warm->rss, growth, warm->heap, end->heap, end->heap - warm->heap,
+                    static_cast<long long>(m_stall.maxStallMs()), static_cast<long long>(m_stall.maxGapMs()));
         std::fflush(stdout);
         return growth;
     }
@@ -193,10 +173,11 @@ private:
 
     const char* m_name;
     int m_total;
-    int m_warmUp;
+    int m_every;  ///< steps between two points
+    int m_warmUp; ///< steps of the warm-up
     std::vector<Sample> m_samples;
     QElapsedTimer m_clock;
-    StallMeter m_stall;
+    test::StallMeter m_stall;
 };
 
 constexpr int kPredictionsPerImage = 5;
