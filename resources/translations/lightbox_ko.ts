@@ -1933,10 +1933,6 @@ Probe trained on %1 images, centres blanked (%2 % of width and height).</source>
         <translation>%2의 최고 에포크(%1), %3 세트 평가</translation>
     </message>
     <message>
-        <source>Evaluation on the %1 split: accuracy %2; wrote %3</source>
-        <translation>%1 세트 평가: 정확도 %2; 저장한 파일 %3</translation>
-    </message>
-    <message>
         <source>%1 unreadable sample(s) skipped, e.g. %2</source>
         <translation>읽을 수 없는 표본 %1개를 건너뜀 (예: %2)</translation>
     </message>
@@ -1979,6 +1975,14 @@ Probe trained on %1 images, centres blanked (%2 % of width and height).</source>
     <message>
         <source>%1 val</source>
         <translation>%1 검증</translation>
+    </message>
+    <message>
+        <source>Wrote %1</source>
+        <translation>%1 저장함</translation>
+    </message>
+    <message>
+        <source>Evaluation on the %1 split: accuracy %2</source>
+        <translation>%1 세트 평가: 정확도 %2</translation>
     </message>
 </context>
 </TS>
