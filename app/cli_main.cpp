@@ -440,6 +440,46 @@ cv::Mat camOverlay(const cv::Mat& crop8, const ml::CamMap& cam)
     return out;
 }
 
+/// The image of export-sc and report (its one positional FILE, --frame) and what the reader
+/// sees of it (the default window, MONOCHROME1 inverted); 0, or the exit code after a message.
+int loadReaderView(const Args& args, const char* command, imaging::Image& img, cv::Mat& view)
+{
+    const QString file = args.positional.front();
+    imaging::LoadOptions lopts;
+    QString error;
+    if (!parseFrame(args, lopts, error))
+        return fail(command, error.toStdString());
+    auto loaded = imaging::loadImage(file.toStdString(), lopts);
+    if (!loaded)
+        return fail(file, loaded.error());
+    auto shown = data::modelView(loaded.value(), std::nullopt);
+    if (!shown)
+        return fail(file, shown.error());
+    img = std::move(loaded.value());
+    view = shown.value();
+    return 0;
+}
+
+/// The model's (--model, --device) prediction with a Grad-CAM map of `view`; 0, or the exit
+/// code after a message.
+int classifyWithCam(const Args& args, const cv::Mat& view, ml::Prediction& prediction, ml::ModelCard& card)
+{
+    ml::ClassifierOptions copts;
+    if (args.has("device"))
+        copts.device = args.value("device").toStdString();
+    auto classifier = ml::Classifier::load(args.value("model").toStdString(), copts);
+    if (!classifier)
+        return fail(args.value("model"), classifier.error());
+    ml::PredictOptions popts;
+    popts.cam = ml::CamMethod::GradCam;
+    auto p = classifier->predictRaw(data::toRawImage(view), popts);
+    if (!p)
+        return fail(args.positional.front(), p.error());
+    prediction = std::move(p.value());
+    card = classifier->card();
+    return 0;
+}
+
 /// export-sc FILE --out OUT.dcm [--model M]: the image as the reader sees it (its default
 /// window), with the model's Grad-CAM map over it when a model is given, as a DICOM Secondary
 /// Capture in the image's study (de-identified placeholders for other images).
@@ -450,48 +490,36 @@ int cmdExportSc(const QStringList& argv)
     if (!parseArgs(argv, {"out", "model", "device", "frame"}, args, error) || args.positional.size() != 1 ||
         !args.has("out"))
         return error.isEmpty() ? usage(stderr) : fail("export-sc", error.toStdString());
-    const QString file = args.positional.front();
-    imaging::LoadOptions lopts;
-    if (!parseFrame(args, lopts, error))
-        return fail("export-sc", error.toStdString());
-    auto img = imaging::loadImage(file.toStdString(), lopts);
-    if (!img)
-        return fail(file, img.error());
-    auto view = data::modelView(img.value(), std::nullopt);
-    if (!view)
-        return fail(file, view.error());
+    imaging::Image image;
+    cv::Mat view;
+    if (const int rc = loadReaderView(args, "export-sc", image, view))
+        return rc;
     cv::Mat rgb;
-    if (view->channels() == 1)
-        cv::cvtColor(view.value(), rgb, cv::COLOR_GRAY2RGB);
+    if (view.channels() == 1)
+        cv::cvtColor(view, rgb, cv::COLOR_GRAY2RGB);
     else
-        rgb = view.value();
-    const imaging::Window w = img->defaultWindow();
+        rgb = view;
+    const imaging::Window w = image.defaultWindow();
     std::string derivation =
-        "Lightbox view of " + (img->format == "DICOM" ? img->keyTag("SOPInstanceUID") : "a " + img->format + " file") +
-        ": window W " + std::to_string(std::lround(w.width)) + " L " + std::to_string(std::lround(w.center));
+        "Lightbox view of " +
+        (image.format == "DICOM" ? image.keyTag("SOPInstanceUID") : "a " + image.format + " file") + ": window W " +
+        std::to_string(std::lround(w.width)) + " L " + std::to_string(std::lround(w.center));
     if (args.has("model")) {
-        ml::ClassifierOptions copts;
-        if (args.has("device"))
-            copts.device = args.value("device").toStdString();
-        auto classifier = ml::Classifier::load(args.value("model").toStdString(), copts);
-        if (!classifier)
-            return fail(args.value("model"), classifier.error());
-        ml::PredictOptions popts;
-        popts.cam = ml::CamMethod::GradCam;
-        auto p = classifier->predictRaw(data::toRawImage(view.value()), popts);
-        if (!p)
-            return fail(file, p.error());
-        rgb = camOverlay(view.value(), p->camUpsampled);
+        ml::Prediction pred;
+        ml::ModelCard card;
+        if (const int rc = classifyWithCam(args, view, pred, card))
+            return rc;
+        rgb = camOverlay(view, pred.camUpsampled);
         char prob[32];
-        std::snprintf(prob, sizeof prob, "%.3f", p->topProbability);
-        derivation += ", Grad-CAM heat map of " + p->topClassName + " (p " + prob + ") by " +
+        std::snprintf(prob, sizeof prob, "%.3f", pred.topProbability);
+        derivation += ", Grad-CAM heat map of " + pred.topClassName + " (p " + prob + ") by " +
                       QFileInfo(args.value("model")).fileName().toStdString() +
-                      (p->ood.flagged ? ", out of distribution: not reliable" : "");
+                      (pred.ood.flagged ? ", out of distribution: not reliable" : "");
     }
     imaging::SecondaryCaptureInfo info;
     info.derivation = derivation;
     info.seriesDescription = "Lightbox view";
-    auto written = imaging::writeSecondaryCapture(rgb, img.value(), info, args.value("out").toStdString());
+    auto written = imaging::writeSecondaryCapture(rgb, image, info, args.value("out").toStdString());
     if (!written)
         return fail(args.value("out"), written.error());
     std::printf("%s\nstudy %s\nseries %s\ninstance %s%s\n", qPrintable(args.value("out")),
@@ -509,59 +537,35 @@ int cmdReport(const QStringList& argv)
     if (!parseArgs(argv, {"out", "model", "device", "frame"}, args, error) || args.positional.size() != 1 ||
         !args.has("out") || !args.has("model"))
         return error.isEmpty() ? usage(stderr) : fail("report", error.toStdString());
-    const QString file = args.positional.front();
-    imaging::LoadOptions lopts;
-    if (!parseFrame(args, lopts, error))
-        return fail("report", error.toStdString());
-    auto img = imaging::loadImage(file.toStdString(), lopts);
-    if (!img)
-        return fail(file, img.error());
-    auto view = data::modelView(img.value(), std::nullopt);
-    if (!view)
-        return fail(file, view.error());
-    ml::ClassifierOptions copts;
-    if (args.has("device"))
-        copts.device = args.value("device").toStdString();
-    auto classifier = ml::Classifier::load(args.value("model").toStdString(), copts);
-    if (!classifier)
-        return fail(args.value("model"), classifier.error());
-    ml::PredictOptions popts;
-    popts.cam = ml::CamMethod::GradCam;
-    auto p = classifier->predictRaw(data::toRawImage(view.value()), popts);
-    if (!p)
-        return fail(file, p.error());
-    const cv::Mat rgb = camOverlay(view.value(), p->camUpsampled);
-    const ml::ModelCard& card = classifier->card();
+    imaging::Image image;
+    cv::Mat view;
+    ml::Prediction pred;
+    ml::ModelCard card;
+    if (const int rc = loadReaderView(args, "report", image, view))
+        return rc;
+    if (const int rc = classifyWithCam(args, view, pred, card))
+        return rc;
+    const cv::Mat rgb = camOverlay(view, pred.camUpsampled);
 
     ui::ReportData d;
     d.view = QImage(rgb.data, rgb.cols, rgb.rows, static_cast<qsizetype>(rgb.step), QImage::Format_RGB888).copy();
     d.drawColourBar = true;
-    d.heatMapTitle = QStringLiteral("Grad-CAM of %1").arg(QString::fromStdString(p->topClassName));
-    d.identify = args.has("identify");
-    if (d.identify) {
-        d.patientName = QString::fromStdString(img->keyTag("PatientName")).replace(QLatin1Char('^'), QLatin1Char(' '));
-        d.patientId = QString::fromStdString(img->keyTag("PatientID"));
-        d.studyDate = QString::fromStdString(img->keyTag("StudyDate"));
-    }
-    d.description = img->format == "DICOM"
-                        ? QString::fromStdString(img->keyTag("Modality") + " " + img->keyTag("BodyPartExamined") + " " +
-                                                 img->keyTag("ViewPosition"))
-                              .simplified()
-                        : QStringLiteral("%1 image").arg(QString::fromStdString(img->format));
+    d.heatMapTitle = QStringLiteral("Grad-CAM of %1").arg(QString::fromStdString(pred.topClassName));
+    d.describe(image, args.has("identify"));
     d.modelName = QFileInfo(args.value("model")).fileName();
     d.modelSummary = QStringLiteral("%1, %2, %3 classes")
                          .arg(QString::fromStdString(card.task), QString::fromStdString(card.architecture))
                          .arg(card.numClasses());
-    for (size_t i = 0; i < p->probabilities.size(); ++i)
-        d.probabilities.push_back({QString::fromStdString(card.classNames[i]), p->probabilities[i]});
-    d.topClass = p->topClass;
+    for (size_t i = 0; i < pred.probabilities.size(); ++i)
+        d.probabilities.push_back({QString::fromStdString(card.classNames[i]), pred.probabilities[i]});
+    d.topClass = pred.topClass;
     if (card.ordinal)
-        d.gradeText = QStringLiteral("Expected grade %1").arg(p->expectedGrade, 0, 'f', 2);
-    d.oodAvailable = p->ood.available;
-    d.oodFlagged = p->ood.flagged;
+        d.gradeText = QStringLiteral("Expected grade %1").arg(pred.expectedGrade, 0, 'f', 2);
+    d.oodAvailable = pred.ood.available;
+    d.oodFlagged = pred.ood.flagged;
     d.oodText = QStringLiteral("score %1, percentile %2 of the validation images")
-                    .arg(p->ood.score, 0, 'f', 1)
-                    .arg(p->ood.percentile, 0, 'f', 1);
+                    .arg(pred.ood.score, 0, 'f', 1)
+                    .arg(pred.ood.percentile, 0, 'f', 1);
     d.version = QStringLiteral(LIGHTBOX_VERSION);
     auto written = ui::writeReportPdf(d, args.value("out"));
     if (!written)

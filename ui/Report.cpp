@@ -29,6 +29,21 @@ QImage colourBar(int height)
 
 } // namespace
 
+void ReportData::describe(const imaging::Image& img, bool withPatient)
+{
+    identify = withPatient;
+    if (identify) {
+        patientName = QString::fromStdString(img.keyTag("PatientName")).replace(QLatin1Char('^'), QLatin1Char(' '));
+        patientId = QString::fromStdString(img.keyTag("PatientID"));
+        studyDate = QString::fromStdString(img.keyTag("StudyDate"));
+    }
+    description = img.format == "DICOM"
+                      ? QString::fromStdString(img.keyTag("Modality") + " " + img.keyTag("BodyPartExamined") + " " +
+                                               img.keyTag("ViewPosition"))
+                            .simplified()
+                      : QStringLiteral("%1 image").arg(QString::fromStdString(img.format));
+}
+
 Result<bool> writeReportPdf(const ReportData& d, const QString& path)
 {
     using R = Result<bool>;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <imaging/Image.h>
 #include <imaging/Result.h>
 
 #include <QImage>
@@ -30,6 +31,10 @@ struct ReportData {
     QString oodText; ///< "score 41.2, above 99.9 % of validation images"
     QStringList measurements;
     QString version; ///< Lightbox's
+
+    /// Sets the description from `image`, and the patient's name, ID and study date when
+    /// `identify` is set (then `identify` too).
+    void describe(const imaging::Image& image, bool identify);
 };
 
 /// Writes the report as a one-page A4 PDF (QPdfWriter), with "Research software, not for

@@ -79,18 +79,7 @@ Result<bool> exportReport(ImageViewer* viewer, const ClassifyPanel* panel, const
     ReportData d;
     d.view = viewer->renderView(true, true, /*cornerText=*/false);
     d.version = version;
-    d.identify = identify;
-    if (identify) {
-        d.patientName = QString::fromStdString(img.keyTag("PatientName")).replace(QLatin1Char('^'), QLatin1Char(' '));
-        d.patientId = QString::fromStdString(img.keyTag("PatientID"));
-        d.studyDate = QString::fromStdString(img.keyTag("StudyDate"));
-    }
-    d.description = img.format == "DICOM" ? QStringList({QString::fromStdString(img.keyTag("Modality")),
-                                                         QString::fromStdString(img.keyTag("BodyPartExamined")),
-                                                         QString::fromStdString(img.keyTag("ViewPosition"))})
-                                                .join(QLatin1Char(' '))
-                                                .simplified()
-                                          : QStringLiteral("%1 image").arg(QString::fromStdString(img.format));
+    d.describe(img, identify);
     if (viewer->hasHeatMap() && viewer->heatMapVisible())
         d.heatMapTitle = viewer->heatMapTitle();
     if (panel && panel->lastResult() && panel->lastResult()->ok()) {
