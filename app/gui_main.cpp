@@ -1,4 +1,5 @@
 #include <ClassifyPanel.h>
+#include <CompareView.h>
 #include <ImageViewer.h>
 #include <Language.h>
 #include <MainWindow.h>
@@ -59,6 +60,13 @@ int main(int argc, char** argv)
     parser.addOption(language);
     parser.addOption(tab);
     parser.addOption(overlayRun);
+    QCommandLineOption compare("compare", "Open FILE2 beside the image, to compare (classified too with --model).",
+                               "FILE2");
+    QCommandLineOption compareRoi("compare-roi", "Crop rectangle in the second image, in its pixels.", "X,Y,W,H");
+    QCommandLineOption mirror("mirror", "Mirror the second image left-right.");
+    parser.addOption(compare);
+    parser.addOption(compareRoi);
+    parser.addOption(mirror);
     parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
     parser.process(app);
 
@@ -143,6 +151,32 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "lightbox: %s\n",
                          qPrintable(classify->errorText().isEmpty() ? QStringLiteral("no model to classify with")
                                                                     : classify->errorText()));
+    }
+
+    if (parser.isSet(compare)) {
+        lightbox::ui::CompareView* side = window.compareView();
+        if (!side->openSecondary(parser.value(compare))) {
+            if (shot) // interactive loads report in the viewport's header
+                std::fprintf(stderr, "lightbox: %s\n", qPrintable(side->secondaryError()));
+        } else {
+            side->setActive(side->secondary()); // classify and the docks follow the second image
+            if (parser.isSet(compareRoi)) {
+                const QStringList r = parser.value(compareRoi).split(',');
+                if (r.size() == 4)
+                    side->secondary()->setRoi(QRect(r[0].toInt(), r[1].toInt(), r[2].toInt(), r[3].toInt()));
+            }
+            if (parser.isSet(mirror))
+                side->mirror(side->secondary());
+            if (parser.isSet(noText))
+                side->secondary()->setOverlayVisible(false);
+            if (classified && (parser.isSet(model) || parser.isSet(classifyOption))) {
+                if (parser.isSet(classifyOption))
+                    classify->pickModelNow();
+                classify->run();
+                if (shot)
+                    classified = classify->lastResult() && classify->lastResult()->ok();
+            }
+        }
     }
 
     if (shot) {

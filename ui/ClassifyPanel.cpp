@@ -276,7 +276,7 @@ ClassifyPanel::ClassifyPanel(QWidget* parent) : QWidget(parent), m_job(new jobs:
         if (m_viewer)
             m_viewer->setHeatMapOpacity(v / 100.0);
     });
-    connect(m_job, &jobs::PredictJob::predicted, this, &ClassifyPanel::applyResult);
+    connect(m_job, &jobs::PredictJob::predicted, this, &ClassifyPanel::resultArrived);
     connect(m_job, &jobs::PredictJob::modelLoaded, this, &ClassifyPanel::applyModelInfo);
     connect(m_job, &jobs::PredictJob::modelFailed, this, &ClassifyPanel::modelFailed);
     connect(m_job, &jobs::PredictJob::busyChanged, this,
@@ -300,12 +300,41 @@ ClassifyPanel::~ClassifyPanel()
 
 void ClassifyPanel::setViewer(ImageViewer* viewer)
 {
+    if (viewer == m_viewer)
+        return;
+    if (m_viewer && m_result && m_result->ok())
+        m_kept.insert(m_viewer, Kept{m_viewer->image(), *m_result});
+    m_rerunTimer->stop();
     m_viewer = viewer;
+    m_result.reset();
     if (!m_viewer)
         return;
     m_viewer->setHeatMapVisible(m_overlay->isChecked());
     m_viewer->setHeatMapOpacity(m_opacity->value() / 100.0);
     m_viewer->setHeatMapColormap(colormap());
+    const auto kept = m_kept.constFind(m_viewer);
+    if (kept != m_kept.constEnd() && kept->image && kept->image == m_viewer->image()) {
+        const jobs::PredictResult result = kept->result;
+        m_kept.remove(m_viewer);
+        applyResult(result);
+    } else {
+        m_kept.remove(m_viewer);
+        clearResult(m_viewer->hasImage() ? tr("Press Run (Ctrl+R) to classify this image.") : QString(), false);
+    }
+}
+
+void ClassifyPanel::resultArrived(const jobs::PredictResult& result)
+{
+    if (m_runViewer == m_viewer) {
+        applyResult(result);
+        return;
+    }
+    // Asked for by the viewer that was followed before: it keeps the result and its map,
+    // unless it shows another image by now.
+    if (m_runViewer && result.ok() && m_runViewer->image() == m_runImage) {
+        m_kept.insert(m_runViewer, Kept{m_runImage, result});
+        showHeatMap(m_runViewer, result);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -780,6 +809,8 @@ void ClassifyPanel::run()
     }
     m_armed = true;
     const jobs::PredictRequest r = request();
+    m_runViewer = m_viewer;
+    m_runImage = m_viewer->image();
     if (m_synchronous) {
         applyResult(m_job->predictNow(r));
         return;
@@ -895,21 +926,24 @@ void ClassifyPanel::applyResult(const jobs::PredictResult& result)
             .arg(result.model.loadMs > 0 ? tr(" (+ %1 ms load)").arg(result.model.loadMs, 0, 'f', 0) : QString())
             .arg(where.isEmpty() ? QString() : QStringLiteral(" · ") + where)
             .arg(trust));
-    if (m_viewer) {
-        if (result.hasCam()) {
-            const cv::Mat values(result.cam.height, result.cam.width, CV_32F,
-                                 const_cast<float*>(result.cam.values.data()));
-            const QString method =
-                result.camMethod == ml::CamMethod::GradCamPlusPlus ? tr("Grad-CAM++") : tr("Grad-CAM");
-            QString title = tr("%1, class %2").arg(method, names.value(result.camClass));
-            if (distrusted) // the map explains a decision the model is not fit to make here
-                title = tr("Out of distribution, not reliable: %1").arg(title);
-            m_viewer->setHeatMap(values, result.camRect, title); // copies the values
-        } else {
-            m_viewer->clearHeatMap();
-        }
-    }
+    if (m_viewer)
+        showHeatMap(m_viewer, result);
     emit resultApplied(result);
+}
+
+void ClassifyPanel::showHeatMap(ImageViewer* viewer, const jobs::PredictResult& result) const
+{
+    if (!result.hasCam()) {
+        viewer->clearHeatMap();
+        return;
+    }
+    const QStringList names = shownClassNames(result.model);
+    const cv::Mat values(result.cam.height, result.cam.width, CV_32F, const_cast<float*>(result.cam.values.data()));
+    const QString method = result.camMethod == ml::CamMethod::GradCamPlusPlus ? tr("Grad-CAM++") : tr("Grad-CAM");
+    QString title = tr("%1, class %2").arg(method, names.value(result.camClass));
+    if (result.ood.available && result.ood.flagged) // the map explains a decision the model is not fit to make here
+        title = tr("Out of distribution, not reliable: %1").arg(title);
+    viewer->setHeatMap(values, result.camRect, title); // copies the values
 }
 
 void ClassifyPanel::rebuildBars(const QStringList& names)
@@ -938,7 +972,7 @@ void ClassifyPanel::rebuildBars(const QStringList& names)
     m_highlighted = -1;
 }
 
-void ClassifyPanel::clearResult(const QString& status)
+void ClassifyPanel::clearResult(const QString& status, bool clearMap)
 {
     for (std::size_t i = 0; i < m_barValues.size(); ++i) {
         m_barValues[i]->setValue(0);
@@ -952,7 +986,7 @@ void ClassifyPanel::clearResult(const QString& status)
     m_oodBanner->clear();
     m_oodBanner->hide();
     m_info->setText(status);
-    if (m_viewer)
+    if (m_viewer && clearMap)
         m_viewer->clearHeatMap();
 }
 

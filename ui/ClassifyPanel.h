@@ -45,8 +45,12 @@ public:
     explicit ClassifyPanel(QWidget* parent = nullptr);
     ~ClassifyPanel() override;
 
-    /// The viewer whose image and crop are classified and which shows the heat map.
+    /// The viewer whose image and crop are classified and which shows the heat map. With two
+    /// viewers (CompareView) the panel follows the active one: the result of the viewer left
+    /// is kept with its heat map and shown again when its viewer comes back with the same
+    /// image, and a prediction still running for the viewer left goes to that viewer.
     void setViewer(ImageViewer* viewer);
+    ImageViewer* viewer() const { return m_viewer; }
 
     /// Where models are looked for: <executable>/../share/lightbox/models, the source
     /// tree's models/ and the folders in $LIGHTBOX_MODELS (colon separated), those that exist.
@@ -147,8 +151,11 @@ private:
     void applyModelInfo(const jobs::ModelInfo& info);
     void modelFailed(const QString& path, const QString& message);
     void applyResult(const jobs::PredictResult& result);
+    /// The job's result: to the panel, or kept for the viewer it was asked for.
+    void resultArrived(const jobs::PredictResult& result);
+    void showHeatMap(ImageViewer* viewer, const jobs::PredictResult& result) const;
     void rebuildBars(const QStringList& names);
-    void clearResult(const QString& status);
+    void clearResult(const QString& status, bool clearMap = true);
     void showError(const QString& text);
     void updateHalfEnabled();
     void rerunIfArmed();
@@ -157,6 +164,14 @@ private:
     ImageViewer::Colormap colormap() const;
 
     ImageViewer* m_viewer = nullptr;
+    /// The results of the viewers not followed now, with the image they were for.
+    struct Kept {
+        std::shared_ptr<const imaging::Image> image;
+        jobs::PredictResult result;
+    };
+    QHash<ImageViewer*, Kept> m_kept;
+    ImageViewer* m_runViewer = nullptr; ///< the viewer of the latest prediction asked for
+    std::shared_ptr<const imaging::Image> m_runImage;
     jobs::PredictJob* m_job = nullptr;
     QStringList m_folders;
     QStringList m_openedFiles;

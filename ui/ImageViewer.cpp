@@ -127,6 +127,7 @@ void ImageViewer::setImage(std::shared_ptr<const imaging::Image> image)
     update();
     emit windowChanged(m_params.window);
     emit viewChanged();
+    emit imageSet();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -200,6 +201,38 @@ void ImageViewer::setPan(QPointF pan)
 {
     m_pan = pan;
     m_fit = false;
+    update();
+    emit viewChanged();
+}
+
+ImageViewer::LinkedView ImageViewer::linkedView() const
+{
+    LinkedView v;
+    v.fit = m_fit;
+    if (!hasImage())
+        return v;
+    v.zoomToFit = m_zoom / fitZoom(size());
+    const bool quarter = m_rotation % 2 == 1;
+    const double w = m_zoom * (quarter ? m_image->height() : m_image->width());
+    const double h = m_zoom * (quarter ? m_image->width() : m_image->height());
+    v.pan = QPointF(m_pan.x() / w, m_pan.y() / h);
+    return v;
+}
+
+void ImageViewer::setLinkedView(const LinkedView& view)
+{
+    if (!hasImage())
+        return;
+    if (view.fit) {
+        fitToWindow();
+        return;
+    }
+    m_fit = false;
+    m_zoom = std::clamp(view.zoomToFit * fitZoom(size()), kMinZoom, kMaxZoom);
+    const bool quarter = m_rotation % 2 == 1;
+    const double w = m_zoom * (quarter ? m_image->height() : m_image->width());
+    const double h = m_zoom * (quarter ? m_image->width() : m_image->height());
+    m_pan = QPointF(view.pan.x() * w, view.pan.y() * h);
     update();
     emit viewChanged();
 }

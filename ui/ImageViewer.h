@@ -13,6 +13,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -72,6 +73,23 @@ public:
     int rotation() const { return m_rotation * 90; }
     void flipHorizontal();
     void flipVertical();
+    bool flippedHorizontally() const { return m_flipH; }
+    bool flippedVertically() const { return m_flipV; }
+    /// What linked viewers share (CompareView): the zoom as a multiple of fitting the widget,
+    /// and the pan in units of the shown image's width and height, so that two images of
+    /// different sizes show the same part at the same relative magnification.
+    struct LinkedView {
+        bool fit = true;
+        double zoomToFit = 1.0;
+        QPointF pan; ///< image centre offset / shown image size
+        bool operator==(const LinkedView& o) const
+        {
+            return fit == o.fit && std::abs(zoomToFit - o.zoomToFit) < 1e-9 && std::abs(pan.x() - o.pan.x()) < 1e-9 &&
+                   std::abs(pan.y() - o.pan.y()) < 1e-9;
+        }
+    };
+    LinkedView linkedView() const;
+    void setLinkedView(const LinkedView& view);
     /// Back to fit, no rotation, no flips, the default window, not inverted.
     void resetView();
 
@@ -153,6 +171,7 @@ signals:
     void cursorLeft();
     void windowChanged(const imaging::Window& window);
     void viewChanged();    ///< zoom, pan, rotation or flips changed
+    void imageSet();       ///< setImage() showed another image (after its window and view signals)
     void roiChanged();     ///< the crop rectangle was drawn, moved, resized or cleared
     void heatMapChanged(); ///< set, cleared, shown, hidden, or its opacity or colormap changed
 

@@ -3,6 +3,7 @@
 #include "Annotations.h"
 #include "BackgroundPool.h"
 #include "ClassifyPanel.h"
+#include "CompareView.h"
 #include "CropPanel.h"
 #include "ImageConversion.h"
 #include "ImageViewer.h"
@@ -30,6 +31,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -79,7 +81,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_tabs = new QTabWidget;
     m_tabs->setDocumentMode(true);
     m_tabs->setTabBarAutoHide(true); // the bar shows once a second tab joins the viewer
-    m_tabs->addTab(m_viewer, tr("Viewer"));
+    m_compare = new CompareView(m_viewer);
+    m_tabs->addTab(m_compare, tr("Viewer"));
     m_training = new TrainingTab;
     m_tabs->addTab(m_training, tr("Training"));
     setCentralWidget(m_tabs);
@@ -95,13 +98,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_positionLabel);
     showStatus(tr("Ready"));
 
-    connect(m_viewer, &ImageViewer::cursorMoved, this, &MainWindow::showCursorInfo);
-    connect(m_viewer, &ImageViewer::cursorLeft, m_cursorLabel, &QLabel::clear);
-    connect(m_viewer, &ImageViewer::windowChanged, this, &MainWindow::updateWindowStatus);
-    connect(m_viewer, &ImageViewer::viewChanged, this, &MainWindow::updateWindowStatus);
+    for (ImageViewer* v : {m_compare->primary(), m_compare->secondary()}) {
+        connect(v, &ImageViewer::cursorMoved, this, [this, v](QPoint p, bool inside) { showCursorInfo(v, p, inside); });
+        connect(v, &ImageViewer::cursorLeft, m_cursorLabel, &QLabel::clear);
+        connect(v, &ImageViewer::windowChanged, this, &MainWindow::updateWindowStatus);
+        connect(v, &ImageViewer::viewChanged, this, &MainWindow::updateWindowStatus);
+        connect(v, &ImageViewer::roiChanged, this, [this, v] {
+            if (v == activeViewer())
+                m_classifyPanel->roiChanged();
+        });
+        v->setSquareCrop(m_cropPanel->square());
+    }
     connect(m_viewer, &ImageViewer::roiChanged, this, &MainWindow::updateRoiInfo);
-    connect(m_viewer, &ImageViewer::roiChanged, m_classifyPanel, &ClassifyPanel::roiChanged);
-    m_viewer->setSquareCrop(m_cropPanel->square());
+    connect(m_compare, &CompareView::activeChanged, this, &MainWindow::activeViewerChanged);
+    connect(m_compare, &CompareView::secondaryImageChanged, this, [this] {
+        if (activeViewer() == m_compare->secondary())
+            activeImageChanged();
+    });
+    connect(m_compare, &CompareView::message, this, [this](const QString& text) { showStatus(text, 8000); });
     m_viewer->setFocus();
 }
 
@@ -127,6 +141,15 @@ void MainWindow::buildDocks()
         if (!m_syncingList && row >= 0 && row != m_index)
             openIndex(row);
     });
+    m_fileList->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_fileList, &QListWidget::customContextMenuRequested, this, [this](QPoint at) {
+        const int row = m_fileList->indexAt(at).row();
+        if (row < 0 || row >= m_files.size())
+            return;
+        QMenu menu;
+        menu.addAction(tr("Compare with This Image"), this, [this, row] { m_compare->openSecondary(m_files[row]); });
+        menu.exec(m_fileList->viewport()->mapToGlobal(at));
+    });
 
     m_cropPanel = new CropPanel;
     m_cropDock = new QDockWidget(tr("Crop and label"), this);
@@ -136,7 +159,7 @@ void MainWindow::buildDocks()
     connect(m_cropPanel, &CropPanel::labelChosen, this, [this](const QString& l) { saveCrop(l); });
     connect(m_cropPanel, &CropPanel::undoRequested, this, [this] { undoLastSave(); });
     connect(m_cropPanel, &CropPanel::taskChanged, this, [this] {
-        if (m_image)
+        if (activeViewer()->hasImage())
             m_classifyPanel->setImageContext(imageContext(), true);
     });
 
@@ -157,14 +180,16 @@ void MainWindow::buildDocks()
     m_measureDock->setObjectName(QStringLiteral("measureDock"));
     m_measureDock->setWidget(m_measurements);
     addDockWidget(Qt::LeftDockWidgetArea, m_measureDock);
-    AnnotationLayer* layer = m_viewer->annotations();
-    layer->setTextProvider([this] { return MeasurementsPanel::askText(this, QString()); });
-    connect(layer, &AnnotationLayer::message, this, [this](const QString& text) { showStatus(text, 10000); });
-    connect(layer->undoStack(), &QUndoStack::indexChanged, this, [this, layer](int index) {
-        if (index == layer->undoStack()->count() && index > 0)
-            m_measureSerial = ++m_actionSerial; // a new step (or one redone): newest
-        updateUndoActions();
-    });
+    for (ImageViewer* v : {m_compare->primary(), m_compare->secondary()}) {
+        AnnotationLayer* layer = v->annotations();
+        layer->setTextProvider([this] { return MeasurementsPanel::askText(this, QString()); });
+        connect(layer, &AnnotationLayer::message, this, [this](const QString& text) { showStatus(text, 10000); });
+        connect(layer->undoStack(), &QUndoStack::indexChanged, this, [this, layer](int index) {
+            if (index == layer->undoStack()->count() && index > 0)
+                m_measureSerial = ++m_actionSerial; // a new step (or one redone): newest
+            updateUndoActions();
+        });
+    }
 
     m_tags = new TagBrowser;
     m_tagDock = new QDockWidget(tr("DICOM tags"), this);
@@ -204,7 +229,7 @@ void MainWindow::buildActions()
                                                  std::tuple{tr("Native Resolution, with Overlays..."), true, true},
                                                  std::tuple{tr("Native Resolution, Image Only..."), false, true}}) {
         exportView->addAction(name, this, [this, overlays = overlays, native = native] {
-            if (!m_image)
+            if (!activeViewer()->hasImage())
                 return;
             const QString path = QFileDialog::getSaveFileName(this, tr("Export View"), QString(), tr("PNG (*.png)"));
             if (!path.isEmpty())
@@ -212,7 +237,7 @@ void MainWindow::buildActions()
         });
     }
     file->addAction(tr("Export &Report (PDF)..."), this, [this] {
-        if (!m_image)
+        if (!activeViewer()->hasImage())
             return;
         QMessageBox ask(QMessageBox::Question, tr("Export Report"),
                         tr("The report is de-identified unless you include the patient's name and ID."),
@@ -226,7 +251,7 @@ void MainWindow::buildActions()
             exportReportTo(path, identify->isChecked());
     });
     file->addAction(tr("Export &DICOM Secondary Capture..."), this, [this] {
-        if (!m_image)
+        if (!activeViewer()->hasImage())
             return;
         const QString path =
             QFileDialog::getSaveFileName(this, tr("Export DICOM Secondary Capture"), QString(), tr("DICOM (*.dcm)"));
@@ -241,7 +266,7 @@ void MainWindow::buildActions()
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     // One Undo for both: the newest of the measurements' steps and the last crop save.
     m_undoAction = edit->addAction(tr("&Undo"), this, [this] {
-        QUndoStack* stack = m_viewer->annotations()->undoStack();
+        QUndoStack* stack = activeViewer()->annotations()->undoStack();
         if (stack->canUndo() && (m_measureSerial > m_cropSerial || !m_cropUndoable))
             stack->undo();
         else if (m_cropUndoable)
@@ -249,7 +274,7 @@ void MainWindow::buildActions()
     });
     m_undoAction->setShortcut(QKeySequence::Undo);
     m_undoAction->setEnabled(false);
-    m_redoAction = edit->addAction(tr("&Redo"), this, [this] { m_viewer->annotations()->undoStack()->redo(); });
+    m_redoAction = edit->addAction(tr("&Redo"), this, [this] { activeViewer()->annotations()->undoStack()->redo(); });
     m_redoAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
     m_redoAction->setEnabled(false);
 
@@ -263,7 +288,10 @@ void MainWindow::buildActions()
         a->setToolTip(tip);
         a->setData(static_cast<int>(tool));
         m_toolGroup->addAction(a);
-        connect(a, &QAction::triggered, this, [this, tool] { m_viewer->setTool(tool); });
+        connect(a, &QAction::triggered, this, [this, tool] {
+            m_compare->primary()->setTool(tool);
+            m_compare->secondary()->setTool(tool);
+        });
         return a;
     };
     QAction* pan = addTool(tr("&Pan"), QKeySequence(Qt::Key_P), ImageViewer::Tool::Pan,
@@ -273,7 +301,8 @@ void MainWindow::buildActions()
     QAction* crop = addTool(tr("&Crop"), QKeySequence(Qt::Key_C), ImageViewer::Tool::Crop,
                             tr("Left drag draws the crop rectangle; drag its handles to resize, arrows nudge"));
     crop->setChecked(true);
-    m_viewer->setTool(ImageViewer::Tool::Crop);
+    m_compare->primary()->setTool(ImageViewer::Tool::Crop);
+    m_compare->secondary()->setTool(ImageViewer::Tool::Crop);
     QMenu* measure = tools->addMenu(tr("&Measure"));
     const auto addMeasure = [&](const QString& name, Qt::Key key, ImageViewer::Tool tool, const QString& tip) {
         QAction* a = addTool(name, QKeySequence(key), tool, tip);
@@ -303,9 +332,10 @@ void MainWindow::buildActions()
     connect(m_squareAction, &QAction::toggled, m_cropPanel, &CropPanel::setSquare);
     connect(m_cropPanel, &CropPanel::squareToggled, this, [this](bool on) {
         m_squareAction->setChecked(on);
-        m_viewer->setSquareCrop(on);
+        m_compare->primary()->setSquareCrop(on);
+        m_compare->secondary()->setSquareCrop(on);
     });
-    tools->addAction(tr("Clear Rectangle"), this, [this] { m_viewer->clearRoi(); });
+    tools->addAction(tr("Clear Rectangle"), this, [this] { activeViewer()->clearRoi(); });
     m_labelMenu = tools->addMenu(tr("Save Crop &As"));
     rebuildLabelActions(m_cropPanel->labels());
     connect(m_cropPanel, &CropPanel::labelsChanged, this, &MainWindow::rebuildLabelActions);
@@ -320,38 +350,67 @@ void MainWindow::buildActions()
 
     // View
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    QAction* fit = view->addAction(tr("&Fit to Window"), QKeySequence(Qt::Key_F), m_viewer, &ImageViewer::fitToWindow);
-    QAction* one = view->addAction(tr("&Actual Pixels (1:1)"), QKeySequence(Qt::CTRL | Qt::Key_0), m_viewer,
-                                   &ImageViewer::actualSize);
-    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { m_viewer->setZoom(m_viewer->zoom() * 1.25); });
+    // The view actions work on the active side of a comparison (the only one otherwise).
+    QAction* fit =
+        view->addAction(tr("&Fit to Window"), QKeySequence(Qt::Key_F), this, [this] { activeViewer()->fitToWindow(); });
+    QAction* one = view->addAction(tr("&Actual Pixels (1:1)"), QKeySequence(Qt::CTRL | Qt::Key_0), this,
+                                   [this] { activeViewer()->actualSize(); });
+    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this,
+                    [this] { activeViewer()->setZoom(activeViewer()->zoom() * 1.25); });
     view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this,
-                    [this] { m_viewer->setZoom(m_viewer->zoom() / 1.25); });
+                    [this] { activeViewer()->setZoom(activeViewer()->zoom() / 1.25); });
     view->addSeparator();
     QAction* rotR =
-        view->addAction(tr("Rotate &Right"), QKeySequence(Qt::Key_R), this, [this] { m_viewer->rotate(1); });
-    view->addAction(tr("Rotate &Left"), QKeySequence(Qt::SHIFT | Qt::Key_R), this, [this] { m_viewer->rotate(-1); });
-    QAction* flipH =
-        view->addAction(tr("Flip &Horizontal"), QKeySequence(Qt::Key_H), m_viewer, &ImageViewer::flipHorizontal);
-    view->addAction(tr("Flip &Vertical"), QKeySequence(Qt::Key_V), m_viewer, &ImageViewer::flipVertical);
+        view->addAction(tr("Rotate &Right"), QKeySequence(Qt::Key_R), this, [this] { activeViewer()->rotate(1); });
+    view->addAction(tr("Rotate &Left"), QKeySequence(Qt::SHIFT | Qt::Key_R), this,
+                    [this] { activeViewer()->rotate(-1); });
+    QAction* flipH = view->addAction(tr("Flip &Horizontal"), QKeySequence(Qt::Key_H), this,
+                                     [this] { m_compare->mirror(activeViewer()); });
+    view->addAction(tr("Flip &Vertical"), QKeySequence(Qt::Key_V), this, [this] { activeViewer()->flipVertical(); });
     view->addSeparator();
     m_invertAction = view->addAction(tr("&Invert"));
     m_invertAction->setShortcut(QKeySequence(Qt::Key_I));
     m_invertAction->setCheckable(true);
-    connect(m_invertAction, &QAction::toggled, m_viewer, &ImageViewer::setInverted);
+    connect(m_invertAction, &QAction::toggled, this, [this](bool on) { activeViewer()->setInverted(on); });
     m_presetMenu = view->addMenu(tr("Window &Presets"));
-    QAction* autoWin =
-        view->addAction(tr("&Automatic Window"), QKeySequence(Qt::Key_A), m_viewer, &ImageViewer::setAutoWindow);
+    QAction* autoWin = view->addAction(tr("&Automatic Window"), QKeySequence(Qt::Key_A), this,
+                                       [this] { activeViewer()->setAutoWindow(); });
     QAction* reset = view->addAction(tr("R&eset View"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this, [this] {
-        m_viewer->resetView();
+        activeViewer()->resetView();
         m_invertAction->setChecked(false);
     });
+    view->addSeparator();
+    m_compareAction = view->addAction(tr("&Compare Side by Side"));
+    m_compareAction->setShortcut(QKeySequence(Qt::Key_X));
+    m_compareAction->setCheckable(true);
+    m_compareAction->setToolTip(tr("Show a second image beside this one (the folder's next image, or one you choose); "
+                                   "zoom, pan and window/level are linked"));
+    connect(m_compareAction, &QAction::toggled, m_compare, &CompareView::setComparing);
+    connect(m_compare, &CompareView::comparingChanged, m_compareAction, &QAction::setChecked);
+    view->addAction(tr("Compare &With..."), this, [this] {
+        const QString dir = m_currentPath.isEmpty() ? QString() : QFileInfo(m_currentPath).absolutePath();
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Compare with"), dir,
+            tr("Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"));
+        if (!path.isEmpty())
+            m_compare->openSecondary(path);
+    });
+    QAction* link = view->addAction(tr("&Link Compared Views"));
+    link->setCheckable(true);
+    link->setChecked(m_compare->linked());
+    link->setToolTip(tr("Zoom, pan and window/level of the two sides move together"));
+    connect(link, &QAction::toggled, m_compare, &CompareView::setLinked);
+    connect(m_compare, &CompareView::linkedChanged, link, &QAction::setChecked);
     view->addSeparator();
     m_overlayAction = view->addAction(tr("Corner &Text"));
     m_overlayAction->setShortcut(QKeySequence(Qt::Key_O));
     m_overlayAction->setCheckable(true);
     m_overlayAction->setChecked(true);
     m_overlayAction->setToolTip(tr("Show or hide patient and study text (hide it for anonymous screenshots)"));
-    connect(m_overlayAction, &QAction::toggled, m_viewer, &ImageViewer::setOverlayVisible);
+    connect(m_overlayAction, &QAction::toggled, this, [this](bool on) {
+        m_compare->primary()->setOverlayVisible(on);
+        m_compare->secondary()->setOverlayVisible(on);
+    });
     QAction* heat = view->addAction(tr("&Heat Map"), QKeySequence(Qt::Key_M), this,
                                     [this] { m_classifyPanel->setOverlayShown(!m_classifyPanel->overlayShown()); });
     heat->setToolTip(tr("Show or hide the classifier's heat map (the Show box of the Classify dock)"));
@@ -383,6 +442,7 @@ void MainWindow::buildActions()
     bar->addAction(reset);
     bar->addSeparator();
     bar->addAction(m_overlayAction);
+    bar->addAction(m_compareAction);
     bar->addSeparator();
     bar->addAction(m_classifyAction);
     prev->setText(tr("Previous"));
@@ -393,6 +453,7 @@ void MainWindow::buildActions()
     autoWin->setIconText(tr("Auto W/L"));
     m_overlayAction->setIconText(tr("Text"));
     m_classifyAction->setIconText(tr("Classify"));
+    m_compareAction->setIconText(tr("Compare"));
     m_squareAction->setIconText(tr("Square"));
     // Tool bar texts without the menus' accelerators (Korean menus write them as "(&P)").
     pan->setIconText(tr("Pan"));
@@ -464,26 +525,28 @@ void MainWindow::rebuildLabelActions(const QStringList& labels)
 void MainWindow::rebuildPresets()
 {
     m_presetMenu->clear();
-    if (!m_image) {
+    ImageViewer* viewer = activeViewer();
+    const std::shared_ptr<const imaging::Image> image = viewer->image();
+    if (!image) {
         m_presetMenu->setEnabled(false);
         return;
     }
     m_presetMenu->setEnabled(true);
     int n = 0;
-    for (const imaging::Window& w : m_image->fileWindows) {
+    for (const imaging::Window& w : image->fileWindows) {
         const QString name =
             w.explanation.empty() ? tr("File window %1").arg(n + 1) : QString::fromStdString(w.explanation);
-        QAction* a = m_presetMenu->addAction(tr("%1  (W %2 L %3)").arg(name, number(w.width), number(w.center)), this,
-                                             [this, w] { m_viewer->setWindow(w); });
+        QAction* a = m_presetMenu->addAction(tr("%1  (W %2 L %3)").arg(name, number(w.width), number(w.center)), viewer,
+                                             [viewer, w] { viewer->setWindow(w); });
         if (n < 8)
             a->setShortcut(QKeySequence(Qt::Key_F2 + n));
         ++n;
     }
-    if (m_image->voiLut.valid())
-        m_presetMenu->addAction(tr("VOI LUT %1").arg(QString::fromStdString(m_image->voiLut.explanation)), m_viewer,
+    if (image->voiLut.valid())
+        m_presetMenu->addAction(tr("VOI LUT %1").arg(QString::fromStdString(image->voiLut.explanation)), viewer,
                                 &ImageViewer::useVoiLut);
-    const imaging::Window a = m_image->autoWindow;
-    m_presetMenu->addAction(tr("Automatic  (W %1 L %2)").arg(number(a.width), number(a.center)), m_viewer,
+    const imaging::Window a = image->autoWindow;
+    m_presetMenu->addAction(tr("Automatic  (W %1 L %2)").arg(number(a.width), number(a.center)), viewer,
                             &ImageViewer::setAutoWindow);
 }
 
@@ -551,18 +614,21 @@ jobs::ImageContext MainWindow::imageContext() const
 {
     jobs::ImageContext c;
     c.presetId = m_cropPanel->chosenTask().toStdString();
-    if (!m_image)
+    const bool second = activeViewer() == m_compare->secondary();
+    const std::shared_ptr<const imaging::Image> image = activeViewer()->image();
+    const QString path = second ? m_compare->secondaryPath() : m_currentPath;
+    if (!image)
         return c;
-    c.bodyPart = m_image->keyTag("BodyPartExamined");
-    c.modality = m_image->keyTag("Modality");
-    c.patientAge = m_image->keyTag("PatientAge");
-    c.birthDate = m_image->keyTag("PatientBirthDate");
-    c.studyDate = m_image->keyTag("StudyDate");
-    c.path = m_currentPath.toStdString();
-    c.colour = m_image->channels() == 3;
-    c.dicom = m_image->format == "DICOM";
+    c.bodyPart = image->keyTag("BodyPartExamined");
+    c.modality = image->keyTag("Modality");
+    c.patientAge = image->keyTag("PatientAge");
+    c.birthDate = image->keyTag("PatientBirthDate");
+    c.studyDate = image->keyTag("StudyDate");
+    c.path = path.toStdString();
+    c.colour = image->channels() == 3;
+    c.dicom = image->format == "DICOM";
     // The folders beside the image's folder: class folders when it sits in a data set.
-    QDir parent = QFileInfo(m_currentPath).absoluteDir();
+    QDir parent = QFileInfo(path).absoluteDir();
     if (parent.cdUp())
         for (const QString& f : parent.entryList(QDir::Dirs | QDir::NoDotAndDotDot))
             c.siblingFolders.push_back(f.toStdString());
@@ -586,11 +652,9 @@ bool MainWindow::applyLoaded(const QString& path, Result<imaging::Image>& result
         m_viewer->setRoi(*m_pendingRoi);
         m_pendingRoi.reset();
     }
-    m_classifyPanel->setImageContext(imageContext());
-    m_classifyPanel->imageChanged();
-    m_tags->setImage(*m_image);
-    m_invertAction->setChecked(false);
-    rebuildPresets();
+    m_compare->setPrimaryPath(m_currentPath);
+    if (activeViewer() == m_viewer)
+        activeImageChanged();
     setWindowTitle(tr("Lightbox - %1").arg(info.fileName()));
     addRecent(m_currentPath);
 
@@ -639,6 +703,7 @@ void MainWindow::setFileList(const QStringList& files, int current, const QStrin
         m_fileList->addItem(QFileInfo(f).fileName());
     m_fileList->setCurrentRow(current);
     m_syncingList = false;
+    m_compare->setFolderFiles(files);
     updatePosition();
     startThumbnails();
 }
@@ -815,6 +880,13 @@ void MainWindow::setInteractive(bool on)
 {
     m_interactive = on;
     m_classifyPanel->setInteractive(on);
+    m_compare->setInteractive(on);
+}
+
+void MainWindow::setSynchronousLoading(bool on)
+{
+    m_synchronous = on;
+    m_compare->setSynchronousLoading(on);
 }
 
 void MainWindow::restoreLayout()
@@ -853,38 +925,75 @@ QString MainWindow::cursorText() const
     return m_cursorLabel->text();
 }
 
-void MainWindow::showCursorInfo(QPoint p, bool inside)
+void MainWindow::showCursorInfo(const ImageViewer* viewer, QPoint p, bool inside)
 {
-    if (!m_image || !inside) {
-        m_cursorLabel->setText(m_image ? tr("x %1  y %2").arg(p.x()).arg(p.y()) : QString());
+    const std::shared_ptr<const imaging::Image> image = viewer->image();
+    if (!image || !inside) {
+        m_cursorLabel->setText(image ? tr("x %1  y %2").arg(p.x()).arg(p.y()) : QString());
         return;
     }
     QString value;
-    if (m_image->channels() == 3) {
-        auto at = [&](int c) { return m_image->sampleAt(p.x(), p.y(), c); };
+    if (image->channels() == 3) {
+        auto at = [&](int c) { return image->sampleAt(p.x(), p.y(), c); };
         value = tr("RGB %1, %2, %3").arg(number(at(0)), number(at(1)), number(at(2)));
     } else {
-        const double stored = m_image->sampleAt(p.x(), p.y());
-        value = tr("stored %1  value %2").arg(number(stored), number(m_image->toModality(stored)));
-        if (!m_image->rescaleType.empty())
-            value += QLatin1Char(' ') + QString::fromStdString(m_image->rescaleType);
+        const double stored = image->sampleAt(p.x(), p.y());
+        value = tr("stored %1  value %2").arg(number(stored), number(image->toModality(stored)));
+        if (!image->rescaleType.empty())
+            value += QLatin1Char(' ') + QString::fromStdString(image->rescaleType);
     }
     m_cursorLabel->setText(tr("x %1  y %2   %3").arg(p.x()).arg(p.y()).arg(value));
 }
 
 void MainWindow::updateWindowStatus()
 {
-    if (!m_image) {
+    const ImageViewer* viewer = activeViewer();
+    if (!viewer->hasImage()) {
         m_windowLabel->clear();
         return;
     }
     QString w;
-    if (m_viewer->usingVoiLut())
+    if (viewer->usingVoiLut())
         w = tr("VOI LUT");
     else
         w = tr("W %1  L %2")
-                .arg(number(std::round(m_viewer->window().width)), number(std::round(m_viewer->window().center)));
-    m_windowLabel->setText(tr("%1   zoom %2%").arg(w).arg(m_viewer->zoom() * 100.0, 0, 'f', 0));
+                .arg(number(std::round(viewer->window().width)), number(std::round(viewer->window().center)));
+    m_windowLabel->setText(tr("%1   zoom %2%").arg(w).arg(viewer->zoom() * 100.0, 0, 'f', 0));
+}
+
+ImageViewer* MainWindow::activeViewer() const
+{
+    return m_compare->active();
+}
+
+void MainWindow::activeImageChanged()
+{
+    ImageViewer* viewer = activeViewer();
+    m_classifyPanel->setImageContext(imageContext());
+    m_classifyPanel->imageChanged();
+    if (viewer->hasImage())
+        m_tags->setImage(*viewer->image());
+    m_invertAction->setChecked(viewer->inverted());
+    rebuildPresets();
+    updateWindowStatus();
+}
+
+void MainWindow::activeViewerChanged(ImageViewer* viewer)
+{
+    // Each side keeps its result, heat map and measurements; the docks follow the active one.
+    m_classifyPanel->setViewer(viewer);
+    if (viewer->hasImage()) {
+        m_classifyPanel->setImageContext(imageContext());
+        m_tags->setImage(*viewer->image());
+    }
+    m_measurements->setLayer(viewer->annotations());
+    {
+        const QSignalBlocker block(m_invertAction);
+        m_invertAction->setChecked(viewer->inverted());
+    }
+    rebuildPresets();
+    updateWindowStatus();
+    updateUndoActions();
 }
 
 void MainWindow::updateRoiInfo()
@@ -985,7 +1094,7 @@ void MainWindow::updateUndoActions()
 {
     if (!m_undoAction)
         return;
-    QUndoStack* stack = m_viewer->annotations()->undoStack();
+    QUndoStack* stack = activeViewer()->annotations()->undoStack();
     const bool measureFirst = stack->canUndo() && (m_measureSerial > m_cropSerial || !m_cropUndoable);
     m_undoAction->setEnabled(stack->canUndo() || m_cropUndoable);
     m_undoAction->setText(measureFirst     ? tr("&Undo %1").arg(stack->undoText())
@@ -996,7 +1105,7 @@ void MainWindow::updateUndoActions()
 
 bool MainWindow::exportViewTo(const QString& path, bool overlays, bool nativeResolution)
 {
-    const auto done = exportViewPng(m_viewer, path, overlays, nativeResolution);
+    const auto done = exportViewPng(activeViewer(), path, overlays, nativeResolution);
     if (!done) {
         m_lastError = QString::fromStdString(done.error());
         showStatus(tr("View not exported: %1").arg(m_lastError));
@@ -1008,7 +1117,7 @@ bool MainWindow::exportViewTo(const QString& path, bool overlays, bool nativeRes
 
 bool MainWindow::exportDicomTo(const QString& path)
 {
-    const auto done = exportSecondaryCapture(m_viewer, path);
+    const auto done = exportSecondaryCapture(activeViewer(), path);
     if (!done) {
         m_lastError = QString::fromStdString(done.error());
         showStatus(tr("DICOM not exported: %1").arg(m_lastError));
@@ -1023,7 +1132,8 @@ bool MainWindow::exportDicomTo(const QString& path)
 
 bool MainWindow::exportReportTo(const QString& path, bool identify)
 {
-    const auto done = exportReport(m_viewer, m_classifyPanel, path, identify, QCoreApplication::applicationVersion());
+    const auto done =
+        exportReport(activeViewer(), m_classifyPanel, path, identify, QCoreApplication::applicationVersion());
     if (!done) {
         m_lastError = QString::fromStdString(done.error());
         showStatus(tr("Report not exported: %1").arg(m_lastError));

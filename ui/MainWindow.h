@@ -27,6 +27,7 @@ class QTabWidget;
 namespace lightbox::ui {
 
 class ClassifyPanel;
+class CompareView;
 class CropPanel;
 class MeasurementsPanel;
 class ImageViewer;
@@ -75,7 +76,12 @@ public:
     std::shared_ptr<const imaging::Image> image() const { return m_image; }
     QStringList folderFiles() const { return m_files; }
     int folderIndex() const { return m_index; }
+    /// The main viewer (the left side of a comparison).
     ImageViewer* viewer() const { return m_viewer; }
+    /// The viewer tab: the main viewer, and a second one beside it when comparing.
+    CompareView* compareView() const { return m_compare; }
+    /// The side the view actions, the classify panel and the exports work on.
+    ImageViewer* activeViewer() const;
     TagBrowser* tagBrowser() const { return m_tags; }
     CropPanel* cropPanel() const { return m_cropPanel; }
     MeasurementsPanel* measurementsPanel() const { return m_measurements; }
@@ -106,7 +112,7 @@ public:
     /// Suppresses modal dialogs (tests, --screenshot); also stops the layout being saved.
     void setInteractive(bool on);
     /// Makes every open (navigation included) synchronous (tests, --screenshot).
-    void setSynchronousLoading(bool on) { m_synchronous = on; }
+    void setSynchronousLoading(bool on);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -140,7 +146,11 @@ private:
     void rebuildLabelActions(const QStringList& labels);
     void rebuildRecentMenu();
     void addRecent(const QString& path);
-    void showCursorInfo(QPoint pixel, bool inside);
+    void showCursorInfo(const ImageViewer* viewer, QPoint pixel, bool inside);
+    /// The active side shows another image: the classify panel, tags and presets follow.
+    void activeImageChanged();
+    /// The user works in the other side of a comparison now.
+    void activeViewerChanged(ImageViewer* viewer);
     void showStatus(const QString& text, int timeoutMs = 0);
     void startThumbnails();
     void stopThumbnails();
@@ -167,6 +177,8 @@ private:
 
     QTabWidget* m_tabs = nullptr;
     ImageViewer* m_viewer = nullptr;
+    CompareView* m_compare = nullptr;
+    QAction* m_compareAction = nullptr;
     ClassifyPanel* m_classifyPanel = nullptr;
     TrainingTab* m_training = nullptr;
     QDockWidget* m_classifyDock = nullptr;

@@ -13,7 +13,7 @@
 namespace lightbox::ui {
 
 MeasurementsPanel::MeasurementsPanel(AnnotationLayer* layer, QWidget* parent)
-    : QWidget(parent), m_layer(layer), m_list(new QListWidget), m_delete(new QToolButton), m_calibrate(new QToolButton)
+    : QWidget(parent), m_list(new QListWidget), m_delete(new QToolButton), m_calibrate(new QToolButton)
 {
     // Tool buttons: the dock stays as narrow as the folder list beside it.
     m_delete->setText(tr("Delete"));
@@ -34,13 +34,7 @@ MeasurementsPanel::MeasurementsPanel(AnnotationLayer* layer, QWidget* parent)
     layout->addLayout(buttons);
     layout->addWidget(hint);
 
-    connect(m_layer, &AnnotationLayer::changed, this, &MeasurementsPanel::refresh);
-    connect(m_layer, &AnnotationLayer::selectionChanged, this, [this](int index) {
-        m_syncing = true;
-        m_list->setCurrentRow(index);
-        m_syncing = false;
-        m_delete->setEnabled(index >= 0);
-    });
+    setLayer(layer);
     connect(m_list, &QListWidget::currentRowChanged, this, [this](int row) {
         if (!m_syncing)
             m_layer->select(row);
@@ -64,6 +58,22 @@ MeasurementsPanel::MeasurementsPanel(AnnotationLayer* layer, QWidget* parent)
         const QString text = askText(this, m_layer->annotations()[row].text);
         if (!text.isNull())
             m_layer->setText(row, text);
+    });
+}
+
+void MeasurementsPanel::setLayer(AnnotationLayer* layer)
+{
+    if (layer == m_layer)
+        return;
+    if (m_layer)
+        disconnect(m_layer, nullptr, this, nullptr);
+    m_layer = layer;
+    connect(m_layer, &AnnotationLayer::changed, this, &MeasurementsPanel::refresh);
+    connect(m_layer, &AnnotationLayer::selectionChanged, this, [this](int index) {
+        m_syncing = true;
+        m_list->setCurrentRow(index);
+        m_syncing = false;
+        m_delete->setEnabled(index >= 0);
     });
     refresh();
 }

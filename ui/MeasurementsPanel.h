@@ -17,6 +17,9 @@ class MeasurementsPanel : public QWidget {
 public:
     explicit MeasurementsPanel(AnnotationLayer* layer, QWidget* parent = nullptr);
 
+    /// Follows another layer (the active side of a comparison).
+    void setLayer(AnnotationLayer* layer);
+    AnnotationLayer* layer() const { return m_layer; }
     QListWidget* list() const { return m_list; }
     /// Asks for an arrow's text (a dialog); tests replace it.
     static QString askText(QWidget* parent, const QString& current);
@@ -24,7 +27,7 @@ public:
 private:
     void refresh();
 
-    AnnotationLayer* m_layer;
+    AnnotationLayer* m_layer = nullptr;
     QListWidget* m_list;
     QToolButton* m_delete;
     QToolButton* m_calibrate;

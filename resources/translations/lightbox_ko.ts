@@ -437,6 +437,77 @@
         <source>Out of distribution, not reliable: %1</source>
         <translation>분포 밖(OOD), 신뢰할 수 없음: %1</translation>
     </message>
+    <message>
+        <source>Press Run (Ctrl+R) to classify this image.</source>
+        <translation>이 영상을 분류하려면 실행(Ctrl+R)을 누르십시오.</translation>
+    </message>
+</context>
+<context>
+    <name>lightbox::ui::CompareView</name>
+    <message>
+        <source>Mirror</source>
+        <translation>좌우 반전</translation>
+    </message>
+    <message>
+        <source>Flip this side left-right (to lay a left knee over a right one)</source>
+        <translation>이쪽 영상을 좌우로 뒤집습니다 (왼쪽 무릎을 오른쪽 무릎과 같은 방향으로 맞출 때)</translation>
+    </message>
+    <message>
+        <source>The image to compare with: another image of the folder</source>
+        <translation>비교할 영상: 폴더의 다른 영상</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>열기…</translation>
+    </message>
+    <message>
+        <source>Compare with any image or DICOM file</source>
+        <translation>다른 영상 또는 DICOM 파일과 비교합니다</translation>
+    </message>
+    <message>
+        <source>Linked</source>
+        <translation>연동</translation>
+    </message>
+    <message>
+        <source>Zoom, pan and window/level follow the other side; untick to move each side alone</source>
+        <translation>확대/축소, 이동, 창 너비/중심이 다른 쪽을 따라갑니다. 해제하면 각 쪽을 따로 움직입니다</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>닫기</translation>
+    </message>
+    <message>
+        <source>Back to one image</source>
+        <translation>영상 하나 보기로 돌아갑니다</translation>
+    </message>
+    <message>
+        <source>Choose an image to compare with: Open…, or drop a file here.</source>
+        <translation>비교할 영상을 고르십시오: 열기…를 누르거나 파일을 여기에 끌어 놓으십시오.</translation>
+    </message>
+    <message>
+        <source>Loading %1 to compare…</source>
+        <translation>비교할 %1 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>%1을(를) 열 수 없습니다: %2</translation>
+    </message>
+    <message>
+        <source>Comparing with %1</source>
+        <translation>%1과(와) 비교 중</translation>
+    </message>
+    <message>
+        <source>Compare with</source>
+        <translation>비교할 영상</translation>
+    </message>
+    <message>
+        <source>Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)</source>
+        <translation>영상 (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;모든 파일 (*)</translation>
+    </message>
+    <message>
+        <source>(no image)</source>
+        <translation>(영상 없음)</translation>
+    </message>
 </context>
 <context>
     <name>lightbox::ui::CropPanel</name>
@@ -1312,6 +1383,38 @@ Calibration error (ECE) %1</source>
     <message>
         <source>Exported the de-identified report to %1</source>
         <translation>비식별화된 보고서를 %1(으)로 내보냈습니다</translation>
+    </message>
+    <message>
+        <source>Compare with This Image</source>
+        <translation>이 영상과 비교</translation>
+    </message>
+    <message>
+        <source>&amp;Compare Side by Side</source>
+        <translation>나란히 비교(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Show a second image beside this one (the folder&apos;s next image, or one you choose); zoom, pan and window/level are linked</source>
+        <translation>이 영상 옆에 두 번째 영상(폴더의 다음 영상 또는 고른 영상)을 보여 줍니다. 확대/축소, 이동, 창 너비/중심이 연동됩니다</translation>
+    </message>
+    <message>
+        <source>Compare &amp;With...</source>
+        <translation>비교할 영상 열기(&amp;W)...</translation>
+    </message>
+    <message>
+        <source>Compare with</source>
+        <translation>비교할 영상</translation>
+    </message>
+    <message>
+        <source>&amp;Link Compared Views</source>
+        <translation>비교 화면 연동(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Zoom, pan and window/level of the two sides move together</source>
+        <translation>두 쪽의 확대/축소, 이동, 창 너비/중심이 함께 움직입니다</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>비교</translation>
     </message>
 </context>
 <context>
