@@ -26,7 +26,7 @@ Run cli(const QStringList& args)
     QProcess p;
     p.start(kCli, args);
     Run r;
-    if (!p.waitForFinished(60000)) {
+    if (!p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR)) {
         p.kill();
         return r;
     }

@@ -290,7 +290,7 @@ void tst_CropExport::cliCropMatchesExporter()
     QProcess p;
     p.start(exe, {"crop", kKnee, "--roi", "20,30,120,120", "--label", "KL2", "--dataset", dir.path(), "--size", "96",
                   "--raw"});
-    QVERIFY(p.waitForFinished(30000));
+    QVERIFY(p.waitForFinished(30000 * LIGHTBOX_TIME_FACTOR));
     QCOMPARE(p.exitCode(), 0);
     const imaging::Image img = load(kKnee);
     const QString out = dir.filePath("KL2/" + data::CropExporter::sourceKey(img) + ".png");
@@ -304,7 +304,7 @@ void tst_CropExport::cliCropMatchesExporter()
     QCOMPARE(int(data::CropManifest::load(dir.filePath("manifest.csv"))->records().size()), 1);
 
     p.start(exe, {"crop", kKnee, "--roi", "1,2,3", "--label", "x", "--dataset", dir.path()});
-    QVERIFY(p.waitForFinished(30000));
+    QVERIFY(p.waitForFinished(30000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY(p.exitCode() != 0);
     QVERIFY(p.readAllStandardError().contains("--roi needs X,Y,W,H"));
 }

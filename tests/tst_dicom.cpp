@@ -283,7 +283,7 @@ void TestDicom::initTestCase()
                      m_tmp.filePath("ref")};
     args += pydicomFiles();
     py.start("/usr/bin/python3", args);
-    QVERIFY2(py.waitForFinished(120000), "pydicom reference script did not finish");
+    QVERIFY2(py.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR), "pydicom reference script did not finish");
     QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
     QFile index(m_tmp.filePath("ref/index.txt"));
     QVERIFY(index.open(QIODevice::ReadOnly));
@@ -298,14 +298,14 @@ void TestDicom::initTestCase()
     QProcess voi;
     voi.start("/usr/bin/python3", {QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/tools/make_voi_files.py",
                                    kPydicom + "/CT_small.dcm", m_tmp.filePath("voi")});
-    QVERIFY(voi.waitForFinished(60000));
+    QVERIFY(voi.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(voi.exitCode() == 0, voi.readAllStandardError().constData());
 
     // 32-bit, float/double and palette colour files with known values, decoded by pydicom too.
     QProcess kinds;
     kinds.start("/usr/bin/python3",
                 {QStringLiteral(LIGHTBOX_SOURCE_DIR) + "/tests/tools/make_decode_kinds.py", m_tmp.filePath("kinds")});
-    QVERIFY(kinds.waitForFinished(120000));
+    QVERIFY(kinds.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(kinds.exitCode() == 0, kinds.readAllStandardError().constData());
     QFile manifest(m_tmp.filePath("kinds/manifest.txt"));
     QVERIFY(manifest.open(QIODevice::ReadOnly));
@@ -640,7 +640,7 @@ void TestDicom::paletteRefusalsAreOneLine()
                                               "ds.save_as(sys.argv[2])")
                                           .arg(c.script),
                                       src, out});
-        QVERIFY(py.waitForFinished(60000));
+        QVERIFY(py.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
         QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
         auto r = loadImage(out.toStdString());
         QVERIFY2(!r.ok(), c.script);

@@ -447,7 +447,7 @@ void tst_Viewer::screenshotCommandRendersViewer()
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_settingsDir.path());
     p.setProcessEnvironment(env);
     p.start(exe, {QStringLiteral("--screenshot"), out, QStringLiteral("--size"), QStringLiteral("1000x700"), kChest});
-    QVERIFY(p.waitForFinished(60000));
+    QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QCOMPARE(p.exitCode(), 0);
     const QImage shot(out);
     QCOMPARE(shot.size(), QSize(1000, 700));

@@ -42,7 +42,7 @@ namespace {
 
 const QString kKnee = QStringLiteral(LIGHTBOX_SOURCE_DIR "/resources/samples/knee-kl2-9015402R.png");
 const QString kKnee2 = QStringLiteral(LIGHTBOX_SHARED_DATA "/knee-kl/val/3/9023348L.png");
-constexpr int kWaitMs = 20000;
+constexpr int kWaitMs = 20000 * LIGHTBOX_TIME_FACTOR;
 
 ml::ModelCard cardFor(int channels, int classes, bool ordinal)
 {
@@ -575,7 +575,7 @@ with zipfile.ZipFile(sys.argv[2] + '/newer.lbx', 'w', zipfile.ZIP_STORED) as z:
         z.writestr(i.filename, data)
 )"),
                                                       m_grey5, m_other.path()});
-        QVERIFY(py.waitForFinished(30000) && py.exitCode() == 0);
+        QVERIFY(py.waitForFinished(30000 * LIGHTBOX_TIME_FACTOR) && py.exitCode() == 0);
         const QList<std::pair<QString, QString>> cases = {
             {random, "not a Lightbox bundle"},
             {m_other.filePath(QStringLiteral("zip.lbx")), "not one LibTorch wrote"},
@@ -812,7 +812,7 @@ void tst_ClassifyPanel::screenshotShowsClassification()
     p.start(exe, {QStringLiteral("--screenshot"), out, QStringLiteral("--size"), QStringLiteral("1000x700"),
                   QStringLiteral("--model"), m_grey5, QStringLiteral("--roi"), QStringLiteral("30,30,160,160"),
                   QStringLiteral("--device"), QStringLiteral("cpu"), kKnee});
-    QVERIFY(p.waitForFinished(60000));
+    QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
     const QImage shot(out);
     QCOMPARE(shot.size(), QSize(1000, 700));
@@ -826,7 +826,7 @@ void tst_ClassifyPanel::screenshotShowsClassification()
 
     // A bad model makes it fail with the message, after writing the picture.
     p.start(exe, {QStringLiteral("--screenshot"), out, QStringLiteral("--model"), m_corrupt, kKnee});
-    QVERIFY(p.waitForFinished(60000));
+    QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QCOMPARE(p.exitCode(), 3);
     QVERIFY(p.readAllStandardError().contains("not a Lightbox bundle"));
 }

@@ -35,7 +35,7 @@ using ui::MainWindow;
 
 namespace {
 
-constexpr int kWaitMs = 30000;
+constexpr int kWaitMs = 30000 * LIGHTBOX_TIME_FACTOR;
 const QString kModel = QStringLiteral(LIGHTBOX_SOURCE_DIR "/models/knee-kl-resnet10s.lbx");
 const QString kKneeA = QStringLiteral(LIGHTBOX_SOURCE_DIR "/resources/samples/knee-kl0-9006140L.png");
 const QString kKneeB = QStringLiteral(LIGHTBOX_SOURCE_DIR "/resources/samples/knee-kl2-9015402R.png");

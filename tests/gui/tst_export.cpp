@@ -51,7 +51,7 @@ print(json.dumps({k: str(d.get(k, '')) for k in ('SOPClassUID', 'SOPInstanceUID'
 )";
     QProcess py;
     py.start(QStringLiteral("/usr/bin/python3"), {"-c", QString::fromLatin1(script), path});
-    if (!py.waitForFinished(60000) || py.exitCode() != 0) {
+    if (!py.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR) || py.exitCode() != 0) {
         qWarning("%s", py.readAllStandardError().constData());
         return {};
     }
@@ -192,7 +192,7 @@ private slots:
         const QString out = m_out.filePath(QStringLiteral("cli-sc.dcm"));
         QProcess p;
         p.start(cli, {"export-sc", kChest, "--out", out, "--model", model, "--device", "cpu"});
-        QVERIFY(p.waitForFinished(120000));
+        QVERIFY(p.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         const QJsonObject d = pydicomRead(out);
         auto src = imaging::loadImage(kChest.toStdString());
@@ -203,7 +203,7 @@ private slots:
         QCOMPARE(d["shape"].toArray().at(0).toInt(), src->height());
         // Bad input: one line, exit 1.
         p.start(cli, {"export-sc", m_out.filePath(QStringLiteral("missing.dcm")), "--out", out});
-        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
         QCOMPARE(p.exitCode(), 1);
         QCOMPARE(QString::fromLocal8Bit(p.readAllStandardError()).trimmed().count('\n'), 0);
     }
@@ -216,7 +216,7 @@ private slots:
         const auto text = [](const QString& pdf) {
             QProcess p;
             p.start(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")});
-            p.waitForFinished(30000);
+            p.waitForFinished(30000 * LIGHTBOX_TIME_FACTOR);
             return QString::fromUtf8(p.readAllStandardOutput());
         };
         // From the GUI: with a measurement, de-identified and identified.
@@ -242,7 +242,7 @@ private slots:
         const QString pdf = m_out.filePath(QStringLiteral("cli-report.pdf"));
         QProcess p;
         p.start(cli, {"report", "--model", model, "--out", pdf, "--device", "cpu", kChest});
-        QVERIFY(p.waitForFinished(120000));
+        QVERIFY(p.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         const QString ct = text(pdf);
         QVERIFY2(ct.contains(QLatin1String("chest-4class-resnet10s.lbx")), qPrintable(ct));
@@ -251,7 +251,7 @@ private slots:
                  qPrintable(ct)); // the top class, marked
         QVERIFY(!ct.contains(name));
         p.start(QStringLiteral("pdftoppm"), {"-r", "50", "-png", "-singlefile", pdf, m_out.filePath("page")});
-        QVERIFY(p.waitForFinished(60000) && p.exitCode() == 0);
+        QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR) && p.exitCode() == 0);
         const QImage page(m_out.filePath(QStringLiteral("page.png")));
         QVERIFY(!page.isNull());
         QVERIFY(std::abs(double(page.height()) / page.width() - 297.0 / 210.0) < 0.02); // one A4 page
@@ -259,7 +259,7 @@ private slots:
         if (!shots.isEmpty()) {
             p.start(QStringLiteral("pdftoppm"),
                     {"-r", "80", "-png", "-singlefile", pdf, QDir(shots).filePath("report")});
-            QVERIFY(p.waitForFinished(60000));
+            QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
         }
     }
 

@@ -67,7 +67,7 @@ QJsonObject numpyStats(const QString& file, const char* shape, QPointF p, QPoint
     py.start(QStringLiteral("/usr/bin/python3"),
              {kTools, "stats", file, shape, QString::number(p.x()), QString::number(p.y()), QString::number(q.x()),
               QString::number(q.y())});
-    if (!py.waitForFinished(60000) || py.exitCode() != 0)
+    if (!py.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR) || py.exitCode() != 0)
         return {};
     return QJsonDocument::fromJson(py.readAllStandardOutput()).object();
 }
@@ -110,7 +110,7 @@ void tst_Measurements::initTestCase()
 
     QProcess py;
     py.start(QStringLiteral("/usr/bin/python3"), {kTools, "make", m_files.path()});
-    QVERIFY(py.waitForFinished(60000));
+    QVERIFY(py.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
     m_spaced = m_files.filePath(QStringLiteral("spaced.dcm"));
     m_detector = m_files.filePath(QStringLiteral("detector.dcm"));

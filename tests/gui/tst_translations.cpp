@@ -144,7 +144,7 @@ void tst_Translations::matchesTheSources()
     p.start(lupdate, {QStringLiteral("ui"), QStringLiteral("app/gui_main.cpp"), QStringLiteral("-ts"), fresh,
                       QStringLiteral("-target-language"), QStringLiteral("ko"), QStringLiteral("-no-obsolete"),
                       QStringLiteral("-locations"), QStringLiteral("none"), QStringLiteral("-silent")});
-    QVERIFY(p.waitForFinished(120000));
+    QVERIFY(p.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAll().constData());
 
     QList<Message> now, committed;

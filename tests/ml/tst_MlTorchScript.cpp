@@ -55,7 +55,7 @@ void tst_MlTorchScript::initTestCase()
     configureThreads(0);
     QProcess probe;
     probe.start(LIGHTBOX_TORCH_PYTHON, {"-c", "import torch, torchvision"});
-    QVERIFY(probe.waitForFinished(60000));
+    QVERIFY(probe.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(probe.exitCode() == 0, "this test needs " LIGHTBOX_TORCH_PYTHON " with torch and torchvision "
                                     "(set LIGHTBOX_TORCH_PYTHON)");
 }
@@ -65,7 +65,7 @@ bool tst_MlTorchScript::exportModel(const QStringList& args, QString& log)
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
     p.start(LIGHTBOX_TORCH_PYTHON, QStringList{LIGHTBOX_SOURCE_DIR "/scripts/export_torchvision.py"} + args);
-    const bool finished = p.waitForFinished(120000);
+    const bool finished = p.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR);
     log = QString::fromLocal8Bit(p.readAll());
     return finished && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
 }

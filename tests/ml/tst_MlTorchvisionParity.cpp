@@ -63,7 +63,7 @@ void tst_MlTorchvisionParity::sameLogits()
     p.setProcessChannelMode(QProcess::MergedChannels);
     p.start(LIGHTBOX_TORCH_PYTHON, {LIGHTBOX_SOURCE_DIR "/tests/ml/torchvision_reference.py", arch,
                                     QString::number(classes), QString::number(size), out});
-    QVERIFY(p.waitForFinished(120000));
+    QVERIFY(p.waitForFinished(120000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(p.exitCode() == 0, p.readAll().constData());
 
     QFile indexFile(out + "/index.json");

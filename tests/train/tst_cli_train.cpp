@@ -36,7 +36,7 @@ Run runCli(const QStringList& args, int timeoutMs = 90000)
     QProcess p;
     p.start(cli(), args);
     Run r;
-    if (!p.waitForFinished(timeoutMs)) {
+    if (!p.waitForFinished(timeoutMs * LIGHTBOX_TIME_FACTOR)) {
         p.kill();
         p.waitForFinished();
         r.err = "timed out";
@@ -266,7 +266,7 @@ private slots:
         }
         QVERIFY2(out.contains("epoch 1/60  train loss"), qPrintable(out));
         p.terminate(); // SIGTERM: finish the batch, keep the checkpoint
-        QVERIFY(p.waitForFinished(30000));
+        QVERIFY(p.waitForFinished(30000 * LIGHTBOX_TIME_FACTOR));
         out += QString::fromLocal8Bit(p.readAllStandardOutput());
         QCOMPARE(p.exitCode(), 130);
         QVERIFY2(out.contains("stopped after"), qPrintable(out));

@@ -75,7 +75,7 @@ Outcome runCli(const QStringList& args, const QString& fault, int killAfterMs = 
         return o;
     if (killAfterMs >= 0 && !p.waitForFinished(killAfterMs))
         ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
-    if (!p.waitForFinished(timeoutMs)) {
+    if (!p.waitForFinished(timeoutMs * LIGHTBOX_TIME_FACTOR)) {
         p.kill();
         p.waitForFinished();
         o.err = QStringLiteral("timed out");
@@ -177,7 +177,7 @@ QString mountTmpfs(const QString& dir, int kib)
         return QStringLiteral("mounting a tmpfs needs root; this test runs as another user");
     QProcess p;
     p.start(QStringLiteral("mount"), {"-t", "tmpfs", "-o", QString("size=%1k").arg(kib), "tmpfs", dir});
-    if (!p.waitForFinished(10000) || p.exitCode() != 0)
+    if (!p.waitForFinished(10000 * LIGHTBOX_TIME_FACTOR) || p.exitCode() != 0)
         return QStringLiteral("mount -t tmpfs is not permitted here: ") +
                QString::fromLocal8Bit(p.readAllStandardError()).trimmed();
     return {};
@@ -216,7 +216,7 @@ bool waitStopped(QProcess& p, int timeoutMs)
     const qint64 pid = p.processId();
     QElapsedTimer t;
     t.start();
-    while (t.elapsed() < timeoutMs && p.state() == QProcess::Running && !p.waitForFinished(0)) {
+    while (t.elapsed() < timeoutMs && p.state() == QProcess::Running && !p.waitForFinished(0 * LIGHTBOX_TIME_FACTOR)) {
         const QByteArray stat = readAll(QString("/proc/%1/stat").arg(pid));
         const int close = stat.lastIndexOf(')');
         if (close > 0 && close + 2 < stat.size() && stat[close + 2] == 'T')
@@ -488,7 +488,7 @@ private slots:
         QVERIFY(!checkpoint.isEmpty());
         QVERIFY(fillDisk(mnt.path(), 8192));
         ::kill(static_cast<pid_t>(p.processId()), SIGCONT);
-        QVERIFY(p.waitForFinished(60000));
+        QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
         const QString err = QString::fromLocal8Bit(p.readAllStandardError());
         qInfo().noquote() << "training on a full disk:" << err.trimmed().split('\n').last();
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
@@ -571,7 +571,7 @@ for name, key, absurd in [('newer.lbx', b'format_version', False),
 )");
         QProcess py;
         py.start(QStringLiteral("/usr/bin/python3"), {"-c", script, good, dir.path()});
-        QVERIFY(py.waitForFinished(60000));
+        QVERIFY(py.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
         QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
 
         const QList<std::pair<QString, QString>> cases = {
