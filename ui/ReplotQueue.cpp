@@ -45,7 +45,10 @@ public:
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override
     {
-        auto* plot = static_cast<QCustomPlot*>(watched);
+        // qobject_cast: a plot being destroyed is a plain QWidget by now (its last events).
+        auto* plot = qobject_cast<QCustomPlot*>(watched);
+        if (!plot)
+            return false;
         if (event->type() == QEvent::Resize && plot->property(kManaged).toBool()) {
             // What QCustomPlot::resizeEvent does, with the drawing queued.
             plot->setViewport(plot->rect());
