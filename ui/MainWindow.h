@@ -2,9 +2,9 @@
 
 #include <jobs/ModelChoice.h>
 
+#include <base/Result.h>
 #include <data/CropExporter.h>
 #include <imaging/Image.h>
-#include <imaging/Result.h>
 
 #include <QFutureWatcher>
 #include <QImage>

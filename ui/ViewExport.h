@@ -1,7 +1,7 @@
 #pragma once
 
+#include <base/Result.h>
 #include <imaging/DicomWriter.h>
-#include <imaging/Result.h>
 
 #include <QString>
 

@@ -2,9 +2,9 @@
 
 #include "CropManifest.h"
 
+#include <base/Result.h>
 #include <imaging/Image.h>
 #include <imaging/Render.h>
-#include <imaging/Result.h>
 
 #include <QByteArray>
 #include <QSet>

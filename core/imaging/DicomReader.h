@@ -2,7 +2,7 @@
 
 #include "Image.h"
 #include "ImageLoader.h"
-#include "Result.h"
+#include <base/Result.h>
 
 #include <cstddef>
 #include <cstdint>

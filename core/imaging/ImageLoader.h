@@ -1,7 +1,7 @@
 #pragma once
 
 #include "Image.h"
-#include "Result.h"
+#include <base/Result.h>
 
 #include <cstddef>
 #include <cstdint>

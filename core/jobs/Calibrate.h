@@ -1,7 +1,7 @@
 #pragma once
 
+#include <base/Result.h>
 #include <data/Dataset.h>
-#include <imaging/Result.h>
 #include <ml/Bundle.h>
 #include <ml/Metrics.h>
 #include <ml/Trust.h>

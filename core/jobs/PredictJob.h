@@ -1,7 +1,7 @@
 #pragma once
 
+#include <base/Result.h>
 #include <imaging/Image.h>
-#include <imaging/Result.h>
 #include <ml/Classifier.h>
 #include <ml/ModelCard.h>
 

@@ -1,7 +1,7 @@
 #pragma once
 
+#include <base/Result.h>
 #include <data/Dataset.h>
-#include <imaging/Result.h>
 #include <ml/ModelCard.h>
 #include <ml/Trainer.h>
 

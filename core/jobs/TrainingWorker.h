@@ -1,8 +1,8 @@
 #pragma once
 
+#include <base/Result.h>
 #include <data/Dataset.h>
 #include <data/TaskPreset.h>
-#include <imaging/Result.h>
 #include <jobs/ShortcutCheck.h>
 #include <ml/Bundle.h>
 #include <ml/Metrics.h>

@@ -2,7 +2,7 @@
 
 // core/ml shares the header-only Result type with the rest of Lightbox; it links nothing
 // from core/imaging.
-#include <imaging/Result.h>
+#include <base/Result.h>
 
 namespace lightbox::ml {
 
