@@ -7,9 +7,11 @@
 
 namespace lightbox::ml {
 
-/// A small JSON value (null, bool, number, string, array, object) with a writer and a strict
-/// reader, enough for model cards. It does not keep key order (objects are sorted maps),
-/// numbers are doubles, and \uXXXX escapes outside the BMP are not combined into pairs.
+/// A small JSON value (null, bool, number, string, array, object), enough for model cards,
+/// read and written by nlohmann-json (Json.cpp). Reading is forgiving where the cards need it:
+/// a missing member reads as null, a wrong type gives the caller's fallback, and numbers
+/// (doubles) convert to int clamped to its range. Objects are sorted maps, so keys are written
+/// in order.
 class Json {
 public:
     enum class Type { Null, Bool, Number, String, Array, Object };
