@@ -1,4 +1,6 @@
 // lightbox-cli info and convert, run as a user would: through the executable.
+#include <QElapsedTimer>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -51,6 +53,12 @@ private slots:
     void frameSelection();
     void failuresAreOneLineAndNonZero_data();
     void failuresAreOneLineAndNonZero();
+    void everyCommandHasItsHelp_data();
+    void everyCommandHasItsHelp();
+    void commandLineErrorsNameTheOption_data();
+    void commandLineErrorsNameTheOption();
+    void overviewListsTheCommands();
+    void aStuckJpeg2000DecoderIsStopped();
 };
 
 void TestCli::infoJson()
@@ -179,6 +187,144 @@ void TestCli::failuresAreOneLineAndNonZero()
     QVERIFY2(!err.isEmpty() && !err.contains('\n'), qPrintable(err));
     QVERIFY2(err.contains(mentions, Qt::CaseInsensitive), qPrintable(err));
     QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::everyCommandHasItsHelp_data()
+{
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<QString>("option"); // one option its help must list
+    QTest::newRow("info") << "info"
+                          << "--frame N";
+    QTest::newRow("convert") << "convert"
+                             << "--raw16";
+    QTest::newRow("crop") << "crop"
+                          << "--dataset DIR";
+    QTest::newRow("predict") << "predict"
+                             << "--cam-method M";
+    QTest::newRow("report") << "report"
+                            << "--identify";
+    QTest::newRow("export-sc") << "export-sc"
+                               << "--out OUT.dcm";
+    QTest::newRow("train") << "train"
+                           << "--ensemble K";
+    QTest::newRow("evaluate") << "evaluate"
+                              << "--splits CSV|DIR";
+    QTest::newRow("calibrate") << "calibrate"
+                               << "--percentile P";
+    QTest::newRow("shortcut-check") << "shortcut-check"
+                                    << "--blank F";
+    QTest::newRow("ensemble") << "ensemble"
+                              << "--out OUT.lbx";
+    QTest::newRow("version") << "version"
+                             << "";
+}
+
+void TestCli::everyCommandHasItsHelp()
+{
+    QFETCH(QString, command);
+    QFETCH(QString, option);
+    for (const QStringList& args : {QStringList{command, "--help"}, QStringList{"help", command}}) {
+        const Run r = cli(args);
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.err.isEmpty(), r.err.constData());
+        const QString out = QString::fromUtf8(r.out);
+        QVERIFY2(out.startsWith("usage: lightbox-cli " + command), qPrintable(out));
+        if (!option.isEmpty())
+            QVERIFY2(out.contains("  " + option), qPrintable(out));
+    }
+}
+
+void TestCli::commandLineErrorsNameTheOption_data()
+{
+    const QString ct = kPydicom + "/CT_small.dcm";
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("unknown option") << QStringList{"info", ct, "--jsno"} << "Unknown option '--jsno'";
+    QTest::newRow("missing value") << QStringList{"info", ct, "--frame"} << "Missing value after '--frame'";
+    QTest::newRow("frame below range") << QStringList{"info", ct, "--frame", "-1"}
+                                       << "--frame must be a whole number 0 or more (got '-1')";
+    QTest::newRow("two files for info") << QStringList{"info", ct, ct} << "takes FILE besides its options (got 2";
+    QTest::newRow("required option") << QStringList{"report", ct, "--out", "/tmp/never.pdf"} << "--model M is required";
+    QTest::newRow("epochs out of range") << QStringList{"train", "--data",     "/nonexistent", "--arch", "cnn5",
+                                                        "--out", "/tmp/never", "--epochs",     "0"}
+                                         << "--epochs must be a whole number from 1 to 100000 (got '0')";
+    QTest::newRow("learning rate") << QStringList{"train", "--data",     "/nonexistent", "--arch", "cnn5",
+                                                  "--out", "/tmp/never", "--lr",         "fast"}
+                                   << "--lr must be a number from 1e-09 to 10 (got 'fast')";
+    QTest::newRow("optimizer") << QStringList{"train", "--data",     "/nonexistent", "--arch", "cnn5",
+                                              "--out", "/tmp/never", "--optimizer",  "adagrad"}
+                               << "--optimizer must be adam, adamw or sgd (got 'adagrad')";
+    QTest::newRow("ensemble size") << QStringList{"train", "--data",     "/nonexistent", "--arch", "cnn5",
+                                                  "--out", "/tmp/never", "--ensemble",   "40"}
+                                   << "--ensemble must be a whole number from 1 to 32 (got '40')";
+    QTest::newRow("batch") << QStringList{"evaluate",     "--model", "/nonexistent.lbx", "--data",
+                                          "/nonexistent", "--batch", "99999999"}
+                           << "--batch must be a whole number from 1 to 65536 (got '99999999')";
+    QTest::newRow("percentile") << QStringList{"calibrate",    "--model", "/nonexistent.lbx", "--data", "/nonexistent",
+                                               "--percentile", "10"}
+                                << "--percentile must be a number from 50 to 100 (got '10')";
+    QTest::newRow("threads") << QStringList{"predict", "--model", "/nonexistent.lbx", "--threads", "-3", ct}
+                             << "--threads must be a whole number from 0 to 1024 (got '-3')";
+    QTest::newRow("crop size") << QStringList{"crop", ct,          "--roi",      "0,0,10,10", "--label",
+                                              "a",    "--dataset", "/tmp/never", "--size",    "0"}
+                               << "--size must be a whole number from 1 to 8192 (got '0')";
+    QTest::newRow("roi") << QStringList{"crop", ct, "--roi", "0,0,-4,10", "--label", "a", "--dataset", "/tmp/never"}
+                         << "--roi needs X,Y,W,H";
+    QTest::newRow("blank") << QStringList{"shortcut-check", "--data", "/nonexistent", "--blank", "1.5"}
+                           << "--blank must be a number from 0 to 0.99 (got '1.5')";
+}
+
+void TestCli::commandLineErrorsNameTheOption()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, says);
+    const Run r = cli(args);
+    QCOMPARE(r.exitCode, 2); // a command-line error, before any work
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(!err.contains('\n'), qPrintable(err));
+    QVERIFY2(err.startsWith("lightbox-cli " + args.first() + ": "), qPrintable(err));
+    QVERIFY2(err.contains(says), qPrintable(err));
+    QVERIFY2(err.contains("lightbox-cli " + args.first() + " --help"), qPrintable(err));
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::overviewListsTheCommands()
+{
+    const Run none = cli({});
+    QCOMPARE(none.exitCode, 2);
+    const Run help = cli({"--help"});
+    QCOMPARE(help.exitCode, 0);
+    for (const char* c : {"info", "convert", "crop", "predict", "report", "export-sc", "train", "evaluate", "calibrate",
+                          "shortcut-check", "ensemble", "version"})
+        QVERIFY2(help.out.contains(QByteArray("\n  ") + c + ' '), c);
+    const Run unknown = cli({"trian"});
+    QCOMPARE(unknown.exitCode, 2);
+    QVERIFY(unknown.err.startsWith("lightbox-cli: unknown command 'trian'"));
+}
+
+/// HTJ2K frames decode in a child process; one that never finishes (held here by a fault point
+/// that stops it) is killed after the time limit, and the load fails with one line.
+void TestCli::aStuckJpeg2000DecoderIsStopped()
+{
+    const QString file = QStringLiteral(LIGHTBOX_SOURCE_DIR "/tests/data/htj2k/htj2k_lossless_grey12.dcm");
+    QVERIFY(QFileInfo::exists(file));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("LIGHTBOX_FAULT_POINT", "j2k-decoder-child:1:stop");
+    env.insert("LIGHTBOX_J2K_TIMEOUT_S", "2");
+    p.setProcessEnvironment(env);
+    QElapsedTimer clock;
+    clock.start();
+    p.start(kCli, {"info", file});
+    QVERIFY(p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
+    const qint64 ms = clock.elapsed();
+    QCOMPARE(p.exitCode(), 1);
+    const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+    QVERIFY2(err.contains("did not finish within 2 s") && !err.contains('\n'), qPrintable(err));
+    QVERIFY2(ms >= 2000 && ms < 30000 * LIGHTBOX_TIME_FACTOR, qPrintable(QString::number(ms)));
+    // Without the fault the same file decodes.
+    const Run ok = cli({"info", file});
+    QCOMPARE(ok.exitCode, 0);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -309,7 +309,9 @@ private slots:
 
         const Run badSplit =
             runCli({"evaluate", "--model", QDir(m_run).filePath("best.lbx"), "--data", m_data, "--split", "sideways"});
-        QCOMPARE(badSplit.code, 1);
+        QCOMPARE(badSplit.code, 2); // a command-line error
+        QVERIFY2(badSplit.err.contains("--split must be test, val, train or all (got 'sideways')"),
+                 qPrintable(badSplit.err));
     }
 
     /// A task class without images (chest-4class has no tuberculosis images here): training
