@@ -68,7 +68,48 @@ int main(int argc, char** argv)
     parser.addOption(compareRoi);
     parser.addOption(mirror);
     parser.addPositionalArgument("file", "Image or DICOM file, or a folder of them, to open.");
-    parser.process(app);
+    parser.process(app); // --help, --version, unknown options and missing values end here
+
+    // Values are checked before any window opens: a wrong one stops with its range.
+    auto refuse = [](const QString& message) {
+        std::fprintf(stderr, "lightbox: %s\n(lightbox --help shows the options)\n", qPrintable(message));
+        return 2;
+    };
+    auto rectOf = [](const QString& text, QRect& out) {
+        const QStringList r = text.split(',');
+        bool ok = r.size() == 4;
+        int v[4] = {0, 0, 0, 0};
+        for (int i = 0; ok && i < 4; ++i)
+            v[i] = r[i].trimmed().toInt(&ok);
+        if (!ok || v[2] < 1 || v[3] < 1)
+            return false;
+        out = QRect(v[0], v[1], v[2], v[3]);
+        return true;
+    };
+    QSize shotSize(1280, 900);
+    {
+        const QStringList wh = parser.value(size).split('x');
+        bool okW = false, okH = false;
+        if (wh.size() == 2)
+            shotSize = QSize(wh[0].toInt(&okW), wh[1].toInt(&okH));
+        if (!okW || !okH || shotSize.width() < 320 || shotSize.height() < 240 || shotSize.width() > 16384 ||
+            shotSize.height() > 16384)
+            return refuse(QStringLiteral("--size needs WIDTHxHEIGHT from 320x240 to 16384x16384 (got '%1')")
+                              .arg(parser.value(size)));
+    }
+    QRect roiRect, compareRect;
+    if (parser.isSet(roi) && !rectOf(parser.value(roi), roiRect))
+        return refuse(
+            QStringLiteral("--roi needs X,Y,W,H in image pixels with W, H > 0 (got '%1')").arg(parser.value(roi)));
+    if (parser.isSet(compareRoi) && !rectOf(parser.value(compareRoi), compareRect))
+        return refuse(QStringLiteral("--compare-roi needs X,Y,W,H in image pixels with W, H > 0 (got '%1')")
+                          .arg(parser.value(compareRoi)));
+    const QString camChoice = parser.value(cam).toLower();
+    if (parser.isSet(cam) && camChoice != "off" && camChoice != "gradcam" && camChoice != "gradcam++")
+        return refuse(QStringLiteral("--cam must be off, gradcam or gradcam++ (got '%1')").arg(parser.value(cam)));
+    const QString tabChoice = parser.value(tab).toLower();
+    if (parser.isSet(tab) && tabChoice != "viewer" && tabChoice != "training")
+        return refuse(QStringLiteral("--tab must be viewer or training (got '%1')").arg(parser.value(tab)));
 
     lightbox::ml::configureThreads();
 
@@ -87,11 +128,8 @@ int main(int argc, char** argv)
     const bool shot = parser.isSet(screenshot);
     window.setInteractive(!shot);
     window.setSynchronousLoading(shot);
-    if (shot) {
-        const QStringList wh = parser.value(size).split('x');
-        if (wh.size() == 2)
-            window.resize(wh[0].toInt(), wh[1].toInt());
-    }
+    if (shot)
+        window.resize(shotSize);
     if (!shot)
         window.restoreLayout();
     window.show();
@@ -100,17 +138,12 @@ int main(int argc, char** argv)
         const QString path = files.first();
         opened = QFileInfo(path).isDir() ? window.openFolder(path) : window.openFile(path);
     }
-    if (parser.isSet(roi)) {
-        const QStringList r = parser.value(roi).split(',');
-        if (r.size() == 4)
-            window.viewer()->setRoi(QRect(r[0].toInt(), r[1].toInt(), r[2].toInt(), r[3].toInt()));
-    }
+    if (parser.isSet(roi))
+        window.viewer()->setRoi(roiRect);
     if (parser.isSet(noText))
         window.viewer()->setOverlayVisible(false);
-    if (parser.value(tab).toLower() == QLatin1String("training"))
+    if (tabChoice == QLatin1String("training"))
         window.centralTabs()->setCurrentWidget(window.trainingTab());
-    else if (parser.isSet(tab) && parser.value(tab).toLower() != QLatin1String("viewer"))
-        std::fprintf(stderr, "lightbox: unknown tab %s (viewer or training)\n", qPrintable(parser.value(tab)));
     if (parser.isSet(overlayRun) && !window.trainingTab()->overlayRun(parser.value(overlayRun)))
         std::fprintf(stderr, "lightbox: no training curves in %s\n", qPrintable(parser.value(overlayRun)));
     lightbox::ui::ClassifyPanel* classify = window.classifyPanel();
@@ -119,12 +152,10 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "lightbox: unknown device %s\n", qPrintable(parser.value(device)));
     if (parser.isSet(reduced) && !classify->setReducedPrecision(true))
         std::fprintf(stderr, "lightbox: reduced precision is not available on this device; using float32\n");
-    if (parser.isSet(cam)) {
-        const QString m = parser.value(cam).toLower();
-        classify->setCamMethod(m == "gradcam++" ? lightbox::ml::CamMethod::GradCamPlusPlus
-                               : m == "off"     ? lightbox::ml::CamMethod::None
-                                                : lightbox::ml::CamMethod::GradCam);
-    }
+    if (parser.isSet(cam))
+        classify->setCamMethod(camChoice == "gradcam++" ? lightbox::ml::CamMethod::GradCamPlusPlus
+                               : camChoice == "off"     ? lightbox::ml::CamMethod::None
+                                                        : lightbox::ml::CamMethod::GradCam);
     bool classified = true;
     if (parser.isSet(model)) {
         classify->setAutoPick(false); // the model asked for, whatever the image
@@ -160,11 +191,8 @@ int main(int argc, char** argv)
                 std::fprintf(stderr, "lightbox: %s\n", qPrintable(side->secondaryError()));
         } else {
             side->setActive(side->secondary()); // classify and the docks follow the second image
-            if (parser.isSet(compareRoi)) {
-                const QStringList r = parser.value(compareRoi).split(',');
-                if (r.size() == 4)
-                    side->secondary()->setRoi(QRect(r[0].toInt(), r[1].toInt(), r[2].toInt(), r[3].toInt()));
-            }
+            if (parser.isSet(compareRoi))
+                side->secondary()->setRoi(compareRect);
             if (parser.isSet(mirror))
                 side->mirror(side->secondary());
             if (parser.isSet(noText))
