@@ -266,7 +266,10 @@ void tst_Compare::unlinkedSidesMoveAlone()
     const double zoomB = b->zoom();
     const imaging::Window wB = b->window();
     a->setZoom(a->zoom() * 3);
-    a->setWindow({40, 80});
+    imaging::Window narrow;
+    narrow.center = 40;
+    narrow.width = 80;
+    a->setWindow(narrow);
     QCOMPARE(b->zoom(), zoomB);
     QCOMPARE(b->window().width, wB.width);
     // Linked again: the other side lines up with the active one at once.
