@@ -2,11 +2,15 @@
 
 #include "ImageLoader.h"
 
+#include <base/FaultInjection.h>
+
 #include <openjpeg.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -237,9 +241,23 @@ Result<cv::Mat> decodeInProcess(const uint8_t* data, std::size_t size, const Jpe
     return out;
 }
 
+/// Seconds the isolated decoder may take for `pixels`: generous (a large frame on a slow,
+/// loaded machine takes a few), and never forever: a child that loops or deadlocks is killed.
+/// LIGHTBOX_J2K_TIMEOUT_S overrides it (tests).
+int isolatedDecodeSeconds(double pixels)
+{
+    if (const char* env = std::getenv("LIGHTBOX_J2K_TIMEOUT_S")) {
+        const int s = std::atoi(env);
+        if (s > 0)
+            return s;
+    }
+    return 60 + static_cast<int>(pixels / 1e6);
+}
+
 /// OpenJPEG 2.5.0's HT block decoder (Debian 12) asserts on corrupt code-block data, and an
 /// assertion aborts the whole program: HTJ2K frames are decoded in a child process, into
-/// memory shared with it, so that a corrupt one only fails its own load.
+/// memory shared with it, so that a corrupt one only fails its own load. The parent waits for
+/// it at most isolatedDecodeSeconds().
 Result<cv::Mat> decodeIsolated(const uint8_t* data, std::size_t size, const Jpeg2000Expect& expect)
 {
     using R = Result<cv::Mat>;
@@ -269,6 +287,7 @@ Result<cv::Mat> decodeIsolated(const uint8_t* data, std::size_t size, const Jpeg
         // The child dies quietly on a crash or an assertion; the parent reports it.
         for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL})
             std::signal(sig, SIG_DFL);
+        base::faultPoint("j2k-decoder-child"); // tests: a child that never finishes
         auto r = decodeInProcess(data, size, expect);
         if (r && r->isContinuous() && r->type() == CV_MAKETYPE(depth, samples) &&
             r->total() * r->elemSize() == payload) {
@@ -285,11 +304,29 @@ Result<cv::Mat> decodeIsolated(const uint8_t* data, std::size_t size, const Jpeg
         munmap(shared, mapped);
         return R::failure("cannot start the JPEG 2000 decoder process");
     }
+    const int limit = isolatedDecodeSeconds(double(expect.rows) * expect.cols);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(limit);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    bool timedOut = false;
+    for (auto pause = std::chrono::milliseconds(1);;) {
+        const pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid || (done < 0 && errno != EINTR))
+            break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            timedOut = true;
+            break;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(20));
     }
     R result = R::failure("corrupt HTJ2K data: the JPEG 2000 decoder stopped on it");
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    if (timedOut) {
+        result = R::failure("the JPEG 2000 decoder did not finish within " + std::to_string(limit) +
+                            " s and was stopped: the frame is not shown");
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         if (header->ok)
             result = cv::Mat(expect.rows, expect.cols, CV_MAKETYPE(depth, samples), pixels).clone();
         else
