@@ -108,6 +108,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 MainWindow::~MainWindow()
 {
     stopThumbnails();
+    // The widgets below are destroyed after this body, when the window is a plain QWidget:
+    // what they signal on the way out (an undo stack cleared) must not reach this window's
+    // slots any more (UndefinedBehaviorSanitizer: a member call on a destroyed MainWindow).
+    for (QObject* child : findChildren<QObject*>())
+        disconnect(child, nullptr, this, nullptr);
     settings::flush(); // recent files and the panels' choices, for the next window
 }
 
