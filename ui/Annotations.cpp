@@ -131,7 +131,8 @@ private:
 // ---------------------------------------------------------------------------------------
 // AnnotationLayer
 
-AnnotationLayer::AnnotationLayer(QObject* parent) : QObject(parent), m_undo(std::make_unique<QUndoStack>()) {}
+// The stack is a child too (deleted by m_undo first), so that findChildren() finds it.
+AnnotationLayer::AnnotationLayer(QObject* parent) : QObject(parent), m_undo(std::make_unique<QUndoStack>(this)) {}
 
 AnnotationLayer::~AnnotationLayer() = default;
 
