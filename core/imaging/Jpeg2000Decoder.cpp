@@ -111,22 +111,59 @@ void copyComponents(const opj_image_t* img, cv::Mat& out, int samples, bool rein
 }
 
 /// Whether OpenJPEG may use its High-Throughput block decoder: a CAP marker, or a COD or COC
-/// segment whose code-block style has the HT bit (0x40), anywhere in the data. Bytes of
-/// entropy-coded data that happen to look like one only cost an isolated decode.
+/// segment whose code-block style has the HT bit (0x40), in the main header or a tile-part
+/// header. The walk follows the marker segments from SOC and jumps over each tile-part's data
+/// (SOT's Psot), so that entropy-coded bytes that happen to look like a marker do not count.
+/// Anything it cannot follow (no SOC, a broken length, a truncated tile) counts as "may": such
+/// data is decoded in the child process.
 bool mayUseHtBlockCoder(const uint8_t* d, std::size_t n)
 {
-    for (std::size_t i = 0; i + 1 < n; ++i) {
+    static const uint8_t soc[4] = {0xFF, 0x4F, 0xFF, 0x51};
+    const uint8_t* start = std::search(d, d + n, soc, soc + 4); // a JP2 file: its codestream box
+    if (start == d + n)
+        return true;
+    const auto be16 = [](const uint8_t* p) { return std::size_t(p[0]) << 8 | p[1]; };
+    const auto be32 = [](const uint8_t* p) {
+        return std::size_t(p[0]) << 24 | std::size_t(p[1]) << 16 | std::size_t(p[2]) << 8 | p[3];
+    };
+    std::size_t i = static_cast<std::size_t>(start - d) + 2; // after SOC
+    std::size_t tileEnd = 0;                                 // the current tile-part's end
+    while (i + 2 <= n) {
         if (d[i] != 0xFF)
-            continue;
+            return true;
         const uint8_t m = d[i + 1];
-        if (m == 0x50)
+        if (m == 0xD9) // EOC
+            return false;
+        if (m == 0x93) { // SOD: the tile-part's data runs to its end (to EOC when Psot is 0)
+            if (tileEnd == 0)
+                return false;
+            i = tileEnd;
+            tileEnd = 0;
+            continue;
+        }
+        if (i + 4 > n)
             return true;
-        if (m == 0x52 && i + 12 < n && (d[i + 12] & 0x40)) // Lcod Scod SGcod(4) levels xcb ycb style
+        const std::size_t len = be16(d + i + 2);
+        if (len < 2 || i + 2 + len > n)
             return true;
-        if (m == 0x53 && ((i + 9 < n && (d[i + 9] & 0x40)) || (i + 10 < n && (d[i + 10] & 0x40))))
-            return true; // Ccoc has 1 or 2 bytes
+        const uint8_t* seg = d + i + 4; // after the length
+        if (m == 0x50)                  // CAP: Part 15 capabilities
+            return true;
+        if (m == 0x52 && len >= 12 && (seg[8] & 0x40)) // COD: Scod, SGcod(4), levels, xcb, ycb, style
+            return true;
+        if (m == 0x53 && ((len >= 8 && (seg[5] & 0x40)) || (len >= 9 && (seg[6] & 0x40))))
+            return true; // COC: Ccoc has 1 or 2 bytes
+        if (m == 0x90) { // SOT: Isot(2), Psot(4), TPsot, TNsot
+            if (len < 10)
+                return true;
+            const std::size_t psot = be32(seg + 2);
+            if (psot != 0 && (psot < 14 || i + psot > n))
+                return true;
+            tileEnd = psot == 0 ? 0 : i + psot;
+        }
+        i += 2 + len;
     }
-    return false;
+    return true; // truncated before EOC
 }
 
 /// Checks the codestream's SIZ marker segment (image and tile sizes) before OpenJPEG reads the
