@@ -325,15 +325,14 @@ void TestCli::aStuckJpeg2000DecoderIsStopped()
     // Without the fault the same file decodes.
     const Run ok = cli({"info", file});
     QCOMPARE(ok.exitCode, 0);
-    // A JPEG 2000 frame without the HT coder decodes in the process itself: with the child held
-    // it still opens, and quickly (its entropy-coded bytes that look like markers do not count).
+    // A JPEG 2000 frame without the HT coder decodes in the process itself (its entropy-coded
+    // bytes that look like markers do not count): with the child held it still opens, where a
+    // child would have been stopped after 2 s with the message above.
     QProcess plain;
     plain.setProcessEnvironment(env);
-    clock.restart();
     plain.start(kCli, {"info", kShared + "/dicom/chest-cr-RG1_J2KI.dcm"});
     QVERIFY(plain.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
     QVERIFY2(plain.exitCode() == 0, plain.readAllStandardError().constData());
-    QVERIFY2(clock.elapsed() < 2000 * LIGHTBOX_TIME_FACTOR, qPrintable(QString::number(clock.elapsed())));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
