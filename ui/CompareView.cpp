@@ -130,7 +130,7 @@ CompareView::CompareView(ImageViewer* primary, QWidget* parent) : QWidget(parent
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_splitter);
 
-    connect(open, &QToolButton::clicked, this, &CompareView::openDialog);
+    connect(open, &QToolButton::clicked, this, &CompareView::openFileDialog);
     connect(close, &QToolButton::clicked, this, [this] { setComparing(false); });
     connect(m_link, &QToolButton::toggled, this, &CompareView::setLinked);
     connect(m_chooser, &QComboBox::activated, this, [this](int index) {
@@ -263,19 +263,19 @@ void CompareView::applyLoaded(const QString& path, Result<imaging::Image>& resul
         m_errorLabel->setStyleSheet(QStringLiteral("color: #d9534f;"));
         m_errorLabel->show();
         emit message(m_errorLabel->text());
-        updateHeaders(); // the chooser goes back to the image shown
+        updateChooser(); // back to the image shown
         return;
     }
     m_error.clear();
     m_errorLabel->hide();
     m_secondaryPath = info.absoluteFilePath();
     m_viewers[1]->setImage(std::make_shared<const imaging::Image>(std::move(result).value()));
-    updateHeaders();
+    updateChooser();
     emit message(tr("Comparing with %1").arg(info.fileName()));
     emit secondaryImageChanged();
 }
 
-void CompareView::openDialog()
+void CompareView::openFileDialog()
 {
     if (!m_interactive)
         return;
@@ -291,7 +291,7 @@ void CompareView::openDialog()
 void CompareView::setFolderFiles(const QStringList& files)
 {
     m_files = files;
-    updateHeaders();
+    updateChooser();
 }
 
 void CompareView::setPrimaryPath(const QString& path)
@@ -361,9 +361,14 @@ void CompareView::updateFrames()
 
 void CompareView::updateHeaders()
 {
-    const auto nameOf = [](const QString& path) { return QFileInfo(path).fileName(); };
-    m_primaryName->setText(m_primaryPath.isEmpty() ? tr("(no image)") : nameOf(m_primaryPath));
+    m_primaryName->setText(m_primaryPath.isEmpty() ? tr("(no image)") : QFileInfo(m_primaryPath).fileName());
     updateMirrorButtons();
+}
+
+void CompareView::updateChooser()
+{
+    // Rebuilt only when the folder or the second image changes: a folder can hold thousands.
+    const auto nameOf = [](const QString& path) { return QFileInfo(path).fileName(); };
     m_chooser->clear();
     for (const QString& f : m_files)
         m_chooser->addItem(nameOf(f), f);

@@ -64,6 +64,8 @@ public:
     /// the main image's path (for the header and the default choice).
     void setFolderFiles(const QStringList& files);
     void setPrimaryPath(const QString& path);
+    /// Asks for a file to compare with (Open…, View > Compare With…); nothing when not interactive.
+    void openFileDialog();
 
     void setSynchronousLoading(bool on) { m_synchronous = on; }
     /// Lets Open… show a file dialog (off in tests and screenshots).
@@ -84,13 +86,13 @@ protected:
 private:
     using LoadResult = std::shared_ptr<Result<imaging::Image>>;
     void applyLoaded(const QString& path, Result<imaging::Image>& result);
-    void openDialog();
     void imageSet(int side);
     bool shouldSync(int from) const;
     void syncView(int from);
     void syncWindow(int from);
     void updateFrames();
     void updateHeaders();
+    void updateChooser();
     void updateMirrorButtons();
     int sideOf(const QObject* o) const;
 

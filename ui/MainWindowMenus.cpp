@@ -244,14 +244,7 @@ void MainWindow::buildActions()
                                    "zoom, pan and window/level are linked"));
     connect(m_compareAction, &QAction::toggled, m_compare, &CompareView::setComparing);
     connect(m_compare, &CompareView::comparingChanged, m_compareAction, &QAction::setChecked);
-    view->addAction(tr("Compare &With..."), this, [this] {
-        const QString dir = m_currentPath.isEmpty() ? QString() : QFileInfo(m_currentPath).absolutePath();
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Compare with"), dir,
-            tr("Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff *.bmp);;All files (*)"));
-        if (!path.isEmpty())
-            m_compare->openSecondary(path);
-    });
+    view->addAction(tr("Compare &With..."), m_compare, &CompareView::openFileDialog);
     QAction* link = view->addAction(tr("&Link Compared Views"));
     link->setCheckable(true);
     link->setChecked(m_compare->linked());

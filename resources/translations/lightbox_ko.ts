@@ -1401,10 +1401,6 @@ Calibration error (ECE) %1</source>
         <translation>비교할 영상 열기(&amp;W)...</translation>
     </message>
     <message>
-        <source>Compare with</source>
-        <translation>비교할 영상</translation>
-    </message>
-    <message>
         <source>&amp;Link Compared Views</source>
         <translation>비교 화면 연동(&amp;L)</translation>
     </message>
