@@ -1,4 +1,8 @@
+// Data sets: loadDataset() over class folders (optionally under train/, val/, test/), a
+// crop-tool manifest or a CSV file (DatasetCsv.cpp); the samples and their classes, patients
+// and duplicate files. Splits and statistics are in DatasetSplits.cpp.
 #include "Dataset.h"
+#include "DatasetListing.h"
 
 #include "CropManifest.h"
 #include "DataFiles.h"
@@ -15,9 +19,10 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 namespace lightbox::data {
+
+using namespace listing;
 
 const char* toString(Split split)
 {
@@ -78,35 +83,6 @@ std::vector<const Sample*> Dataset::inSplit(Split split) const
 }
 
 namespace {
-
-std::string lower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return s;
-}
-
-std::string trim(const std::string& s)
-{
-    size_t a = 0, b = s.size();
-    while (a < b && std::isspace(static_cast<unsigned char>(s[a])))
-        ++a;
-    while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1])))
-        --b;
-    return s.substr(a, b - a);
-}
-
-/// The split a folder or CSV value names ("train", "valid", "validation", "test", ...).
-Split splitFromName(const std::string& name)
-{
-    const std::string n = lower(trim(name));
-    if (n == "train" || n == "training")
-        return Split::Train;
-    if (n == "val" || n == "valid" || n == "validation" || n == "dev")
-        return Split::Val;
-    if (n == "test" || n == "testing")
-        return Split::Test;
-    return Split::Unassigned;
-}
 
 /// Maps the labels found in a data set to class indices: the fixed classes of the options
 /// (case-insensitive, or through an alias), else the distinct labels in natural order.
@@ -201,11 +177,6 @@ private:
     std::regex m_regex;
     bool m_hasPattern = false;
 };
-
-std::string relativeId(const QDir& root, const QString& path)
-{
-    return root.relativeFilePath(path).toStdString();
-}
 
 void sortNatural(QStringList& list)
 {
@@ -326,19 +297,6 @@ void groupIdenticalFiles(Dataset& ds)
     ds.samples = std::move(kept);
 }
 
-/// Builds the samples once all labels are known; shared by every layout.
-struct Listing {
-    struct Entry {
-        std::string path, id, label;
-        Split split = Split::Unassigned;
-        std::string patientId;
-        bool hasPatient = false;
-    };
-    std::vector<Entry> entries;
-    std::vector<std::string> skipped;
-    bool givenSplits = false;
-};
-
 Result<Dataset> finish(const std::string& root, Listing&& listing, const DatasetOptions& options)
 {
     auto patients = PatientIds::make(options.patientPattern);
@@ -433,236 +391,6 @@ Listing listFolderLayout(const QString& dir)
             listClassFolders(sub, root, split, listing);
     } else {
         listClassFolders(dir, root, Split::Unassigned, listing);
-    }
-    return listing;
-}
-
-// ---- CSV ----------------------------------------------------------------------------------
-
-/// Splits one CSV record (RFC 4180 quoting); reads further lines for quoted line breaks.
-bool readCsvRecord(std::istream& in, std::vector<std::string>& fields, char delimiter)
-{
-    fields.clear();
-    std::string line;
-    if (!std::getline(in, line))
-        return false;
-    std::string field;
-    bool quoted = false;
-    for (size_t i = 0;; ++i) {
-        if (i == line.size()) {
-            if (quoted) {
-                std::string more;
-                if (!std::getline(in, more))
-                    break;
-                field += '\n';
-                line = more;
-                i = size_t(-1);
-                continue;
-            }
-            break;
-        }
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"') {
-                if (i + 1 < line.size() && line[i + 1] == '"') {
-                    field += '"';
-                    ++i;
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == delimiter) {
-            fields.push_back(trim(field));
-            field.clear();
-        } else if (c != '\r') {
-            field += c;
-        }
-    }
-    fields.push_back(trim(field));
-    return true;
-}
-
-int findColumn(const std::vector<std::string>& header, const std::string& name)
-{
-    for (size_t i = 0; i < header.size(); ++i)
-        if (lower(header[i]) == lower(name))
-            return int(i);
-    return -1;
-}
-
-std::string joinColumns(const std::vector<std::string>& header)
-{
-    std::string out;
-    for (const std::string& h : header)
-        out += (out.empty() ? "" : ", ") + h;
-    return out;
-}
-
-/// `pattern` with "{column}" placeholders replaced by the row's values ("{id}.png").
-std::string applyPattern(const std::string& pattern, const std::string& value, const std::vector<std::string>& header,
-                         const std::vector<std::string>& row)
-{
-    if (pattern.empty())
-        return value;
-    std::string out;
-    for (size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == '{') {
-            const size_t close = pattern.find('}', i);
-            if (close != std::string::npos) {
-                const int col = findColumn(header, pattern.substr(i + 1, close - i - 1));
-                out += col >= 0 && size_t(col) < row.size() ? row[size_t(col)] : value;
-                i = close;
-                continue;
-            }
-        }
-        out += pattern[i];
-    }
-    return out;
-}
-
-/// Where the image named in a CSV row lies: relative to the image folder, else the CSV's
-/// folder or a folder named like the CSV (RSNA: boneage-training-dataset.csv beside
-/// boneage-training-dataset/); extensionless names also try the usual extensions.
-QString resolveCsvPath(const std::string& name, const std::vector<QDir>& bases)
-{
-    static const char* const extensions[] = {"", ".png", ".jpg", ".jpeg", ".dcm", ".tif", ".tiff", ".bmp"};
-    QString n = QString::fromStdString(name);
-    n.replace(QLatin1Char('\\'), QLatin1Char('/')); // written on Windows
-    const bool hasSuffix = !QFileInfo(n).suffix().isEmpty();
-    for (const QDir& base : bases)
-        for (const char* ext : extensions) {
-            if (hasSuffix && *ext)
-                break;
-            const QFileInfo f(base.absoluteFilePath(n + QLatin1String(ext)));
-            if (f.isFile())
-                return f.absoluteFilePath();
-        }
-    return {};
-}
-
-Result<Listing> listCsv(const QString& csvPath, const DatasetOptions& options, QString& rootOut)
-{
-    std::ifstream in(csvPath.toStdString(), std::ios::binary);
-    if (!in)
-        return Result<Listing>::failure("cannot open " + csvPath.toStdString());
-    // The delimiter: a comma, or the semicolon or tab of spreadsheet exports, whichever the
-    // header line has most of.
-    std::string firstLine;
-    std::getline(in, firstLine);
-    char delimiter = ',';
-    for (const char d : {';', '\t'})
-        if (std::count(firstLine.begin(), firstLine.end(), d) >
-            std::count(firstLine.begin(), firstLine.end(), delimiter))
-            delimiter = d;
-    in.clear();
-    in.seekg(0);
-    std::vector<std::string> header;
-    if (!readCsvRecord(in, header, delimiter) || header.empty() || (header.size() == 1 && header[0].empty()))
-        return Result<Listing>::failure(csvPath.toStdString() + " is empty");
-    if (!header.empty() && header[0].size() >= 3 && header[0].compare(0, 3, "\xEF\xBB\xBF") == 0)
-        header[0] = header[0].substr(3); // UTF-8 byte-order mark
-
-    int pathCol = -1;
-    if (!options.csvPathColumn.empty()) {
-        pathCol = findColumn(header, options.csvPathColumn);
-        if (pathCol < 0)
-            return Result<Listing>::failure(csvPath.toStdString() + " has no column '" + options.csvPathColumn +
-                                            "' (columns: " + joinColumns(header) + ")");
-    } else {
-        for (const char* key : {"path", "file", "image", "id"}) {
-            for (size_t i = 0; i < header.size() && pathCol < 0; ++i)
-                if (lower(header[i]).find(key) != std::string::npos)
-                    pathCol = int(i);
-            if (pathCol >= 0)
-                break;
-        }
-        if (pathCol < 0)
-            return Result<Listing>::failure(csvPath.toStdString() +
-                                            " has no column naming the images (a 'path', 'file' or 'id' column; "
-                                            "columns: " +
-                                            joinColumns(header) + ")");
-    }
-    int labelCol = -1;
-    if (!options.csvLabelColumn.empty()) {
-        labelCol = findColumn(header, options.csvLabelColumn);
-    } else {
-        for (const char* key : {"label", "class", "target"})
-            if (labelCol < 0)
-                labelCol = findColumn(header, key);
-    }
-    if (labelCol < 0)
-        return Result<Listing>::failure(
-            csvPath.toStdString() + " has no label column '" +
-            (options.csvLabelColumn.empty() ? std::string("label") : options.csvLabelColumn) +
-            "' (columns: " + joinColumns(header) + "); choose the label column");
-    const int splitCol = findColumn(header, "split");
-    int patientCol = -1;
-    for (const char* key : {"patient_id", "patientid", "patient"})
-        if (patientCol < 0)
-            patientCol = findColumn(header, key);
-
-    const QFileInfo csvInfo(csvPath);
-    const QDir csvDir = csvInfo.absoluteDir();
-    std::vector<QDir> bases;
-    if (!options.imageDir.empty()) {
-        const QString dir = QString::fromStdString(options.imageDir);
-        bases.emplace_back(QDir::isAbsolutePath(dir) ? dir : csvDir.absoluteFilePath(dir));
-        if (!bases.back().exists())
-            return Result<Listing>::failure("the image folder " + bases.back().absolutePath().toStdString() +
-                                            " does not exist");
-    } else {
-        bases.push_back(csvDir);
-        const QString beside = csvDir.absoluteFilePath(csvInfo.completeBaseName());
-        if (QFileInfo(beside).isDir())
-            bases.emplace_back(beside);
-        for (const char* name : {"images", "imgs"})
-            if (QFileInfo(csvDir.absoluteFilePath(QLatin1String(name))).isDir())
-                bases.emplace_back(csvDir.absoluteFilePath(QLatin1String(name)));
-    }
-    rootOut = bases.front().absolutePath();
-    const QDir root(rootOut);
-
-    Listing listing;
-    std::vector<std::string> row;
-    int rowNumber = 1;
-    while (readCsvRecord(in, row, delimiter)) {
-        ++rowNumber;
-        if (row.size() == 1 && row[0].empty())
-            continue; // blank line
-        const std::string value = size_t(pathCol) < row.size() ? row[size_t(pathCol)] : std::string();
-        const std::string label = size_t(labelCol) < row.size() ? row[size_t(labelCol)] : std::string();
-        const std::string where = "row " + std::to_string(rowNumber) + " (" + value + ")";
-        if (value.empty() || label.empty()) {
-            listing.skipped.push_back(where + ": no " + (value.empty() ? "file name" : "label"));
-            continue;
-        }
-        const std::string name = applyPattern(options.csvPathPattern, value, header, row);
-        const QString file = resolveCsvPath(name, bases);
-        if (file.isEmpty()) {
-            listing.skipped.push_back(where + ": file not found: " + name);
-            continue;
-        }
-        if (!ImageFolder::isImageFile(file)) {
-            listing.skipped.push_back(where + ": not an image file: " + name);
-            continue;
-        }
-        Listing::Entry e;
-        e.path = file.toStdString();
-        e.id = relativeId(root, file);
-        e.label = label;
-        if (splitCol >= 0 && size_t(splitCol) < row.size()) {
-            e.split = splitFromName(row[size_t(splitCol)]);
-            listing.givenSplits = listing.givenSplits || e.split != Split::Unassigned;
-        }
-        if (patientCol >= 0 && size_t(patientCol) < row.size()) {
-            e.patientId = row[size_t(patientCol)];
-            e.hasPatient = true;
-        }
-        listing.entries.push_back(std::move(e));
     }
     return listing;
 }
@@ -769,186 +497,6 @@ Result<Dataset> loadDataset(const std::string& path, const DatasetOptions& optio
             "with a path and a label column, or a crop-tool manifest.csv");
     }
     return finish(dir.toStdString(), std::move(folders), options);
-}
-
-// ---- splits -------------------------------------------------------------------------------
-
-namespace {
-
-/// SplitMix64: a small, fully specified generator, so splits repeat on every platform.
-struct SplitMix {
-    uint64_t state;
-    uint64_t next()
-    {
-        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-};
-
-template <typename T> void shuffleSeeded(std::vector<T>& v, SplitMix& rng)
-{
-    for (size_t i = v.size(); i > 1; --i)
-        std::swap(v[i - 1], v[size_t(rng.next() % i)]);
-}
-
-/// Distributes the samples `pool` (indices) over `targets` (split, fraction), stratified by
-/// label and keeping each patient's samples together.
-void distribute(Dataset& ds, const std::vector<size_t>& pool, const std::vector<std::pair<Split, double>>& targets,
-                bool groupByPatient, uint64_t seed)
-{
-    if (pool.empty() || targets.empty())
-        return;
-    double total = 0;
-    for (const auto& t : targets)
-        total += std::max(0.0, t.second);
-    if (!(total > 0))
-        return;
-
-    // Groups: one per patient (or per sample without a patient id).
-    std::map<std::string, std::vector<size_t>> byPatient;
-    std::vector<std::vector<size_t>> groups;
-    for (size_t i : pool) {
-        const Sample& s = ds.samples[i];
-        if (groupByPatient && !s.patientId.empty())
-            byPatient[s.patientId].push_back(i);
-        else
-            groups.push_back({i});
-    }
-    for (auto& [id, members] : byPatient)
-        groups.push_back(std::move(members));
-
-    // Stratum of a group: its most frequent label (lowest index on ties).
-    const size_t nClasses = ds.classNames.size();
-    std::vector<std::vector<size_t>> strata(nClasses + 1);
-    for (size_t g = 0; g < groups.size(); ++g) {
-        std::vector<int> hist(nClasses, 0);
-        for (size_t i : groups[g])
-            if (ds.samples[i].label >= 0 && size_t(ds.samples[i].label) < nClasses)
-                ++hist[size_t(ds.samples[i].label)];
-        const auto best = std::max_element(hist.begin(), hist.end());
-        strata[hist.empty() || *best == 0 ? nClasses : size_t(best - hist.begin())].push_back(g);
-    }
-
-    SplitMix rng{seed};
-    for (auto& stratum : strata) {
-        if (stratum.empty())
-            continue;
-        shuffleSeeded(stratum, rng);
-        size_t stratumSize = 0;
-        for (size_t g : stratum)
-            stratumSize += groups[g].size();
-        std::vector<double> got(targets.size(), 0.0);
-        for (size_t g : stratum) {
-            // The split furthest below its share takes the group (the first split on ties,
-            // so a class with a single sample goes to train).
-            size_t best = 0;
-            double bestDeficit = -1e300;
-            for (size_t t = 0; t < targets.size(); ++t) {
-                const double want = std::max(0.0, targets[t].second) / total * double(stratumSize);
-                if (want <= 0)
-                    continue;
-                const double deficit = want - got[t];
-                if (deficit > bestDeficit + 1e-9) {
-                    bestDeficit = deficit;
-                    best = t;
-                }
-            }
-            got[best] += double(groups[g].size());
-            for (size_t i : groups[g])
-                ds.samples[i].split = targets[best].first;
-        }
-    }
-}
-
-} // namespace
-
-void assignSplits(Dataset& dataset, const SplitOptions& options)
-{
-    const std::vector<std::pair<Split, double>> all = {
-        {Split::Train, options.train}, {Split::Val, options.val}, {Split::Test, options.test}};
-    if (!options.keepGivenSplits)
-        for (Sample& s : dataset.samples)
-            s.split = Split::Unassigned;
-
-    std::vector<size_t> unassigned;
-    bool anyGiven = false;
-    for (size_t i = 0; i < dataset.samples.size(); ++i) {
-        if (dataset.samples[i].split == Split::Unassigned)
-            unassigned.push_back(i);
-        else
-            anyGiven = true;
-    }
-    distribute(dataset, unassigned, all, options.groupByPatient, options.seed);
-    if (!anyGiven)
-        return;
-
-    // Given splits: fill a missing val or test split from train (whole patients that lie
-    // only in train, so the move adds no overlap).
-    const auto counts = [&](Split s) {
-        return std::count_if(dataset.samples.begin(), dataset.samples.end(),
-                             [&](const Sample& x) { return x.split == s; });
-    };
-    std::vector<std::pair<Split, double>> targets = {{Split::Train, options.train}};
-    if (counts(Split::Val) == 0 && options.val > 0)
-        targets.emplace_back(Split::Val, options.val);
-    if (counts(Split::Test) == 0 && options.test > 0)
-        targets.emplace_back(Split::Test, options.test);
-    if (targets.size() == 1)
-        return;
-    std::set<std::string> outsideTrain;
-    for (const Sample& s : dataset.samples)
-        if (s.split != Split::Train && !s.patientId.empty())
-            outsideTrain.insert(s.patientId);
-    std::vector<size_t> pool;
-    for (size_t i = 0; i < dataset.samples.size(); ++i) {
-        const Sample& s = dataset.samples[i];
-        if (s.split == Split::Train && (s.patientId.empty() || !outsideTrain.count(s.patientId)))
-            pool.push_back(i);
-    }
-    distribute(dataset, pool, targets, options.groupByPatient, options.seed);
-}
-
-// ---- statistics ---------------------------------------------------------------------------
-
-DatasetStats datasetStats(const Dataset& dataset, int maxFiles)
-{
-    DatasetStats st;
-    st.countsPerSplit = {dataset.classCounts(Split::Train), dataset.classCounts(Split::Val),
-                         dataset.classCounts(Split::Test)};
-    const size_t n = dataset.samples.size();
-    if (n == 0)
-        return st;
-    const size_t want = maxFiles <= 0 ? n : std::min(n, size_t(maxFiles));
-    std::vector<std::pair<int, int>> sizes(want, {0, 0});
-    parallelFor(want, 0, [&](size_t k) {
-        // Evenly spread over the (class-ordered) list, so every class is measured.
-        const size_t i = want == n ? k : size_t(double(k) * double(n) / double(want));
-        if (!imageSize(dataset.samples[i].path, sizes[k].first, sizes[k].second))
-            sizes[k] = {0, 0};
-    });
-    double sumW = 0, sumH = 0;
-    for (const auto& [w, h] : sizes) {
-        if (w <= 0 || h <= 0)
-            continue;
-        if (st.measured == 0) {
-            st.minWidth = st.maxWidth = w;
-            st.minHeight = st.maxHeight = h;
-        }
-        st.minWidth = std::min(st.minWidth, w);
-        st.maxWidth = std::max(st.maxWidth, w);
-        st.minHeight = std::min(st.minHeight, h);
-        st.maxHeight = std::max(st.maxHeight, h);
-        sumW += w;
-        sumH += h;
-        ++st.measured;
-    }
-    if (st.measured > 0) {
-        st.meanWidth = sumW / double(st.measured);
-        st.meanHeight = sumH / double(st.measured);
-    }
-    return st;
 }
 
 } // namespace lightbox::data
