@@ -215,6 +215,8 @@ void TestCli::everyCommandHasItsHelp_data()
                                     << "--blank F";
     QTest::newRow("ensemble") << "ensemble"
                               << "--out OUT.lbx";
+    QTest::newRow("pacs") << "pacs"
+                          << "find";
     QTest::newRow("version") << "version"
                              << "";
 }
@@ -295,7 +297,7 @@ void TestCli::overviewListsTheCommands()
     const Run help = cli({"--help"});
     QCOMPARE(help.exitCode, 0);
     for (const char* c : {"info", "convert", "crop", "predict", "report", "export-sc", "train", "evaluate", "calibrate",
-                          "shortcut-check", "ensemble", "version"})
+                          "shortcut-check", "ensemble", "pacs", "version"})
         QVERIFY2(help.out.contains(QByteArray("\n  ") + c + ' '), c);
     const Run unknown = cli({"trian"});
     QCOMPARE(unknown.exitCode, 2);

@@ -17,6 +17,7 @@ int runShortcutCheck(const QStringList& args);
 int runEvaluate(const QStringList& args);
 int runCalibrate(const QStringList& args);
 int runEnsemble(const QStringList& args);
+int runPacs(const QStringList& args);
 int runVersion(const QStringList& args);
 
 struct Command {

@@ -33,6 +33,8 @@ const Command* commands(int* count)
         {"calibrate", "--model M --data DIR", "temperature, out-of-distribution detector and cut points", runCalibrate},
         {"shortcut-check", "--data DIR", "can the labels be read from the image borders alone?", runShortcutCheck},
         {"ensemble", "--out OUT.lbx M1 M2 [M...]", "join bundles into an averaged ensemble", runEnsemble},
+        {"pacs", "echo|find|get|store --peer AET@HOST:PORT", "query, retrieve from and send to a PACS (DICOM network)",
+         runPacs},
         {"version", "", "versions, devices and the networks it can train", runVersion},
     };
     *count = static_cast<int>(sizeof kCommands / sizeof kCommands[0]);

@@ -3,9 +3,10 @@
 // C-GET, C-MOVE (with a storage SCP of its own for the call) and C-STORE.
 //
 // Each call opens one association, does its work and closes it; it is synchronous and meant
-// for a worker thread. Nothing here is Qt, nothing prints; failures come back as one line.
-// Not done here: worklists, storage commitment, query of several nodes at once, keeping an
-// association open between calls.
+// for a worker thread. Calls may run at the same time on different threads (DCMTK's connect
+// timeout is process-wide: the last call's LocalAe::timeoutSeconds holds for all). Nothing here is Qt, nothing prints;
+// failures come back as one line. Not done here: worklists, storage commitment, query of several nodes at once, keeping
+// an association open between calls.
 
 #include <pacs/PacsTypes.h>
 
