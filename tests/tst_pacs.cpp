@@ -1,12 +1,12 @@
-// The PACS networking of core/pacs against a real Orthanc started on loopback for the test:
+// The PACS networking of core/net against a real Orthanc started on loopback for the test:
 // echo, find at every level, C-GET and C-MOVE, C-STORE, the storage SCP's peer check, the
 // retrieve cache, TLS, and the failures a network gives (closed port, silent peer, refused
 // association, a peer that dies mid-transfer, cancel, thousands of matches, hostile UIDs).
 #include "pacs/OrthancServer.h"
 
-#include <pacs/PacsClient.h>
-#include <pacs/StorageCache.h>
-#include <pacs/StorageServer.h>
+#include <net/PacsClient.h>
+#include <net/StorageCache.h>
+#include <net/StorageServer.h>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -185,8 +185,8 @@ class TestPacs : public QObject {
     Q_OBJECT
     QTemporaryDir m_tmp;
     std::unique_ptr<OrthancServer> m_orthanc;
-    pacs::PacsNode m_node;
-    pacs::LocalAe m_local;
+    net::PacsNode m_node;
+    net::LocalAe m_local;
     // What the test stored in the main Orthanc.
     std::map<std::string, std::string> m_fileOfSop; // SOP instance UID -> original file
     std::map<std::string, std::vector<std::string>> m_sopsOfStudy;
@@ -202,7 +202,7 @@ class TestPacs : public QObject {
             m_sopsOfStudy[s.studyUid].push_back(s.sopUids[i]);
         }
     }
-    void checkRetrieved(const pacs::RetrieveSummary& r, const std::string& study, const std::string& cache);
+    void checkRetrieved(const net::RetrieveSummary& r, const std::string& study, const std::string& cache);
 
 private slots:
     void initTestCase();
@@ -278,10 +278,10 @@ void TestPacs::initTestCase()
     }
     QElapsedTimer t;
     t.start();
-    pacs::Control control;
+    net::Control control;
     int reports = 0;
-    control.progress = [&](const pacs::Progress&) { ++reports; };
-    auto stored = pacs::store(m_node, m_local, files, control);
+    control.progress = [&](const net::Progress&) { ++reports; };
+    auto stored = net::store(m_node, m_local, files, control);
     QVERIFY2(stored, stored.error().c_str());
     QCOMPARE(stored->sent, int(files.size()));
     QCOMPARE(stored->failed, 0);
@@ -324,16 +324,16 @@ void TestPacs::parseNodeRejectsMalformed()
 {
     QFETCH(QString, text);
     QFETCH(QString, reason);
-    auto r = pacs::parseNode(text.toStdString());
+    auto r = net::parseNode(text.toStdString());
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error()).contains(reason), r.error().c_str());
     QVERIFY(r.error().find('\n') == std::string::npos);
 
-    auto good = pacs::parseNode("ORTHANC@pacs.example.org:4242");
+    auto good = net::parseNode("ORTHANC@pacs.example.org:4242");
     QVERIFY(good);
     QCOMPARE(QString::fromStdString(good->host), QString("pacs.example.org"));
     QCOMPARE(good->port, 4242);
-    auto v6 = pacs::parseNode("PACS@[::1]:104");
+    auto v6 = net::parseNode("PACS@[::1]:104");
     QVERIFY(v6);
     QCOMPARE(QString::fromStdString(v6->host), QString("::1"));
     QCOMPARE(QString::fromStdString(v6->toString()), QString("PACS@[::1]:104"));
@@ -360,12 +360,12 @@ void TestPacs::uidsThatCannotEscape()
 {
     QFETCH(QString, uid);
     QFETCH(bool, safe);
-    QCOMPARE(pacs::isSafeUid(uid.toStdString()), safe);
+    QCOMPARE(net::isSafeUid(uid.toStdString()), safe);
 }
 
 void TestPacs::echo()
 {
-    auto r = pacs::echo(m_node, m_local);
+    auto r = net::echo(m_node, m_local);
     QVERIFY2(r, r.error().c_str());
     QVERIFY(r->roundTripMs > 0);
     QVERIFY(r->roundTripMs < 5000);
@@ -373,9 +373,9 @@ void TestPacs::echo()
 
 void TestPacs::findAtEachLevel()
 {
-    pacs::Query q;
+    net::Query q;
     q.patientName = "DOE^*";
-    auto patients = pacs::find(m_node, m_local, pacs::Level::Patient, q);
+    auto patients = net::find(m_node, m_local, net::Level::Patient, q);
     QVERIFY2(patients, patients.error().c_str());
     std::set<std::string> ids;
     for (const auto& m : patients->matches)
@@ -384,10 +384,10 @@ void TestPacs::findAtEachLevel()
     QVERIFY(!patients->truncated);
 
     q.patientName = "DOE^J?HN";
-    auto john = pacs::find(m_node, m_local, pacs::Level::Study, q);
+    auto john = net::find(m_node, m_local, net::Level::Study, q);
     QVERIFY2(john, john.error().c_str());
     QCOMPARE(int(john->matches.size()), 1);
-    const pacs::Match& s = john->matches[0];
+    const net::Match& s = john->matches[0];
     QCOMPARE(s.studyUid, m_john.studyUid);
     QCOMPARE(s.patientName, std::string("DOE^JOHN"));
     QCOMPARE(s.studyDate, std::string("20240220"));
@@ -395,23 +395,23 @@ void TestPacs::findAtEachLevel()
     QCOMPARE(s.modalitiesInStudy, std::string("MR"));
     QCOMPARE(s.studyInstances, 2);
 
-    pacs::Query byModality;
+    net::Query byModality;
     byModality.modality = "CT";
-    auto ct = pacs::find(m_node, m_local, pacs::Level::Study, byModality);
+    auto ct = net::find(m_node, m_local, net::Level::Study, byModality);
     QVERIFY2(ct, ct.error().c_str());
     QCOMPARE(int(ct->matches.size()), 1);
     QCOMPARE(ct->matches[0].studyUid, m_jane.studyUid);
 
-    pacs::Query byAccession;
+    net::Query byAccession;
     byAccession.accessionNumber = "ACC003";
-    auto anna = pacs::find(m_node, m_local, pacs::Level::Study, byAccession);
+    auto anna = net::find(m_node, m_local, net::Level::Study, byAccession);
     QVERIFY2(anna, anna.error().c_str());
     QCOMPARE(int(anna->matches.size()), 1);
     QCOMPARE(anna->matches[0].patientId, std::string("P003"));
 
-    pacs::Query inStudy;
+    net::Query inStudy;
     inStudy.studyUid = m_jane.studyUid;
-    auto series = pacs::find(m_node, m_local, pacs::Level::Series, inStudy);
+    auto series = net::find(m_node, m_local, net::Level::Series, inStudy);
     QVERIFY2(series, series.error().c_str());
     QCOMPARE(int(series->matches.size()), 2);
     std::set<std::string> seriesUids;
@@ -424,7 +424,7 @@ void TestPacs::findAtEachLevel()
     QCOMPARE(seriesUids, asSet(m_jane.seriesUids));
 
     inStudy.seriesUid = m_jane.seriesUids[0];
-    auto images = pacs::find(m_node, m_local, pacs::Level::Image, inStudy);
+    auto images = net::find(m_node, m_local, net::Level::Image, inStudy);
     QVERIFY2(images, images.error().c_str());
     std::set<std::string> sops;
     for (const auto& m : images->matches) {
@@ -450,9 +450,9 @@ void TestPacs::findByDateRanges()
 {
     QFETCH(QString, range);
     QFETCH(QStringList, expected);
-    pacs::Query q;
+    net::Query q;
     q.studyDate = range.toStdString();
-    auto r = pacs::find(m_node, m_local, pacs::Level::Study, q);
+    auto r = net::find(m_node, m_local, net::Level::Study, q);
     QVERIFY2(r, r.error().c_str());
     QStringList got;
     for (const auto& m : r->matches)
@@ -474,23 +474,23 @@ void TestPacs::findByDateRanges()
 void TestPacs::findRejectsBadQueries()
 {
     for (const char* date : {"2024", "20240101-2024", "-", "abcdefgh", "20240101--20240102"}) {
-        pacs::Query q;
+        net::Query q;
         q.studyDate = date;
-        auto r = pacs::find(m_node, m_local, pacs::Level::Study, q);
+        auto r = net::find(m_node, m_local, net::Level::Study, q);
         QVERIFY2(!r, date);
         QVERIFY2(QString::fromStdString(r.error()).contains("YYYYMMDD"), r.error().c_str());
     }
-    pacs::Query q;
+    net::Query q;
     q.patientName = "A\\B";
-    auto r = pacs::find(m_node, m_local, pacs::Level::Study, q);
+    auto r = net::find(m_node, m_local, net::Level::Study, q);
     QVERIFY(!r);
     QVERIFY(QString::fromStdString(r.error()).contains("backslash"));
-    pacs::Query uid;
+    net::Query uid;
     uid.studyUid = "../x";
-    QVERIFY(!pacs::find(m_node, m_local, pacs::Level::Series, uid));
+    QVERIFY(!net::find(m_node, m_local, net::Level::Series, uid));
 }
 
-void TestPacs::checkRetrieved(const pacs::RetrieveSummary& r, const std::string& study, const std::string& cache)
+void TestPacs::checkRetrieved(const net::RetrieveSummary& r, const std::string& study, const std::string& cache)
 {
     const auto& expected = m_sopsOfStudy.at(study);
     QCOMPARE(asSet(r.sopInstanceUids), asSet(expected));
@@ -516,12 +516,12 @@ void TestPacs::getReturnsTheStoredInstances()
 {
     const std::string cache = cacheDir("get");
     for (const std::string& study : {m_realStudies[0], m_realStudies[1], m_realStudies[2], m_jane.studyUid}) {
-        pacs::RetrieveRequest req{pacs::Level::Study, study, "", cache};
+        net::RetrieveRequest req{net::Level::Study, study, "", cache};
         QDir(QString::fromStdString(cache)).removeRecursively();
-        pacs::Progress last;
-        pacs::Control control;
-        control.progress = [&](const pacs::Progress& p) { last = p; };
-        auto r = pacs::get(m_node, m_local, req, control);
+        net::Progress last;
+        net::Control control;
+        control.progress = [&](const net::Progress& p) { last = p; };
+        auto r = net::get(m_node, m_local, req, control);
         QVERIFY2(r, r.error().c_str());
         checkRetrieved(r.value(), study, cache);
         QCOMPARE(last.remaining, 0);
@@ -529,8 +529,8 @@ void TestPacs::getReturnsTheStoredInstances()
     }
     // One series of a study.
     QDir(QString::fromStdString(cache)).removeRecursively();
-    pacs::RetrieveRequest req{pacs::Level::Series, m_jane.studyUid, m_jane.seriesUids[1], cache};
-    auto r = pacs::get(m_node, m_local, req);
+    net::RetrieveRequest req{net::Level::Series, m_jane.studyUid, m_jane.seriesUids[1], cache};
+    auto r = net::get(m_node, m_local, req);
     QVERIFY2(r, r.error().c_str());
     QCOMPARE(asSet(r->sopInstanceUids), asSet({m_jane.sopUids.begin() + 3, m_jane.sopUids.end()}));
 }
@@ -540,8 +540,8 @@ void TestPacs::moveReturnsTheStoredInstances()
     const std::string cache = cacheDir("move");
     for (const std::string& study : {m_realStudies[0], m_realStudies[2], m_john.studyUid}) {
         QDir(QString::fromStdString(cache)).removeRecursively();
-        pacs::RetrieveRequest req{pacs::Level::Study, study, "", cache};
-        auto r = pacs::move(m_node, m_local, req);
+        net::RetrieveRequest req{net::Level::Study, study, "", cache};
+        auto r = net::move(m_node, m_local, req);
         QVERIFY2(r, r.error().c_str());
         checkRetrieved(r.value(), study, cache);
         QVERIFY(r->bytes > 0);
@@ -551,12 +551,12 @@ void TestPacs::moveReturnsTheStoredInstances()
 void TestPacs::storeThenFind()
 {
     const MadeStudy s = makeStudy(m_tmp.filePath("stored"), {"NEW^PATIENT", "P900", "20240301", "DX", "", 1, 4});
-    auto stored = pacs::store(m_node, m_local, s.files);
+    auto stored = net::store(m_node, m_local, s.files);
     QVERIFY2(stored, stored.error().c_str());
     QCOMPARE(stored->sent, 4);
-    pacs::Query q;
+    net::Query q;
     q.patientId = "P900";
-    auto found = pacs::find(m_node, m_local, pacs::Level::Study, q);
+    auto found = net::find(m_node, m_local, net::Level::Study, q);
     QVERIFY2(found, found.error().c_str());
     QCOMPARE(int(found->matches.size()), 1);
     QCOMPARE(found->matches[0].studyUid, s.studyUid);
@@ -573,7 +573,7 @@ void TestPacs::storeReportsUnreadableFiles()
     f.close();
     const MadeStudy s = makeStudy(m_tmp.filePath("mixed"), {"MIXED^ONE", "P901", "20240302", "OT", "", 1, 1});
     std::vector<std::string> files{corrupt.toStdString(), m_tmp.filePath("missing.dcm").toStdString(), s.files[0]};
-    auto r = pacs::store(m_node, m_local, files);
+    auto r = net::store(m_node, m_local, files);
     QVERIFY2(r, r.error().c_str());
     QCOMPARE(r->sent, 1);
     QCOMPARE(r->failed, 2);
@@ -581,37 +581,37 @@ void TestPacs::storeReportsUnreadableFiles()
     for (const auto& line : r->failures)
         QVERIFY(line.find('\n') == std::string::npos);
 
-    auto none = pacs::store(m_node, m_local, {corrupt.toStdString()});
+    auto none = net::store(m_node, m_local, {corrupt.toStdString()});
     QVERIFY(!none);
     QVERIFY2(QString::fromStdString(none.error()).contains("corrupt.dcm"), none.error().c_str());
 }
 
 void TestPacs::closedPortAndUnknownHost()
 {
-    pacs::LocalAe local = m_local;
+    net::LocalAe local = m_local;
     local.timeoutSeconds = 2;
     QElapsedTimer t;
     t.start();
-    auto closed = pacs::echo({"ORTHANC", "127.0.0.1", OrthancServer::freePort()}, local);
+    auto closed = net::echo({"ORTHANC", "127.0.0.1", OrthancServer::freePort()}, local);
     QVERIFY(!closed);
     QVERIFY2(QString::fromStdString(closed.error()).contains("cannot connect"), closed.error().c_str());
     QVERIFY(closed.error().find('\n') == std::string::npos);
-    auto unknown = pacs::find({"ORTHANC", "no-such-host.invalid", 104}, local, pacs::Level::Study, {});
+    auto unknown = net::find({"ORTHANC", "no-such-host.invalid", 104}, local, net::Level::Study, {});
     QVERIFY(!unknown);
     QVERIFY2(QString::fromStdString(unknown.error()).contains("no-such-host.invalid"), unknown.error().c_str());
-    auto badNode = pacs::echo({"ORTHANC", "127.0.0.1", 0}, local);
+    auto badNode = net::echo({"ORTHANC", "127.0.0.1", 0}, local);
     QVERIFY(!badNode);
     QVERIFY(t.elapsed() < 10000);
     const std::string cache = cacheDir("closed");
-    auto get = pacs::get({"ORTHANC", "127.0.0.1", OrthancServer::freePort()}, local,
-                         {pacs::Level::Study, m_jane.studyUid, "", cache});
+    auto get = net::get({"ORTHANC", "127.0.0.1", OrthancServer::freePort()}, local,
+                        {net::Level::Study, m_jane.studyUid, "", cache});
     QVERIFY(!get);
     QVERIFY(filesUnder(QString::fromStdString(cache)).isEmpty());
 }
 
 void TestPacs::wrongCalledAeTitleIsRejected()
 {
-    auto r = pacs::echo({"NOTORTHANC", "127.0.0.1", m_orthanc->dicomPort()}, m_local);
+    auto r = net::echo({"NOTORTHANC", "127.0.0.1", m_orthanc->dicomPort()}, m_local);
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error()).contains("rejected the association"), r.error().c_str());
 }
@@ -622,11 +622,11 @@ void TestPacs::silentPeerTimesOut()
     int port = 0;
     const int silent = OrthancServer::loopbackSocket(true, &port);
     QVERIFY(silent >= 0);
-    pacs::LocalAe local = m_local;
+    net::LocalAe local = m_local;
     local.timeoutSeconds = 1;
     QElapsedTimer t;
     t.start();
-    auto r = pacs::echo({"SILENT", "127.0.0.1", port}, local);
+    auto r = net::echo({"SILENT", "127.0.0.1", port}, local);
     ::close(silent);
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error()).contains("did not answer within 1 s"), r.error().c_str());
@@ -635,11 +635,11 @@ void TestPacs::silentPeerTimesOut()
 
 void TestPacs::moveToAnUnknownDestination()
 {
-    pacs::LocalAe stranger = m_local;
+    net::LocalAe stranger = m_local;
     stranger.aeTitle = "NOBODY";
     stranger.port = OrthancServer::freePort();
     const std::string cache = cacheDir("unknown-destination");
-    auto r = pacs::move(m_node, stranger, {pacs::Level::Study, m_john.studyUid, "", cache});
+    auto r = net::move(m_node, stranger, {net::Level::Study, m_john.studyUid, "", cache});
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error()).contains("among its move destinations"), r.error().c_str());
     QVERIFY(filesUnder(QString::fromStdString(cache)).isEmpty());
@@ -648,29 +648,29 @@ void TestPacs::moveToAnUnknownDestination()
 void TestPacs::storageScpChecksTitleAndAddress()
 {
     const MadeStudy s = makeStudy(m_tmp.filePath("push"), {"PUSH^ONE", "P950", "20240303", "OT", "", 1, 1});
-    pacs::StorageServerOptions o;
+    net::StorageServerOptions o;
     o.local.aeTitle = "LIGHTBOX";
     o.cacheDir = cacheDir("scp");
     // The peer is known as ORTHANC at 127.0.0.2; the tests call from 127.0.0.1.
     o.peers = {{"ORTHANC", "127.0.0.2", 104, false}, {"MODALITY", "localhost", 104, false}};
-    pacs::StorageServer server(o);
+    net::StorageServer server(o);
     auto port = server.start();
     QVERIFY2(port, port.error().c_str());
-    const pacs::PacsNode scp{"LIGHTBOX", "127.0.0.1", port.value(), false};
+    const net::PacsNode scp{"LIGHTBOX", "127.0.0.1", port.value(), false};
 
-    pacs::LocalAe wrongAddress = m_local;
+    net::LocalAe wrongAddress = m_local;
     wrongAddress.aeTitle = "ORTHANC";
-    auto r1 = pacs::store(scp, wrongAddress, s.files);
+    auto r1 = net::store(scp, wrongAddress, s.files);
     QVERIFY(!r1);
     QVERIFY2(QString::fromStdString(r1.error()).contains("rejected"), r1.error().c_str());
 
-    pacs::LocalAe unknownTitle = m_local;
+    net::LocalAe unknownTitle = m_local;
     unknownTitle.aeTitle = "STRANGER";
-    QVERIFY(!pacs::echo(scp, unknownTitle));
+    QVERIFY(!net::echo(scp, unknownTitle));
 
-    pacs::LocalAe known = m_local;
+    net::LocalAe known = m_local;
     known.aeTitle = "MODALITY"; // its host, localhost, is where the call comes from
-    auto r3 = pacs::store(scp, known, s.files);
+    auto r3 = net::store(scp, known, s.files);
     QVERIFY2(r3, r3.error().c_str());
     QCOMPARE(r3->sent, 1);
     server.stop();
@@ -710,13 +710,13 @@ void TestPacs::hostileUidsStayInTheCache()
     const QString root = m_tmp.filePath("hostile-root");
     const std::string cache = (root + "/cache").toStdString();
     QDir().mkpath(QString::fromStdString(cache));
-    pacs::StorageServerOptions o;
+    net::StorageServerOptions o;
     o.cacheDir = cache;
     o.peers = {{"LIGHTBOX", "127.0.0.1", 104, false}};
-    pacs::StorageServer server(o);
+    net::StorageServer server(o);
     auto port = server.start();
     QVERIFY2(port, port.error().c_str());
-    auto r = pacs::store({"LIGHTBOX", "127.0.0.1", port.value(), false}, m_local, files);
+    auto r = net::store({"LIGHTBOX", "127.0.0.1", port.value(), false}, m_local, files);
     server.stop();
     QVERIFY2(r, r.error().c_str());
     QCOMPARE(r->sent, 0);
@@ -738,15 +738,15 @@ void TestPacs::cancelRemovesPartialFiles()
 {
     const std::string cache = cacheDir("cancel");
     std::atomic<bool> cancel{false};
-    pacs::Control control;
+    net::Control control;
     control.cancel = &cancel;
     int progressCalls = 0;
-    control.progress = [&](const pacs::Progress& p) {
+    control.progress = [&](const net::Progress& p) {
         ++progressCalls;
         if (p.completed >= 1 || p.bytes > 0)
             cancel = true;
     };
-    auto r = pacs::get(m_node, m_local, {pacs::Level::Study, m_jane.studyUid, "", cache}, control);
+    auto r = net::get(m_node, m_local, {net::Level::Study, m_jane.studyUid, "", cache}, control);
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error()).contains("cancelled"), r.error().c_str());
     QVERIFY(progressCalls >= 1);
@@ -755,12 +755,12 @@ void TestPacs::cancelRemovesPartialFiles()
 
     cancel = false;
     const std::string moveCache = cacheDir("cancel-move");
-    auto m = pacs::move(m_node, m_local, {pacs::Level::Study, m_jane.studyUid, "", moveCache}, control);
+    auto m = net::move(m_node, m_local, {net::Level::Study, m_jane.studyUid, "", moveCache}, control);
     QVERIFY(!m);
     QVERIFY2(QString::fromStdString(m.error()).contains("cancelled"), m.error().c_str());
     QVERIFY(filesUnder(QString::fromStdString(moveCache)).isEmpty());
     // The node still answers afterwards.
-    QVERIFY(pacs::echo(m_node, m_local));
+    QVERIFY(net::echo(m_node, m_local));
 }
 
 void TestPacs::peerDyingMidTransferLeavesNothing()
@@ -768,17 +768,17 @@ void TestPacs::peerDyingMidTransferLeavesNothing()
     OrthancServer doomed({});
     QString error;
     QVERIFY2(doomed.start(&error), qPrintable(error));
-    const pacs::PacsNode node{"ORTHANC", "127.0.0.1", doomed.dicomPort(), false};
+    const net::PacsNode node{"ORTHANC", "127.0.0.1", doomed.dicomPort(), false};
     const MadeStudy big = makeStudy(m_tmp.filePath("big"), {"BIG^STUDY", "P960", "20240304", "CT", "", 1, 24, 512});
-    auto stored = pacs::store(node, m_local, big.files);
+    auto stored = net::store(node, m_local, big.files);
     QVERIFY2(stored, stored.error().c_str());
     QCOMPARE(stored->sent, 24);
 
     const std::string cache = cacheDir("killed");
-    pacs::Control control;
+    net::Control control;
     const qint64 pid = doomed.pid();
     bool killed = false;
-    control.progress = [&](const pacs::Progress& p) {
+    control.progress = [&](const net::Progress& p) {
         if (!killed && (p.completed >= 2 || p.bytes > 1000000)) {
             killed = true;
             ::kill(pid_t(pid), SIGKILL);
@@ -786,7 +786,7 @@ void TestPacs::peerDyingMidTransferLeavesNothing()
     };
     QElapsedTimer t;
     t.start();
-    auto r = pacs::get(node, m_local, {pacs::Level::Study, big.studyUid, "", cache}, control);
+    auto r = net::get(node, m_local, {net::Level::Study, big.studyUid, "", cache}, control);
     QVERIFY(killed);
     QVERIFY(!r);
     QVERIFY2(QString::fromStdString(r.error()).contains("lost during C-GET"), r.error().c_str());
@@ -801,7 +801,7 @@ void TestPacs::thousandsOfMatchesAreCappedAndPaged()
     OrthancServer crowded({});
     QString error;
     QVERIFY2(crowded.start(&error), qPrintable(error));
-    const pacs::PacsNode node{"ORTHANC", "127.0.0.1", crowded.dicomPort(), false};
+    const net::PacsNode node{"ORTHANC", "127.0.0.1", crowded.dicomPort(), false};
     const int n = 2100;
     std::vector<std::string> files;
     const QString dir = m_tmp.filePath("crowd");
@@ -813,17 +813,17 @@ void TestPacs::thousandsOfMatchesAreCappedAndPaged()
         files.insert(files.end(), s.files.begin(), s.files.end());
     }
     const qint64 made = t.restart();
-    auto stored = pacs::store(node, m_local, files);
+    auto stored = net::store(node, m_local, files);
     QVERIFY2(stored, stored.error().c_str());
     QCOMPARE(stored->sent, n);
     qInfo("%d patients made in %lld ms, stored in %lld ms", n, made, t.restart());
 
-    pacs::Query q;
+    net::Query q;
     q.patientName = "CROWD^*";
     std::set<std::string> seen;
     int pages = 0;
     for (int offset = 0;; offset += 500) {
-        auto page = pacs::find(node, m_local, pacs::Level::Patient, q, {500, offset});
+        auto page = net::find(node, m_local, net::Level::Patient, q, {500, offset});
         QVERIFY2(page, page.error().c_str());
         ++pages;
         QCOMPARE(page->offset, offset);
@@ -843,7 +843,7 @@ void TestPacs::thousandsOfMatchesAreCappedAndPaged()
     QCOMPARE(pages, 5);
     qInfo("%d patients read in %d pages of 500 in %lld ms", n, pages, t.restart());
     // The node is still usable after each cancelled C-FIND.
-    QVERIFY(pacs::echo(node, m_local));
+    QVERIFY(net::echo(node, m_local));
 }
 
 void TestPacs::tls()
@@ -873,39 +873,39 @@ void TestPacs::tls()
     QString error;
     QVERIFY2(secure.start(&error), qPrintable(error));
 
-    pacs::LocalAe local = m_local;
+    net::LocalAe local = m_local;
     local.tls = {(dir + "/client.crt").toStdString(), (dir + "/client.key").toStdString(),
                  (dir + "/ca.crt").toStdString()};
-    const pacs::PacsNode node{"ORTHANC", "127.0.0.1", secure.dicomPort(), true};
-    auto e = pacs::echo(node, local);
+    const net::PacsNode node{"ORTHANC", "127.0.0.1", secure.dicomPort(), true};
+    auto e = net::echo(node, local);
     QVERIFY2(e, e.error().c_str());
     const MadeStudy s = makeStudy(m_tmp.filePath("tls-study"), {"TLS^PATIENT", "T001", "20240305", "MR", "", 1, 2});
-    auto stored = pacs::store(node, local, s.files);
+    auto stored = net::store(node, local, s.files);
     QVERIFY2(stored, stored.error().c_str());
     QCOMPARE(stored->sent, 2);
-    pacs::Query q;
+    net::Query q;
     q.patientId = "T001";
-    auto found = pacs::find(node, local, pacs::Level::Study, q);
+    auto found = net::find(node, local, net::Level::Study, q);
     QVERIFY2(found, found.error().c_str());
     QCOMPARE(int(found->matches.size()), 1);
     QCOMPARE(found->matches[0].studyUid, s.studyUid);
 
     // Plain TCP to the TLS port fails, and says so in one line.
-    pacs::PacsNode plain = node;
+    net::PacsNode plain = node;
     plain.tls = false;
     local.timeoutSeconds = 2;
-    auto p = pacs::echo(plain, local);
+    auto p = net::echo(plain, local);
     QVERIFY(!p);
     QVERIFY(p.error().find('\n') == std::string::npos);
     QVERIFY2(QString::fromStdString(p.error()).contains("ORTHANC@127.0.0.1"), p.error().c_str());
     // A CA that did not sign the server's certificate is refused.
-    pacs::LocalAe wrongCa = local;
+    net::LocalAe wrongCa = local;
     wrongCa.tls.caFile = (dir + "/client.crt").toStdString();
-    QVERIFY(!pacs::echo(node, wrongCa));
+    QVERIFY(!net::echo(node, wrongCa));
     // TLS without a CA file is a usage error, not an unverified connection.
-    pacs::LocalAe noCa = local;
+    net::LocalAe noCa = local;
     noCa.tls.caFile.clear();
-    auto n = pacs::echo(node, noCa);
+    auto n = net::echo(node, noCa);
     QVERIFY(!n);
     QVERIFY2(QString::fromStdString(n.error()).contains("CA"), n.error().c_str());
 }
@@ -916,11 +916,11 @@ void TestPacs::cacheEvictsLeastRecentlyUsed()
     const std::string cache = root.toStdString();
     std::vector<std::string> order;
     for (const MadeStudy* s : {&m_jane, &m_john, &m_anna}) {
-        auto r = pacs::get(m_node, m_local, {pacs::Level::Study, s->studyUid, "", cache});
+        auto r = net::get(m_node, m_local, {net::Level::Study, s->studyUid, "", cache});
         QVERIFY2(r, r.error().c_str());
         order.push_back(s->studyUid);
     }
-    pacs::StorageCache c(cache);
+    net::StorageCache c(cache);
     QCOMPARE(int(c.studies().size()), 3);
     // Jane's study used last, so John's is the oldest now, then Anna's.
     QTest::qWait(1100);
@@ -955,16 +955,16 @@ void TestPacs::timingOfTenStudies()
 {
     QElapsedTimer t;
     t.start();
-    pacs::Query q;
+    net::Query q;
     q.patientName = "PERF^*";
-    auto found = pacs::find(m_node, m_local, pacs::Level::Study, q);
+    auto found = net::find(m_node, m_local, net::Level::Study, q);
     const qint64 findMs = t.restart();
     QVERIFY2(found, found.error().c_str());
     QCOMPARE(int(found->matches.size()), 10);
     std::uint64_t bytes = 0;
     int instances = 0;
     for (const auto& m : found->matches) {
-        auto r = pacs::get(m_node, m_local, {pacs::Level::Study, m.studyUid, "", cacheDir("perf-get")});
+        auto r = net::get(m_node, m_local, {net::Level::Study, m.studyUid, "", cacheDir("perf-get")});
         QVERIFY2(r, r.error().c_str());
         QCOMPARE(r->completed, 4);
         bytes += r->bytes;
@@ -972,7 +972,7 @@ void TestPacs::timingOfTenStudies()
     }
     const qint64 getMs = t.restart();
     for (const auto& m : found->matches) {
-        auto r = pacs::move(m_node, m_local, {pacs::Level::Study, m.studyUid, "", cacheDir("perf-move")});
+        auto r = net::move(m_node, m_local, {net::Level::Study, m.studyUid, "", cacheDir("perf-move")});
         QVERIFY2(r, r.error().c_str());
         QCOMPARE(r->completed, 4);
     }

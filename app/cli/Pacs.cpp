@@ -1,9 +1,9 @@
-// lightbox-cli pacs echo|find|get|store: the PACS calls of core/pacs from the command line.
+// lightbox-cli pacs echo|find|get|store: the PACS calls of core/net from the command line.
 #include "CommandLine.h"
 #include "Commands.h"
 
-#include <pacs/PacsClient.h>
-#include <pacs/StorageCache.h>
+#include <net/PacsClient.h>
+#include <net/StorageCache.h>
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -46,18 +46,18 @@ void addNodeOptions(CommandLine& cl)
 
 // What every subcommand sends with its call.
 struct Call {
-    pacs::PacsNode node;
-    pacs::LocalAe local;
-    pacs::Control control;
+    net::PacsNode node;
+    net::LocalAe local;
+    net::Control control;
 };
 
 // --peer and the own AE options; false after a usage error.
 bool nodeOptions(CommandLine& cl, Call& call)
 {
-    pacs::PacsNode& node = call.node;
-    pacs::LocalAe& local = call.local;
-    pacs::Control& control = call.control;
-    auto parsed = pacs::parseNode(cl.text("peer"));
+    net::PacsNode& node = call.node;
+    net::LocalAe& local = call.local;
+    net::Control& control = call.control;
+    auto parsed = net::parseNode(cl.text("peer"));
     if (!parsed) {
         cl.usageError("--peer " + QString::fromStdString(parsed.error()));
         return false;
@@ -66,7 +66,7 @@ bool nodeOptions(CommandLine& cl, Call& call)
     node.tls = cl.has("tls");
     if (cl.has("aet")) {
         local.aeTitle = cl.text("aet");
-        if (const std::string why = pacs::validateAeTitle(local.aeTitle); !why.empty()) {
+        if (const std::string why = net::validateAeTitle(local.aeTitle); !why.empty()) {
             cl.usageError("--aet: " + QString::fromStdString(why));
             return false;
         }
@@ -105,9 +105,9 @@ void addQueryOptions(CommandLine& cl)
     cl.option("series-uid", "UID", "Series Instance UID (series or image level).");
 }
 
-pacs::Query queryOptions(const CommandLine& cl)
+net::Query queryOptions(const CommandLine& cl)
 {
-    pacs::Query q;
+    net::Query q;
     q.patientName = cl.text("patient");
     q.patientId = cl.text("patient-id");
     q.studyDate = cl.text("date");
@@ -118,7 +118,7 @@ pacs::Query queryOptions(const CommandLine& cl)
     return q;
 }
 
-QJsonObject matchJson(const pacs::Match& m)
+QJsonObject matchJson(const net::Match& m)
 {
     QJsonObject o;
     auto put = [&](const char* key, const std::string& value) {
@@ -152,23 +152,23 @@ QJsonObject matchJson(const pacs::Match& m)
     return o;
 }
 
-void printMatch(const pacs::Match& m)
+void printMatch(const net::Match& m)
 {
     switch (m.level) {
-    case pacs::Level::Patient:
+    case net::Level::Patient:
         std::printf("%-32s %-16s %-8s %s\n", m.patientName.c_str(), m.patientId.c_str(), m.patientBirthDate.c_str(),
                     m.patientSex.c_str());
         break;
-    case pacs::Level::Study:
+    case net::Level::Study:
         std::printf("%-8s %-28s %-14s %-8s %4d  %-24s %s\n", m.studyDate.c_str(), m.patientName.c_str(),
                     m.patientId.c_str(), m.modalitiesInStudy.c_str(), m.studyInstances, m.studyDescription.c_str(),
                     m.studyUid.c_str());
         break;
-    case pacs::Level::Series:
+    case net::Level::Series:
         std::printf("%-4s %-6s %4d  %-32s %s\n", m.seriesNumber.c_str(), m.modality.c_str(), m.seriesInstances,
                     m.seriesDescription.c_str(), m.seriesUid.c_str());
         break;
-    case pacs::Level::Image:
+    case net::Level::Image:
         std::printf("%-6s %s %s\n", m.instanceNumber.c_str(), m.sopInstanceUid.c_str(), m.sopClassUid.c_str());
         break;
     }
@@ -181,10 +181,10 @@ int runEcho(const QStringList& argv)
     Call call;
     if (!parseCall(cl, argv, 0, 0, call))
         return cl.exitCode();
-    const pacs::PacsNode& node = call.node;
-    const pacs::LocalAe& local = call.local;
-    pacs::Control& control = call.control;
-    auto r = pacs::echo(node, local, control);
+    const net::PacsNode& node = call.node;
+    const net::LocalAe& local = call.local;
+    net::Control& control = call.control;
+    auto r = net::echo(node, local, control);
     if (!r)
         return failed(r.error());
     std::printf("%s answered in %.0f ms\n", node.toString().c_str(), r->roundTripMs);
@@ -202,23 +202,23 @@ int runFind(const QStringList& argv)
     Call call;
     if (!parseCall(cl, argv, 0, 0, call))
         return cl.exitCode();
-    const pacs::PacsNode& node = call.node;
-    const pacs::LocalAe& local = call.local;
-    pacs::Control& control = call.control;
-    pacs::FindOptions page;
+    const net::PacsNode& node = call.node;
+    const net::LocalAe& local = call.local;
+    net::Control& control = call.control;
+    net::FindOptions page;
     QString levelName = "study";
     if (!cl.integer("max", 1, 1000000, page.maxResults) ||
         !cl.integer("offset", 0, CommandLine::kIntMax, page.offset) ||
         (cl.has("level") && !cl.choice("level", {"patient", "study", "series", "image"}, levelName)))
         return cl.exitCode();
-    const pacs::Level level = levelName == "patient"  ? pacs::Level::Patient
-                              : levelName == "series" ? pacs::Level::Series
-                              : levelName == "image"  ? pacs::Level::Image
-                                                      : pacs::Level::Study;
-    const pacs::Query query = queryOptions(cl);
-    if (const std::string why = pacs::validateQuery(query); !why.empty())
+    const net::Level level = levelName == "patient"  ? net::Level::Patient
+                             : levelName == "series" ? net::Level::Series
+                             : levelName == "image"  ? net::Level::Image
+                                                     : net::Level::Study;
+    const net::Query query = queryOptions(cl);
+    if (const std::string why = net::validateQuery(query); !why.empty())
         return cl.usageError(QString::fromStdString(why));
-    auto r = pacs::find(node, local, level, query, page, control);
+    auto r = net::find(node, local, level, query, page, control);
     if (!r)
         return failed(r.error());
     if (cl.has("json")) {
@@ -253,15 +253,15 @@ int runGet(const QStringList& argv)
     Call call;
     if (!parseCall(cl, argv, 0, 0, call))
         return cl.exitCode();
-    const pacs::PacsNode& node = call.node;
-    const pacs::LocalAe& local = call.local;
-    pacs::Control& control = call.control;
+    const net::PacsNode& node = call.node;
+    const net::LocalAe& local = call.local;
+    net::Control& control = call.control;
     if (cl.has("move") && !cl.has("port"))
         return cl.usageError("--move needs --port, the storage port the PACS knows Lightbox by");
     if (cl.has("level"))
         return cl.usageError("get retrieves studies, or one series with --series-uid; --level is for find");
-    const pacs::Query query = queryOptions(cl);
-    if (const std::string why = pacs::validateQuery(query); !why.empty())
+    const net::Query query = queryOptions(cl);
+    if (const std::string why = net::validateQuery(query); !why.empty())
         return cl.usageError(QString::fromStdString(why));
     if (!query.seriesUid.empty() && query.studyUid.empty())
         return cl.usageError("--series-uid needs --study-uid");
@@ -273,7 +273,7 @@ int runGet(const QStringList& argv)
             query.accessionNumber.empty())
             return cl.usageError("give --study-uid, or filters (--patient, --patient-id, --date, --modality, "
                                  "--accession) that pick the studies");
-        auto found = pacs::find(node, local, pacs::Level::Study, query, {}, control);
+        auto found = net::find(node, local, net::Level::Study, query, {}, control);
         if (!found)
             return failed(found.error());
         if (found->truncated)
@@ -283,22 +283,22 @@ int runGet(const QStringList& argv)
         if (studies.empty())
             return failed("no study matches");
     }
-    pacs::Progress last;
+    net::Progress last;
     const bool terminal = ::isatty(STDERR_FILENO);
-    control.progress = [&](const pacs::Progress& p) {
+    control.progress = [&](const net::Progress& p) {
         if (terminal && (p.completed != last.completed || p.remaining != last.remaining))
             std::fprintf(stderr, "\r%d done, %d to go, %d failed   ", p.completed, std::max(0, p.remaining), p.failed);
         last = p;
     };
-    pacs::StorageCache cache(cl.text("out"));
+    net::StorageCache cache(cl.text("out"));
     for (const std::string& study : studies) {
-        pacs::RetrieveRequest request;
-        request.level = query.seriesUid.empty() ? pacs::Level::Study : pacs::Level::Series;
+        net::RetrieveRequest request;
+        request.level = query.seriesUid.empty() ? net::Level::Study : net::Level::Series;
         request.studyUid = study;
         request.seriesUid = query.seriesUid;
         request.cacheDir = cl.text("out");
         last = {};
-        auto r = cl.has("move") ? pacs::move(node, local, request, control) : pacs::get(node, local, request, control);
+        auto r = cl.has("move") ? net::move(node, local, request, control) : net::get(node, local, request, control);
         if (terminal && (last.completed || last.remaining > 0))
             std::fprintf(stderr, "\r%60s\r", "");
         if (!r)
@@ -317,13 +317,13 @@ int runStore(const QStringList& argv)
     Call call;
     if (!parseCall(cl, argv, 1, -1, call))
         return cl.exitCode();
-    const pacs::PacsNode& node = call.node;
-    const pacs::LocalAe& local = call.local;
-    pacs::Control& control = call.control;
+    const net::PacsNode& node = call.node;
+    const net::LocalAe& local = call.local;
+    net::Control& control = call.control;
     std::vector<std::string> files;
     for (const QString& f : cl.positional())
         files.push_back(f.toStdString());
-    auto r = pacs::store(node, local, files, control);
+    auto r = net::store(node, local, files, control);
     if (!r)
         return failed(r.error());
     for (const auto& line : r->failures)

@@ -1,6 +1,6 @@
 #include "OrthancServer.h"
 
-#include <pacs/PacsClient.h>
+#include <net/PacsClient.h>
 
 #include <QDeadlineTimer>
 #include <QFile>
@@ -133,8 +133,8 @@ bool OrthancServer::start(QString* error)
         *error = "Orthanc did not start: " + m_process.errorString();
         return false;
     }
-    pacs::PacsNode node{m_options.aeTitle.toStdString(), "127.0.0.1", m_dicomPort, m_options.tls};
-    pacs::LocalAe local;
+    net::PacsNode node{m_options.aeTitle.toStdString(), "127.0.0.1", m_dicomPort, m_options.tls};
+    net::LocalAe local;
     local.timeoutSeconds = 2;
     local.tls = {m_options.tlsCert.toStdString(), m_options.tlsKey.toStdString(), m_options.tlsCa.toStdString()};
     QDeadlineTimer deadline(20000 * LIGHTBOX_TIME_FACTOR);
@@ -144,7 +144,7 @@ bool OrthancServer::start(QString* error)
             *error = "Orthanc stopped: " + log();
             return false;
         }
-        auto r = pacs::echo(node, local);
+        auto r = net::echo(node, local);
         if (r)
             return true;
         last = r.error();

@@ -18,7 +18,7 @@
 #include <set>
 #include <thread>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 namespace {
 
 // The numeric addresses `host` resolves to ("127.0.0.1", "::1").
@@ -280,4 +280,4 @@ void StorageServer::removeReceived()
     m_impl->sink.rollback();
 }
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

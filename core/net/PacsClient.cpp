@@ -15,7 +15,7 @@
 #include <map>
 #include <set>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -666,4 +666,4 @@ Result<StoreSummary> store(const PacsNode& node, const LocalAe& local, const std
     return summary;
 }
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

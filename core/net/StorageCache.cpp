@@ -1,6 +1,6 @@
 #include "StorageCache.h"
 
-#include <pacs/PacsTypes.h>
+#include <net/PacsTypes.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 namespace {
 
 const char* kMarker = ".last-use";
@@ -101,4 +101,4 @@ Result<std::uint64_t> StorageCache::clear() const
     return evictTo(0);
 }
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

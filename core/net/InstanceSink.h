@@ -1,5 +1,5 @@
 #pragma once
-// Internal to core/pacs: writes the instances one retrieve receives into the cache folder and
+// Internal to core/net: writes the instances one retrieve receives into the cache folder and
 // takes them back out when the retrieve fails or is cancelled.
 
 #include <base/Result.h>
@@ -12,7 +12,7 @@
 
 class DcmDataset;
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 /// Writes received data sets as `<cacheDir>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm`,
 /// each first to a hidden temporary name in that folder and renamed when whole, so a reader
@@ -40,4 +40,4 @@ private:
     std::atomic<std::uint64_t> m_bytes{0};
 };
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

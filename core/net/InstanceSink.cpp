@@ -1,6 +1,6 @@
 #include "InstanceSink.h"
 
-#include <pacs/PacsTypes.h>
+#include <net/PacsTypes.h>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -15,7 +15,7 @@
 
 namespace fs = std::filesystem;
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 namespace {
 
 std::string uidOf(DcmDataset& dataset, const DcmTagKey& tag)
@@ -129,4 +129,4 @@ std::vector<std::string> InstanceSink::studyUids() const
     return m_studies;
 }
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

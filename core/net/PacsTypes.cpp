@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 std::string PacsNode::toString() const
 {
@@ -74,4 +74,4 @@ bool isSafeUid(const std::string& uid)
     return uid.find_first_not_of("0123456789.") == std::string::npos;
 }
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

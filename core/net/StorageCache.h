@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 /// The cache folder as `<root>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm` (what get() and
 /// move() write). A study's last use is the time of its `.last-use` marker (touch()), else
@@ -40,4 +40,4 @@ private:
     std::string m_root;
 };
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

@@ -2,14 +2,14 @@
 // Lightbox's storage SCP: receives C-STORE (the sub-operations of a C-MOVE, or a modality
 // pushing) into the cache folder, on DCMTK's DcmSCP, on a thread of its own.
 
-#include <pacs/PacsTypes.h>
+#include <net/PacsTypes.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 struct StorageServerOptions {
     /// aeTitle: the called AE title it answers to; port: where it listens (0 picks a free
@@ -52,4 +52,4 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

@@ -1,9 +1,9 @@
 #pragma once
-// Internal to core/pacs (it includes DCMTK): the DcmSCU that every call of PacsClient.h runs
+// Internal to core/net (it includes DCMTK): the DcmSCU that every call of PacsClient.h runs
 // one association with, its hooks turned into std::function members, and the pieces shared
 // with the storage SCP (TLS layer, DCMTK's logger, conditions as one line).
 
-#include <pacs/PacsTypes.h>
+#include <net/PacsTypes.h>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/scu.h>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 /// Once per process: turns DCMTK's own logger off (nothing it says may reach stderr, and its
 /// debug lines would carry patient data) and Nagle's algorithm off (TCP_NODELAY).
@@ -78,4 +78,4 @@ private:
     bool m_open = false;
 };
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <mutex>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 void setUpDcmtk()
 {
@@ -207,4 +207,4 @@ void Scu::notifyRECEIVEProgress(unsigned long byteCount)
         onBytes(byteCount);
 }
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

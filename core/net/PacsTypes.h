@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 /// PEM files for DICOM TLS. `certFile` and `keyFile` are Lightbox's own (a PACS that asks for
 /// a client certificate needs them); `caFile` holds the certificates the peer's must chain to.
@@ -80,4 +80,4 @@ struct Control {
     bool cancelled() const { return cancel && cancel->load(); }
 };
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net

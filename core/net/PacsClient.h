@@ -8,12 +8,12 @@
 // failures come back as one line. Not done here: worklists, storage commitment, query of several nodes at once, keeping
 // an association open between calls.
 
-#include <pacs/PacsTypes.h>
+#include <net/PacsTypes.h>
 
 #include <string>
 #include <vector>
 
-namespace lightbox::pacs {
+namespace lightbox::net {
 
 /// The answer to a C-ECHO.
 struct EchoReply {
@@ -124,4 +124,4 @@ Result<RetrieveSummary> move(const PacsNode& node, const LocalAe& local, const R
 Result<StoreSummary> store(const PacsNode& node, const LocalAe& local, const std::vector<std::string>& files,
                            const Control& control = {});
 
-} // namespace lightbox::pacs
+} // namespace lightbox::net
