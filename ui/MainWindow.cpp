@@ -43,6 +43,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QtConcurrent/QtConcurrent>
@@ -188,6 +189,7 @@ void MainWindow::buildDocks()
     m_tagDock->setWidget(m_tags);
     tabifyDockWidget(m_classifyDock, m_tagDock);
     m_classifyDock->raise();
+    buildPacsDock();
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)

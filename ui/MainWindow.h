@@ -23,6 +23,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QTabWidget;
+class QTemporaryDir;
 
 namespace lightbox::ui {
 
@@ -30,6 +31,7 @@ class ClassifyPanel;
 class CompareView;
 class CropPanel;
 class MeasurementsPanel;
+class PacsDock;
 class ImageViewer;
 class TagBrowser;
 class TrainingTab;
@@ -82,6 +84,7 @@ public:
     CompareView* compareView() const { return m_compare; }
     /// The side the view actions, the classify panel and the exports work on.
     ImageViewer* activeViewer() const;
+    PacsDock* pacsDock() const { return m_pacs; }
     TagBrowser* tagBrowser() const { return m_tags; }
     CropPanel* cropPanel() const { return m_cropPanel; }
     MeasurementsPanel* measurementsPanel() const { return m_measurements; }
@@ -131,6 +134,7 @@ private:
 
     void buildActions();
     void buildDocks();
+    void buildPacsDock();
     void buildLanguageMenu(QMenu* view);
     void openDialog();
     void openFolderDialog();
@@ -205,6 +209,10 @@ private:
     quint64 m_actionSerial = 0, m_cropSerial = 0, m_measureSerial = 0; ///< which came last
     MeasurementsPanel* m_measurements = nullptr;
     QDockWidget* m_measureDock = nullptr;
+    PacsDock* m_pacs = nullptr;
+    std::unique_ptr<QTemporaryDir> m_sendDir; ///< files made to be sent to a PACS
+    int m_sendSerial = 0;
+    QDockWidget* m_pacsDock = nullptr;
     QActionGroup* m_toolGroup = nullptr;
     QList<QAction*> m_labelActions;
     QFutureWatcher<Thumbnail>* m_thumbWatcher = nullptr;

@@ -12,6 +12,7 @@
 #include "ImageViewer.h"
 #include "Language.h"
 #include "MeasurementsPanel.h"
+#include "PacsDock.h"
 #include "SettingsWriter.h"
 #include "TagBrowser.h"
 #include "TrainingTab.h"
@@ -19,6 +20,7 @@
 
 #include <data/CropManifest.h>
 #include <data/ImageFolder.h>
+#include <imaging/DicomWriter.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/Render.h>
 
@@ -30,6 +32,7 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -42,6 +45,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QtConcurrent/QtConcurrent>
@@ -441,6 +445,87 @@ bool MainWindow::exportReportTo(const QString& path, bool identify)
                         : tr("Exported the de-identified report to %1").arg(path),
                8000);
     return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// PACS
+
+void MainWindow::buildPacsDock()
+{
+    m_pacs = new PacsDock;
+    m_pacsDock = new QDockWidget(tr("PACS"), this);
+    m_pacsDock->setObjectName(QStringLiteral("pacsDock"));
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(m_pacs);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    m_pacsDock->setWidget(scroll);
+    addDockWidget(Qt::LeftDockWidgetArea, m_pacsDock);
+    tabifyDockWidget(m_measureDock, m_pacsDock);
+    m_measureDock->raise();
+    // The search tree needs room: shown, the dock takes most of the left side.
+    connect(m_pacsDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (!visible || m_pacsDock->isFloating() || m_pacsDock->width() >= kPacsDockWidth)
+            return;
+        resizeDocks({m_pacsDock}, {kPacsDockWidth}, Qt::Horizontal);
+        resizeDocks({m_folderDock, m_pacsDock}, {160, std::max(400, height() - 260)}, Qt::Vertical);
+    });
+    // A retrieved series opens in the viewer, and its folder in the folder list.
+    connect(m_pacs, &PacsDock::filesRetrieved, this, [this](const QStringList& files) { openFile(files.first()); });
+
+    // What Send sends. The Secondary Capture and the report are written to a folder that
+    // lives as long as the window.
+    const auto scratch = [this](const QString& name) {
+        if (!m_sendDir)
+            m_sendDir = std::make_unique<QTemporaryDir>();
+        return m_sendDir->isValid() ? m_sendDir->filePath(name) : QString();
+    };
+    PacsDock::SendSources sources;
+    sources.currentFile = [this](QString* error) {
+        const ImageViewer* v = activeViewer();
+        if (!v->hasImage())
+            return QString();
+        if (v->image()->format != "DICOM") {
+            *error = tr("the image shown is no DICOM file; send the view as a Secondary Capture");
+            return QString();
+        }
+        return QString::fromStdString(v->image()->sourcePath);
+    };
+    sources.secondaryCapture = [this, scratch](QString* error) {
+        if (!activeViewer()->hasImage())
+            return QString();
+        const QString path = scratch(QStringLiteral("view-%1.dcm").arg(++m_sendSerial));
+        if (path.isEmpty() || !exportDicomTo(path)) {
+            *error = m_lastError.isEmpty() ? tr("cannot write a temporary file") : m_lastError;
+            return QString();
+        }
+        return path;
+    };
+    sources.report = [this, scratch](QString* error) {
+        const ImageViewer* v = activeViewer();
+        if (!v->hasImage())
+            return QString();
+        const QString pdf = scratch(QStringLiteral("report-%1.pdf").arg(++m_sendSerial));
+        if (pdf.isEmpty() || !exportReportTo(pdf, true)) {
+            *error = m_lastError.isEmpty() ? tr("cannot write a temporary file") : m_lastError;
+            return QString();
+        }
+        QFile f(pdf);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = f.errorString();
+            return QString();
+        }
+        const QByteArray bytes = f.readAll();
+        const QString dcm = QString(pdf).replace(QStringLiteral(".pdf"), QStringLiteral(".dcm"));
+        auto written =
+            imaging::writeEncapsulatedPdf(bytes.toStdString(), *v->image(), "Lightbox report", dcm.toStdString());
+        if (!written) {
+            *error = QString::fromStdString(written.error());
+            return QString();
+        }
+        return dcm;
+    };
+    m_pacs->setSendSources(std::move(sources));
 }
 
 } // namespace lightbox::ui

@@ -116,6 +116,12 @@ void MainWindow::buildActions()
             exportDicomTo(path);
     });
     file->addSeparator();
+    file->addSeparator();
+    file->addAction(tr("Query &PACS..."), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P), this, [this] {
+        m_pacsDock->show();
+        m_pacsDock->raise();
+    });
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
 
@@ -269,6 +275,7 @@ void MainWindow::buildActions()
     view->addAction(m_cropDock->toggleViewAction());
     view->addAction(m_classifyDock->toggleViewAction());
     view->addAction(m_tagDock->toggleViewAction());
+    view->addAction(m_pacsDock->toggleViewAction());
     view->addSeparator();
     buildLanguageMenu(view);
     rebuildPresets();

@@ -12,6 +12,7 @@ namespace lightbox::ui::mainwindow {
 
 constexpr int kMaxRecent = 10;
 constexpr int kThumbSize = 56;
+constexpr int kPacsDockWidth = 580; ///< the PACS dock's width when it is shown
 
 /// What the viewer loads: the pixels and every tag (for the tag browser).
 inline imaging::LoadOptions viewerLoadOptions()

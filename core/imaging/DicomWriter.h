@@ -33,4 +33,10 @@ struct WrittenSecondaryCapture {
 Result<WrittenSecondaryCapture> writeSecondaryCapture(const cv::Mat& rgb, const Image& source,
                                                       const SecondaryCaptureInfo& info, const std::string& path);
 
+/// Writes a PDF document (the report) as a DICOM Encapsulated PDF in the study of `source`,
+/// with the same patient and study attributes as writeSecondaryCapture() and a new series
+/// (Modality DOC). Written to a temporary file and renamed.
+Result<WrittenSecondaryCapture> writeEncapsulatedPdf(const std::string& pdf, const Image& source,
+                                                     const std::string& title, const std::string& path);
+
 } // namespace lightbox::imaging

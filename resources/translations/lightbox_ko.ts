@@ -1412,6 +1412,22 @@ Calibration error (ECE) %1</source>
         <source>Compare</source>
         <translation>비교</translation>
     </message>
+    <message>
+        <source>PACS</source>
+        <translation>PACS</translation>
+    </message>
+    <message>
+        <source>the image shown is no DICOM file; send the view as a Secondary Capture</source>
+        <translation>표시된 영상은 DICOM 파일이 아닙니다. 화면을 Secondary Capture로 보내십시오</translation>
+    </message>
+    <message>
+        <source>cannot write a temporary file</source>
+        <translation>임시 파일을 쓸 수 없습니다</translation>
+    </message>
+    <message>
+        <source>Query &amp;PACS...</source>
+        <translation>PACS 조회(&amp;P)...</translation>
+    </message>
 </context>
 <context>
     <name>lightbox::ui::MeasurementsPanel</name>
@@ -1446,6 +1462,377 @@ Calibration error (ECE) %1</source>
     <message>
         <source>Text beside the arrow:</source>
         <translation>화살표 옆 텍스트:</translation>
+    </message>
+</context>
+<context>
+    <name>lightbox::ui::PacsDock</name>
+    <message>
+        <source>Patient / study / series</source>
+        <translation>환자 / 검사 / 시리즈</translation>
+    </message>
+    <message>
+        <source>ID / accession</source>
+        <translation>ID / 접수 번호</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>날짜</translation>
+    </message>
+    <message>
+        <source>Modality</source>
+        <translation>모달리티</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>영상 수</translation>
+    </message>
+    <message>
+        <source>Retrieve</source>
+        <translation>가져오기</translation>
+    </message>
+    <message>
+        <source>Retrieve the chosen study or series into the cache and open it</source>
+        <translation>선택한 검사나 시리즈를 캐시로 가져와 엽니다</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Send:</source>
+        <translation>보내기:</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>영상</translation>
+    </message>
+    <message>
+        <source>Send the DICOM file shown to the node</source>
+        <translation>표시된 DICOM 파일을 노드로 보냅니다</translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation>화면</translation>
+    </message>
+    <message>
+        <source>Send the view as a DICOM Secondary Capture</source>
+        <translation>화면을 DICOM Secondary Capture로 보냅니다</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>보고서</translation>
+    </message>
+    <message>
+        <source>Send the report as a DICOM Encapsulated PDF</source>
+        <translation>보고서를 DICOM Encapsulated PDF로 보냅니다</translation>
+    </message>
+    <message>
+        <source>Network events; patient names and IDs are left out</source>
+        <translation>네트워크 기록입니다. 환자 이름과 ID는 남기지 않습니다</translation>
+    </message>
+    <message>
+        <source>Echo: %1 answered in %2 ms</source>
+        <translation>에코: %1이(가) %2 ms 만에 응답했습니다</translation>
+    </message>
+    <message>
+        <source>Echo failed: %1</source>
+        <translation>에코 실패: %1</translation>
+    </message>
+    <message>
+        <source>Series not found: %1</source>
+        <translation>시리즈를 찾지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <source>Search failed: %1</source>
+        <translation>검색 실패: %1</translation>
+    </message>
+    <message>
+        <source>%1 images, %2</source>
+        <translation>영상 %1장, %2</translation>
+    </message>
+    <message>
+        <source>Not retrieved</source>
+        <translation>가져오지 못함</translation>
+    </message>
+    <message>
+        <source>Retrieve failed: %1</source>
+        <translation>가져오기 실패: %1</translation>
+    </message>
+    <message>
+        <source>%1 images</source>
+        <translation>영상 %1장</translation>
+    </message>
+    <message>
+        <source>Retrieved %1 images (%2) in %3 s%4</source>
+        <translation>영상 %1장(%2)을 %3초 만에 가져왔습니다%4</translation>
+    </message>
+    <message>
+        <source>, %1 failed</source>
+        <translation>, %1장 실패</translation>
+    </message>
+    <message>
+        <source>Send failed: %1</source>
+        <translation>보내기 실패: %1</translation>
+    </message>
+    <message>
+        <source>Sent %1, %2 refused: %3</source>
+        <translation>%1개 보냄, %2개 거부됨: %3</translation>
+    </message>
+    <message>
+        <source>Sent %1 to %2</source>
+        <translation>%2(으)로 %1개 보냈습니다</translation>
+    </message>
+    <message>
+        <source>PACS node</source>
+        <translation>PACS 노드</translation>
+    </message>
+    <message>
+        <source>Saved nodes</source>
+        <translation>저장된 노드</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>저장</translation>
+    </message>
+    <message>
+        <source>Save the node below in the list</source>
+        <translation>아래 노드를 목록에 저장합니다</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>삭제</translation>
+    </message>
+    <message>
+        <source>Echo</source>
+        <translation>에코</translation>
+    </message>
+    <message>
+        <source>Check that the node answers and accepts this workstation (C-ECHO)</source>
+        <translation>노드가 응답하고 이 워크스테이션을 받아들이는지 확인합니다(C-ECHO)</translation>
+    </message>
+    <message>
+        <source>AE title</source>
+        <translation>AE 타이틀</translation>
+    </message>
+    <message>
+        <source>The node&apos;s AE title</source>
+        <translation>노드의 AE 타이틀</translation>
+    </message>
+    <message>
+        <source>host</source>
+        <translation>호스트</translation>
+    </message>
+    <message>
+        <source>The node&apos;s DICOM port</source>
+        <translation>노드의 DICOM 포트</translation>
+    </message>
+    <message>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <source>This workstation</source>
+        <translation>이 워크스테이션</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>설정</translation>
+    </message>
+    <message>
+        <source>Clear cache</source>
+        <translation>캐시 비우기</translation>
+    </message>
+    <message>
+        <source>The port of this workstation&apos;s storage service, where a C-MOVE sends the images</source>
+        <translation>C-MOVE가 영상을 보내는 이 워크스테이션의 저장 서비스 포트</translation>
+    </message>
+    <message>
+        <source>C-GET (one connection)</source>
+        <translation>C-GET (연결 하나)</translation>
+    </message>
+    <message>
+        <source>C-MOVE (the PACS connects back)</source>
+        <translation>C-MOVE (PACS가 다시 연결)</translation>
+    </message>
+    <message>
+        <source>CA certificates (PEM)</source>
+        <translation>CA 인증서 (PEM)</translation>
+    </message>
+    <message>
+        <source>this workstation&apos;s certificate (PEM, optional)</source>
+        <translation>이 워크스테이션의 인증서 (PEM, 선택)</translation>
+    </message>
+    <message>
+        <source>its private key (PEM, optional)</source>
+        <translation>그 개인 키 (PEM, 선택)</translation>
+    </message>
+    <message>
+        <source>AE title:</source>
+        <translation>AE 타이틀:</translation>
+    </message>
+    <message>
+        <source>Storage port:</source>
+        <translation>저장 포트:</translation>
+    </message>
+    <message>
+        <source>Retrieve by:</source>
+        <translation>가져오기 방식:</translation>
+    </message>
+    <message>
+        <source>TLS CA:</source>
+        <translation>TLS CA:</translation>
+    </message>
+    <message>
+        <source>TLS certificate:</source>
+        <translation>TLS 인증서:</translation>
+    </message>
+    <message>
+        <source>TLS key:</source>
+        <translation>TLS 키:</translation>
+    </message>
+    <message>
+        <source>Cache limit:</source>
+        <translation>캐시 한도:</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <source>DOE^J* (wildcards * and ?)</source>
+        <translation>HONG^G* (와일드카드 * 와 ?)</translation>
+    </message>
+    <message>
+        <source>from</source>
+        <translation>부터</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>까지</translation>
+    </message>
+    <message>
+        <source>Patient name:</source>
+        <translation>환자 이름:</translation>
+    </message>
+    <message>
+        <source>Patient ID:</source>
+        <translation>환자 ID:</translation>
+    </message>
+    <message>
+        <source>Study date:</source>
+        <translation>검사 날짜:</translation>
+    </message>
+    <message>
+        <source>Accession:</source>
+        <translation>접수 번호:</translation>
+    </message>
+    <message>
+        <source>Modality:</source>
+        <translation>모달리티:</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>더 보기</translation>
+    </message>
+    <message>
+        <source>The next page of matches</source>
+        <translation>다음 검색 결과 페이지</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>%1을(를) 저장했습니다</translation>
+    </message>
+    <message>
+        <source>The node is not complete: %1</source>
+        <translation>노드 정보가 완전하지 않습니다: %1</translation>
+    </message>
+    <message>
+        <source>Cache: %1, studies: %2</source>
+        <translation>캐시: %1, 검사 %2건</translation>
+    </message>
+    <message>
+        <source>Cleared the cache: %1 freed</source>
+        <translation>캐시를 비웠습니다: %1 확보</translation>
+    </message>
+    <message>
+        <source>Cannot clear the cache: %1</source>
+        <translation>캐시를 비울 수 없습니다: %1</translation>
+    </message>
+    <message>
+        <source>Echo %1…</source>
+        <translation>%1 에코 중…</translation>
+    </message>
+    <message>
+        <source>the study date range ends before it starts</source>
+        <translation>검사 날짜 범위의 끝이 시작보다 앞섭니다</translation>
+    </message>
+    <message>
+        <source>Search not started: %1</source>
+        <translation>검색을 시작하지 않았습니다: %1</translation>
+    </message>
+    <message>
+        <source>Searching %1…</source>
+        <translation>%1 검색 중…</translation>
+    </message>
+    <message>
+        <source>(no description)</source>
+        <translation>(설명 없음)</translation>
+    </message>
+    <message>
+        <source>%1 studies shown; the PACS has more (More, or narrow the search)</source>
+        <translation>검사 %1건 표시. PACS에 더 있습니다(더 보기를 누르거나 검색 조건을 좁히십시오)</translation>
+    </message>
+    <message>
+        <source>Studies: %1</source>
+        <translation>검사: %1건</translation>
+    </message>
+    <message>
+        <source>Studies found: %1 (%2 ms)</source>
+        <translation>찾은 검사: %1건 (%2 ms)</translation>
+    </message>
+    <message>
+        <source>Series</source>
+        <translation>시리즈</translation>
+    </message>
+    <message>
+        <source>Series %1</source>
+        <translation>시리즈 %1</translation>
+    </message>
+    <message>
+        <source>Choose a study or a series to retrieve</source>
+        <translation>가져올 검사나 시리즈를 선택하십시오</translation>
+    </message>
+    <message>
+        <source>Retrieving…</source>
+        <translation>가져오는 중…</translation>
+    </message>
+    <message>
+        <source>Retrieving %1 by %2…</source>
+        <translation>%2(으)로 %1 가져오는 중…</translation>
+    </message>
+    <message>
+        <source>the series</source>
+        <translation>시리즈를</translation>
+    </message>
+    <message>
+        <source>the study</source>
+        <translation>검사를</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>취소하는 중…</translation>
+    </message>
+    <message>
+        <source>Nothing sent: %1</source>
+        <translation>보내지 않았습니다: %1</translation>
+    </message>
+    <message>
+        <source>no image is open</source>
+        <translation>열린 영상이 없습니다</translation>
+    </message>
+    <message>
+        <source>Sending to %1…</source>
+        <translation>%1(으)로 보내는 중…</translation>
     </message>
 </context>
 <context>
