@@ -96,7 +96,7 @@ Result<LoadedModel> loadTorchScript(const std::string& path)
     } catch (const std::exception& e) {
         return R::failure("TorchScript model does not run on its card's input size: " + detail::shortError(e));
     }
-    return LoadedModel{Model(impl), card.value(), path};
+    return LoadedModel{Model(impl), card.value(), path, {}};
 }
 
 } // namespace

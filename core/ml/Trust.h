@@ -75,6 +75,8 @@ Result<MahalanobisModel> fitMahalanobis(const std::vector<std::vector<float>>& f
 /// The free energy of the logits, -T·logsumexp(logits/T) (Liu et al. 2020): higher = less like
 /// the training images. Needs nothing but the logits, so every model (TorchScript too) has it.
 double energyScore(const std::vector<float>& logits, double temperature = 1.0);
+/// log(sum(exp(logit / temperature))), computed without overflow.
+double logSumExp(const std::vector<float>& logits, double temperature);
 
 /// One method's thresholds, calibrated on the val split. Stored in the card.
 struct OodThreshold {

@@ -145,7 +145,7 @@ int main(int argc, char** argv)
         for (const bool bf16 : {false, true}) {
             if (!(bf16 ? wantBf16 : wantFp32))
                 continue;
-            auto classifier = Classifier::create(LoadedModel{model.value(), card, ""}, {"cpu", bf16, threads});
+            auto classifier = Classifier::create(LoadedModel{model.value(), card, "", {}}, {"cpu", bf16, threads});
             if (!classifier) {
                 std::fprintf(stderr, "%s\n", classifier.error().c_str());
                 return 1;

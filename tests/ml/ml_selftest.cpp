@@ -107,14 +107,14 @@ int main(int argc, char** argv)
         if (cudaDeviceCount() > 0 && p.ok()) {
             // GPU and CPU agree; half precision is close.
             auto cpu = Classifier::create(loadModel(file).value(), {"cpu", false, 0});
-            auto ref = cpu->predict(input, {CamMethod::GradCam, -1, ""});
+            auto ref = cpu->predict(input, {CamMethod::GradCam, -1, "", {}});
             const float d = maxDiff(ref->probabilities, p->probabilities);
             check(d < 1e-3f,
                   arch + ": CPU vs " + classifier->device() + " probabilities differ by " + std::to_string(d));
             const float dc = maxDiff(ref->cam.values, p->cam.values);
             check(dc < 1e-2f, arch + ": CPU vs GPU Grad-CAM differ by " + std::to_string(dc));
             auto half = Classifier::create(loadModel(file).value(), {device, true, 0});
-            auto h = half->predict(input, {CamMethod::GradCam, -1, ""});
+            auto h = half->predict(input, {CamMethod::GradCam, -1, "", {}});
             const float dh = h.ok() ? maxDiff(ref->probabilities, h->probabilities) : INFINITY;
             check(h.ok() && dh < 2e-2f, arch + ": half precision probabilities differ by " + std::to_string(dh));
         }
