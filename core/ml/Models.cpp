@@ -1,5 +1,6 @@
-// The built-in architectures (one translation unit keeps LibTorch's compile cost to one
-// file) and the Model handle's methods.
+// The built-in architectures and the Model handle's methods. Over 600 lines on purpose: one
+// LibTorch translation unit costs about 17 s and 1.3 GB to compile, and the architectures
+// share the blocks at the top.
 #include "detail/ModelImpl.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// The PACS calls: echo, find, get, move and store on DcmSCU (net/Scu.h), and the checks of
+// their requests. Over 600 lines: the five calls share the association set-up, the status
+// texts and the progress reporter at the top, which stay private to this file.
 #include "PacsClient.h"
 
 #include "InstanceSink.h"

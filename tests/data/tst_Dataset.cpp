@@ -1,4 +1,6 @@
 // Data sets (folder, CSV and crop-manifest layouts), splits, leakage check and statistics.
+// Over 600 lines: one function per layout, split rule and leakage case, each with the small
+// files it writes; they share the image writers of TestImages.h.
 #include "TestImages.h"
 
 #include <data/CropManifest.h>

@@ -1,6 +1,8 @@
 // The classify panel driven through the real window under the offscreen platform: small
 // model bundles made at test time, the knee sample image, clicks and keys; results checked
 // against a direct Classifier::predictRaw on the same data::modelInput.
+// Over 600 lines: the functions share the window, the bundles made at test time and the
+// direct-prediction reference; split, each part would build them again.
 #include "../StallMeter.h"
 
 #include <ClassifyPanel.h>

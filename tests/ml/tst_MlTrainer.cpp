@@ -2,6 +2,8 @@
 // checkpoint, stops early and keeps the best weights, freezes stages, follows its schedules
 // and refuses bad batches with a message. LibTorch comes first (weights are compared
 // directly): it must not meet Qt's `slots` macro.
+// Over 600 lines: the trainer's behaviours share the synthetic sources and small networks at
+// the top, and each is a few dozen lines; one suite keeps them in one place.
 #include <ml/detail/ModelImpl.h>
 
 #include <ml/Bundle.h>

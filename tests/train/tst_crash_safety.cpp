@@ -14,6 +14,8 @@
 //
 // The kill points are core/base/FaultInjection.h's (LIGHTBOX_FAULT_POINT); LIGHTBOX_CRASH_SEED
 // changes the random moments (the seed is printed with the table).
+// Over 600 lines: the kill trials of training and of crop export share the process
+// helpers and the checks that every file is whole.
 
 #include "SyntheticDataset.h"
 
