@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools libqt6svg6 qt6-image-formats-plugins libgl-dev
   libtorch-dev libopencv-dev libdcmtk-dev dcmtk orthanc libopenjp2-7-dev libqcustomplot-dev nlohmann-json3-dev
+  libgloo-dev
   qt6-l10n-tools qt6-tools-dev qt6-translations-l10n
   xvfb xauth fonts-dejavu-core fonts-noto-cjk
   python3 python3-numpy python3-pydicom python3-torch python3-torchvision

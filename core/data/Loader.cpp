@@ -39,6 +39,8 @@ struct ImageBatchSource::State {
     std::string specError;
     int threadCount = 1;
     std::vector<std::vector<int>> byClass; ///< sample indices per label, for balanced sampling
+    int shardRank = 0;                     ///< data-parallel shard read (shard())
+    int shardCount = 1;
 
     // Decoded model views (shared, read-only once inserted) and what could not be read.
     mutable std::mutex cacheMutex;
@@ -63,11 +65,20 @@ struct ImageBatchSource::State {
     std::atomic<bool> cancelled{false};
     std::vector<std::thread> workers;
 
+    int64_t batchSize() const { return std::max(1, options.batchSize); }
+    /// Samples of a global batch: one batch of every shard.
+    int64_t globalBatch() const { return batchSize() * shardCount; }
+    /// Samples all shards read per epoch.
     int64_t epochSamples() const
     {
         const int64_t n = int64_t(samples.size());
-        const int64_t bs = std::max(1, options.batchSize);
-        return options.dropLast ? n / bs * bs : n;
+        return options.dropLast ? n / globalBatch() * globalBatch() : n;
+    }
+    /// Positions [first, last) of the epoch's order that batch `b` of this shard reads.
+    std::pair<size_t, size_t> batchRange(int64_t b, size_t total) const
+    {
+        const size_t first = std::min(total, size_t(b * globalBatch() + shardRank * batchSize()));
+        return {first, std::min(total, first + size_t(batchSize()))};
     }
     int window() const { return std::max({1, options.prefetch, threadCount}); }
 
@@ -109,8 +120,7 @@ struct ImageBatchSource::State {
                     std::swap(order[i - 1], order[rng.below(i)]);
         }
         order.resize(size_t(epochSamples()));
-        const int bs = std::max(1, options.batchSize);
-        batches = int((order.size() + size_t(bs) - 1) / size_t(bs));
+        batches = int((int64_t(order.size()) + globalBatch() - 1) / globalBatch());
         if (!specError.empty())
             batches = 0;
     }
@@ -202,8 +212,7 @@ struct ImageBatchSource::State {
 
     ml::Batch build(int b)
     {
-        const size_t bs = size_t(std::max(1, options.batchSize));
-        const size_t first = size_t(b) * bs, last = std::min(order.size(), first + bs);
+        const auto [first, last] = batchRange(b, order.size());
         const size_t plane = size_t(spec.channels) * spec.height * spec.width;
         ml::Batch out;
         out.channels = spec.channels;
@@ -328,14 +337,29 @@ bool ImageBatchSource::next(ml::Batch& out)
 
 int64_t ImageBatchSource::sampleCount() const
 {
-    return m_state->specError.empty() ? m_state->epochSamples() : 0;
+    const State& s = *m_state;
+    if (!s.specError.empty())
+        return 0;
+    const int64_t n = s.epochSamples(), g = s.globalBatch();
+    const auto [first, last] = s.batchRange(n / g, size_t(n));
+    return n / g * s.batchSize() + int64_t(last - first);
 }
 
 int ImageBatchSource::batchCount() const
 {
-    const int64_t n = sampleCount();
-    const int64_t bs = std::max(1, m_state->options.batchSize);
-    return int((n + bs - 1) / bs);
+    const State& s = *m_state;
+    return s.specError.empty() ? int((s.epochSamples() + s.globalBatch() - 1) / s.globalBatch()) : 0;
+}
+
+bool ImageBatchSource::shard(int rank, int count)
+{
+    if (count < 1 || rank < 0 || rank >= count)
+        return false;
+    m_state->stopWorkers();
+    m_state->shardRank = rank;
+    m_state->shardCount = count;
+    m_state->started = false;
+    return true;
 }
 
 std::vector<std::string> ImageBatchSource::skipped() const

@@ -73,7 +73,9 @@ void blankCentre(cv::Mat& view8, double fraction);
 /// first kept (no eviction), so later epochs skip decoding. startEpoch() may be called at any
 /// time (it stops the current epoch's threads first) and clears an earlier cancel(). One
 /// consumer thread calls startEpoch()/next(); cancel(), skipped() and preview() may be called
-/// from any thread. Does not resample images to a cache size: a view is kept as decoded.
+/// from any thread. shard() splits each global batch between data-parallel ranks; a sample's
+/// augmentation is seeded by its position in the global order, so it is the same whichever
+/// rank reads it. Does not resample images to a cache size: a view is kept as decoded.
 class ImageBatchSource : public ml::BatchSource {
 public:
     ImageBatchSource(std::vector<Sample> samples, ml::PreprocessSpec spec, LoaderOptions options);
@@ -85,6 +87,7 @@ public:
     int batchCount() const override;
     std::vector<std::string> skipped() const override;
     void cancel() override;
+    bool shard(int rank, int count) override;
 
     /// One augmented 8-bit sample, for preview grids (index into the samples).
     Result<cv::Mat> preview(int index, uint64_t seed) const;

@@ -48,6 +48,19 @@ public:
     virtual std::vector<std::string> skipped() const { return {}; }
     /// Asks prefetching threads to stop; next() returns false soon after. Thread-safe.
     virtual void cancel() {}
+    /// Data-parallel sampling: from the next startEpoch() on, read only shard `rank` of
+    /// `count`. The epoch's order stays the one a single reader has; its batches become
+    /// global batches of batch size x count samples, and this reader's batch k is the
+    /// `rank`-th slice (batch size samples) of global batch k, so the ranks together read
+    /// exactly what one reader with `count` times the batch size reads, step for step.
+    /// sampleCount() is then this shard's, batchCount() the number of global batches; the
+    /// last batch of a shard may be short or empty (next() passes over empty batches). False
+    /// when the source cannot shard.
+    virtual bool shard(int rank, int count)
+    {
+        (void)rank;
+        return count == 1;
+    }
 };
 
 } // namespace lightbox::ml

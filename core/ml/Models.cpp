@@ -487,9 +487,9 @@ TORCH_MODULE(Vgg);
 
 using Factory = std::function<std::shared_ptr<NetImpl>(int, int)>;
 
-const std::vector<std::pair<std::string, Factory>>& factories()
+std::vector<std::pair<std::string, Factory>>& factories()
 {
-    static const std::vector<std::pair<std::string, Factory>> f = {
+    static std::vector<std::pair<std::string, Factory>> f = {
         {"cnn5", [](int c, int n) { return std::make_shared<Cnn5Impl>(c, n); }},
         {"resnet18",
          [](int c, int n) {
@@ -518,6 +518,11 @@ const std::vector<std::pair<std::string, Factory>>& factories()
 }
 
 } // namespace
+
+void registerArchitecture(const std::string& name, std::function<std::shared_ptr<NetImpl>(int, int)> make)
+{
+    factories().emplace_back(name, std::move(make));
+}
 
 std::vector<std::string> netArchitectures()
 {

@@ -94,7 +94,8 @@ std::string TrainConfig::toJsonText() const
                              {"mixed_precision", mixedPrecision},
                              {"threads", threads},
                              {"seed", seedJson},
-                             {"run_dir", runDir}})
+                             {"run_dir", runDir},
+                             {"world_size", distributed.worldSize}})
         .dump(2);
 }
 

@@ -5,7 +5,9 @@
 #include "Trainer.h"
 
 #include "Metrics.h"
+#include "RunFolderLock.h"
 #include "Runtime.h"
+#include "detail/Collective.h"
 #include "detail/Device.h"
 #include "detail/ModelImpl.h"
 #include "detail/TrainParts.h"
@@ -132,15 +134,15 @@ private:
     int& m_good;
 };
 
-std::string describeRun(const TrainConfig& c, const BatchSource& train, const BatchSource* val, int bestEpoch,
+std::string describeRun(const TrainConfig& c, int64_t trainImages, int64_t valImages, int bestEpoch,
                         const std::string& device)
 {
     std::ostringstream s;
     s << (c.initBundle.empty() ? "trained from scratch"
                                : "fine-tuned from " + fs::path(c.initBundle).filename().string())
-      << " (" << c.architecture << ") on " << train.sampleCount() << " training images";
-    if (val)
-        s << " and " << val->sampleCount() << " validation images";
+      << " (" << c.architecture << ") on " << trainImages << " training images";
+    if (valImages > 0)
+        s << " and " << valImages << " validation images";
     s << "; " << c.optimizer << ", learning rate " << c.learningRate << ", weight decay " << c.weightDecay;
     if (c.labelSmoothing > 0)
         s << ", label smoothing " << c.labelSmoothing;
@@ -151,9 +153,11 @@ std::string describeRun(const TrainConfig& c, const BatchSource& train, const Ba
     if (!c.classWeights.empty())
         s << ", class weights";
     s << ", schedule " << c.schedule << "; best epoch " << bestEpoch + 1 << " of " << c.epochs;
-    if (val)
+    if (valImages > 0)
         s << " by " << c.monitor;
     s << "; seed " << c.seed << " on " << device;
+    if (c.distributed.enabled())
+        s << " x " << c.distributed.worldSize << " processes";
     return s.str();
 }
 
@@ -201,7 +205,40 @@ struct Run {
     NetIdentity identity;
     RunState state;
     std::string checkpointPath, bestPath, pendingBestPath;
+    int64_t trainImages = 0, valImages = 0;   ///< per epoch, all ranks together
+    std::shared_ptr<RunFolderLock> lock;      ///< held by the process that writes the folder
+    std::unique_ptr<detail::Collective> dist; ///< the other ranks; null for one process
+    /// This process writes the run folder (one process, or rank 0).
+    bool writes() const { return !dist || dist->rank() == 0; }
+    /// Parameters whose gradients are averaged: all that train (the same on every rank).
+    std::vector<torch::Tensor> trained() const
+    {
+        std::vector<torch::Tensor> out;
+        for (const auto& p : net->parameters())
+            if (p.requires_grad())
+                out.push_back(p);
+        return out;
+    }
 };
+
+/// Meets the other ranks, shards the sources and gives every rank rank 0's weights.
+Status joinRanks(Run& run, BatchSource& train, BatchSource* val)
+{
+    const DistributedConfig& d = run.config.distributed;
+    auto joined = detail::Collective::connect(d, run.device);
+    if (!joined)
+        return Status::failure(joined.error());
+    run.dist = std::move(joined.value());
+    if (!train.shard(d.rank, d.worldSize) || (val && !val->shard(d.rank, d.worldSize)))
+        return Status::failure("distributed training: the data source cannot be split between ranks");
+    std::vector<torch::Tensor> all;
+    for (const auto& p : run.net->parameters())
+        all.push_back(p);
+    for (const auto& b : run.net->buffers())
+        all.push_back(b);
+    run.dist->broadcast(all);
+    return success();
+}
 
 /// Checks the configuration, builds the network (fresh from the zoo, or from a bundle to
 /// fine-tune) and its optimiser, resumes it from the checkpoint when asked, repairs the run
@@ -239,7 +276,11 @@ Status prepareRun(Run& run, const TrainConfig& requested, bool resume,
     run.numClasses = static_cast<int>(config.classNames.size());
     run.inChannels = config.preprocess.channels;
 
-    auto device = detail::chooseDevice(config.device);
+    const DistributedConfig& dist = config.distributed;
+    // One GPU per rank: cuda:localRank, unless the configuration names one.
+    const bool pickGpu =
+        dist.enabled() && (config.device == "cuda" || (config.device == "auto" && cudaDeviceCount() > 0));
+    auto device = detail::chooseDevice(pickGpu ? "cuda:" + std::to_string(dist.localRank) : config.device);
     if (!device)
         return Status::failure(device.error());
     run.device = device.value();
@@ -250,10 +291,17 @@ Status prepareRun(Run& run, const TrainConfig& requested, bool resume,
     run.scaled = run.half && run.device.is_cuda();
     run.threads = configureThreads(config.threads);
 
+    // Every rank makes the folder (it may start before rank 0); only rank 0 writes into it.
     std::error_code ec;
     fs::create_directories(config.runDir, ec);
     if (!fs::is_directory(config.runDir))
         return Status::failure("cannot create the run folder " + config.runDir + (ec ? ": " + ec.message() : ""));
+    if (dist.rank == 0) {
+        auto locked = RunFolderLock::acquire(config.runDir);
+        if (!locked)
+            return Status::failure(locked.error());
+        run.lock = locked.value();
+    }
     run.checkpointPath = inRunDir(config.runDir, kCheckpointFile);
     run.bestPath = inRunDir(config.runDir, kBestFile);
     run.pendingBestPath = inRunDir(config.runDir, kPendingBestFile);
@@ -290,6 +338,8 @@ Status prepareRun(Run& run, const TrainConfig& requested, bool resume,
             return Status::failure(loaded.error());
         run.state = std::move(loaded.value());
     }
+    if (dist.rank != 0)
+        return success();
     auto recovered = recoverRunFolder(config.runDir, run.state, message);
     if (!recovered)
         return recovered;
@@ -311,8 +361,10 @@ Result<bool> trainEpoch(Run& run, const Session& session, int epoch, LossScaler&
     const TrainConfig& config = run.config;
     BatchSource& train = session.train;
     const auto epochStart = Clock::now();
-    // Per-epoch seeding: dropout draws the same masks whether or not the run was resumed.
-    manualSeed(config.seed + 1000003ull * static_cast<uint64_t>(epoch + 1));
+    // Per-epoch seeding: dropout draws the same masks whether or not the run was resumed (and
+    // other masks on each rank).
+    const uint64_t rank = run.dist ? static_cast<uint64_t>(run.dist->rank()) : 0;
+    manualSeed(config.seed + 1000003ull * static_cast<uint64_t>(epoch + 1) + 7919ull * rank);
     const bool frozenNow =
         config.freezeAllButLast >= 0 && (config.unfreezeAtEpoch < 0 || epoch < config.unfreezeAtEpoch);
     const auto frozenModules = applyFreeze(*run.net, frozenNow ? config.freezeAllButLast : -1);
@@ -329,12 +381,33 @@ Result<bool> trainEpoch(Run& run, const Session& session, int epoch, LossScaler&
     int64_t correct = 0, seen = 0;
     batchIndex = -1;
     Batch b;
+    bool more = true;
+    const auto trained = run.trained();
     while (true) {
         pausedSeconds += session.waitWhilePaused();
-        if (session.stopRequested())
-            return false;
-        if (!train.next(b))
-            break;
+        bool stop = session.stopRequested();
+        if (run.dist) {
+            // Ranks step together: the epoch ends when every shard is done, and a stop on any
+            // rank stops all at the same batch. A rank whose shard is done adds no gradient.
+            more = more && !stop && train.next(b);
+            const auto votes = run.dist->sum({more ? 1.0 : 0.0, stop ? 1.0 : 0.0});
+            if (votes[1] > 0)
+                return false;
+            if (votes[0] == 0)
+                break;
+            if (!more) {
+                ++batchIndex;
+                run.optimizer->zero_grad();
+                if (run.dist->averageGradients(trained, 0.0) > 0 && scaler.unscale(*run.optimizer))
+                    run.optimizer->step();
+                continue;
+            }
+        } else {
+            if (stop)
+                return false;
+            if (!train.next(b))
+                break;
+        }
         ++batchIndex;
         const std::string badBatch = checkBatch(b, run.inChannels, run.numClasses, &config.preprocess, "training");
         if (!badBatch.empty())
@@ -356,7 +429,14 @@ Result<bool> trainEpoch(Run& run, const Session& session, int epoch, LossScaler&
                                                    config.ordinal ? config.ordinalSigma : 0.0);
         run.optimizer->zero_grad();
         scaler.scale(loss).backward();
-        if (scaler.unscale(*run.optimizer))
+        // Ranks weigh their gradients by their share of the loss's denominator (samples, or
+        // the class weights of their samples), so the average is the global batch's gradient.
+        const double total =
+            run.dist ? run.dist->averageGradients(trained, run.weights.defined()
+                                                               ? run.weights.index_select(0, y).sum().item<double>()
+                                                               : static_cast<double>(b.n))
+                     : 1.0;
+        if (total > 0 && scaler.unscale(*run.optimizer))
             run.optimizer->step();
         base::faultPoint("train-batch");
 
@@ -392,6 +472,12 @@ Result<bool> trainEpoch(Run& run, const Session& session, int epoch, LossScaler&
         if (session.stopRequested())
             return false;
     }
+    if (run.dist) {
+        const auto sums = run.dist->sum({lossSum, static_cast<double>(correct), static_cast<double>(seen)});
+        lossSum = sums[0];
+        correct = static_cast<int64_t>(sums[1]);
+        seen = static_cast<int64_t>(sums[2]);
+    }
     if (seen == 0)
         return R::failure("the training data gave no batches in epoch " + std::to_string(epoch + 1));
     batchIndex = -1;
@@ -409,14 +495,37 @@ Result<bool> validateEpoch(Run& run, const Session& session, int epoch, Training
 {
     run.net->eval();
     // Validation stays float32 under mixed precision: the epoch is chosen, and the bundle's
-    // card records, on the figures `evaluate` reproduces by default.
+    // card records, on the figures `evaluate` reproduces by default. Ranks validate their
+    // shards without stopping half-way (a stop is honoured at the next training batch).
     auto pass = evaluatePass([&](const torch::Tensor& t) { return run.net->forward(t); }, *session.val, epoch,
                              run.device, run.inChannels, run.numClasses, &run.config.preprocess, run.weights, false,
-                             /*half=*/false, control, "validation");
+                             /*half=*/false, run.dist ? nullptr : control, "validation");
     if (!pass)
         return Result<bool>::failure("epoch " + std::to_string(epoch + 1) + ": " + pass.error());
     if (pass->cancelled)
         return false;
+    if (run.dist) {
+        // The sums, and the confusion matrix (all that the kappa depends on), over the ranks.
+        const int k = run.numClasses;
+        std::vector<double> v{pass->lossSum, pass->weightSum, static_cast<double>(pass->correct),
+                              static_cast<double>(pass->count)};
+        v.resize(4 + size_t(k) * size_t(k), 0.0);
+        for (size_t i = 0; i < pass->labels.size(); ++i)
+            v[4 + size_t(pass->labels[i]) * size_t(k) + size_t(pass->predicted[i])] += 1.0;
+        v = run.dist->sum(std::move(v));
+        pass->lossSum = v[0];
+        pass->weightSum = v[1];
+        pass->correct = static_cast<int64_t>(v[2]);
+        pass->count = static_cast<int64_t>(v[3]);
+        pass->labels.clear();
+        pass->predicted.clear();
+        for (int t = 0; t < k; ++t)
+            for (int p = 0; p < k; ++p)
+                for (int64_t n = static_cast<int64_t>(v[4 + size_t(t) * size_t(k) + size_t(p)]); n > 0; --n) {
+                    pass->labels.push_back(t);
+                    pass->predicted.push_back(p);
+                }
+    }
     if (pass->count > 0) {
         em.valLoss = pass->lossSum / std::max(1e-12, pass->weightSum);
         em.valAccuracy = static_cast<double>(pass->correct) / static_cast<double>(pass->count);
@@ -439,8 +548,7 @@ Status writePendingBest(const Run& run, const Session& session, const EpochMetri
     card.ordinal = config.ordinal;
     card.head = config.head;
     card.preprocess = config.preprocess;
-    card.trainingSummary =
-        describeRun(config, session.train, useVal ? session.val : nullptr, em.epoch, run.device.str());
+    card.trainingSummary = describeRun(config, run.trainImages, useVal ? run.valImages : 0, em.epoch, run.device.str());
     card.created = isoTimestampUtc();
     card.metrics["epoch"] = em.epoch;
     card.metrics["train_loss"] = em.trainLoss;
@@ -463,6 +571,8 @@ Status commitEpoch(Run& run, const EpochMetrics& em, bool best)
 {
     run.state.history.push_back(em);
     run.state.nextEpoch = em.epoch + 1;
+    if (!run.writes())
+        return success();
     auto saved = saveCheckpoint(run.checkpointPath, *run.net, *run.optimizer, run.state, run.identity);
     if (!saved) {
         std::remove(run.pendingBestPath.c_str());
@@ -486,6 +596,26 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
         return R::failure(prepared.error());
     const TrainConfig& config = run.config;
     RunState& state = run.state;
+    run.trainImages = train.sampleCount();
+    run.valImages = val ? val->sampleCount() : 0;
+    if (config.distributed.enabled()) {
+        try {
+            auto joined = joinRanks(run, train, val);
+            if (!joined)
+                return R::failure(joined.error());
+            const auto counts = run.dist->sum(
+                {static_cast<double>(train.sampleCount()), static_cast<double>(val ? val->sampleCount() : 0)});
+            run.trainImages = static_cast<int64_t>(counts[0]);
+            run.valImages = static_cast<int64_t>(counts[1]);
+        } catch (const std::exception& e) {
+            return R::failure(detail::shortError(e));
+        }
+        session.message(
+            config.distributed.describe() + " (" + run.dist->backend() + " through " + config.distributed.masterAddr +
+            ":" + std::to_string(config.distributed.masterPort) + "): each rank reads 1/" +
+            std::to_string(config.distributed.worldSize) + " of every epoch; the global batch is the batch size x " +
+            std::to_string(config.distributed.worldSize) + (run.writes() ? "; this rank writes the run folder" : ""));
+    }
 
     TrainSummary summary;
     summary.device = run.device.str();
@@ -509,7 +639,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
     session.message((resume ? "resuming " : "training ") + config.architecture + " on " + run.device.str() +
                     (run.device.is_cuda() ? "" : " (" + std::to_string(run.threads) + " threads)") +
                     (run.half ? " with " + run.reduced + " mixed precision" : "") + ": " +
-                    std::to_string(train.sampleCount()) + " images per epoch" +
+                    std::to_string(run.trainImages) + " images per epoch" +
                     (resume ? ", from epoch " + std::to_string(state.nextEpoch + 1) : ""));
 
     LossScaler scaler(run.scaled, state.lossScale, state.lossScaleGoodSteps);
@@ -539,6 +669,11 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
                 cancel();
                 break;
             }
+            if (run.dist) {
+                // Each rank's batch-norm statistics came from its own batches: averaged, so
+                // validation and the bundle see one network.
+                run.dist->averageBuffers(run.net->buffers());
+            }
             if (useVal) {
                 const auto valStart = Clock::now();
                 auto validated = validateEpoch(run, session, epoch, control, em);
@@ -554,7 +689,7 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
 
             const EpochVerdict verdict = recordEpoch(state, config, em, useVal);
             em.best = verdict.best;
-            if (verdict.best) {
+            if (verdict.best && run.writes()) {
                 auto written = writePendingBest(run, session, em);
                 if (!written)
                     return R::failure(written.error());

@@ -3,6 +3,7 @@
 #include "BatchSource.h"
 #include "Bundle.h"
 #include "Classifier.h"
+#include "Distributed.h"
 #include "MlResult.h"
 #include "ModelCard.h"
 #include "Preprocess.h"
@@ -61,6 +62,9 @@ struct TrainConfig {
     int threads = 0; ///< CPU threads for LibTorch (0 = all cores)
     uint64_t seed = 42;
     std::string runDir; ///< run folder: config.json, metrics.csv, checkpoint, best.lbx; required
+    /// Data-parallel training across processes (worldSize > 1); see Trainer. Only the world
+    /// size is written to config.json, for the record: a rank's place comes from its launcher.
+    DistributedConfig distributed;
 
     std::string toJsonText() const;
     static Result<TrainConfig> fromJsonText(const std::string& text);
@@ -128,6 +132,19 @@ struct TrainingControl {
 /// row to `<runDir>/metrics.csv`; whenever the monitored value improves it writes
 /// `<runDir>/best.lbx`, a model bundle. A killed run therefore loses at most the current epoch,
 /// and run() with `resume` continues from the checkpoint. It does not read image files itself.
+///
+/// Whoever trains takes the run folder's lock (RunFolderLock) first: a second run on the same
+/// folder is refused. With `config.distributed.worldSize` > 1 this process is one rank of a
+/// data-parallel run (c10d: Gloo on the CPU, NCCL on CUDA, device cuda:localRank): the ranks
+/// meet at the rendezvous, rank 0's weights are broadcast, each rank reads its shard of every
+/// epoch (BatchSource::shard: the global batch is the sources' batch size x worldSize), the
+/// gradients are averaged in buckets after each backward pass (not overlapped with it), and the
+/// epoch's training and validation figures are summed over the ranks, so every rank reports
+/// the same EpochMetrics and takes the same decisions. Batch norm uses each rank's own batch
+/// statistics while training; the running statistics are averaged over the ranks before
+/// validation. Rank 0 alone holds the lock and writes the run folder; every rank reads the
+/// checkpoint on resume (the folder must be shared). A stop asked on any rank stops all at the
+/// same batch; pause is not supported across ranks.
 class Trainer {
 public:
     /// Runs (or resumes) training. `val` may be null (no early stopping, no best selection:

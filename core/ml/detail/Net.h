@@ -4,6 +4,8 @@
 // only. It brings in LibTorch, so no public header may include it.
 #include <torch/torch.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,11 @@ torch::Tensor cornLoss(const torch::Tensor& conditional, const torch::Tensor& ta
 
 /// A built-in network, or nullptr with `error` set for an unknown architecture or invalid sizes.
 std::shared_ptr<NetImpl> createNet(const std::string& architecture, int inChannels, int numClasses, std::string& error);
+
+/// Adds an architecture to this process's zoo (tests: a network whose training does not
+/// depend on the batch's make-up, without batch norm or dropout). Not thread-safe; call it
+/// before anything else reads the zoo.
+void registerArchitecture(const std::string& name, std::function<std::shared_ptr<NetImpl>(int, int)> make);
 
 /// All architecture names createNet() accepts.
 std::vector<std::string> netArchitectures();
