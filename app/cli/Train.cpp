@@ -1,10 +1,12 @@
 #include "Commands.h"
 #include "Shared.h"
+#include "TrainLauncher.h"
 
 #include <data/Loader.h>
 #include <data/TaskPreset.h>
 #include <jobs/TrainingWorker.h>
 #include <ml/Model.h>
+#include <ml/RunFolderLock.h>
 #include <ml/Trainer.h>
 
 #include <QElapsedTimer>
@@ -422,17 +424,45 @@ int runTrain(const QStringList& argv)
     cl.flag("shortcut-check", "Run the shortcut check before training and record its result in the card.");
     cl.flag("mixed-precision", "float16 autocast on a GPU, bfloat16 on a CPU with AVX-512 BF16 or AMX.");
     cl.flag("resume", "Continue RUN_DIR after a stop.");
+    cl.option("nproc", "N",
+              "Data-parallel training in N processes on this machine (1 to 256; each reads 1/N of every epoch, "
+              "the global batch is N x --batch). Under torchrun, srun or a PyTorchJob the ranks come from RANK, "
+              "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT instead.");
+    cl.option("dist-timeout", "S", "Seconds a rank waits for the others before failing (1 to 86400; default 300).");
     if (!cl.parse(argv, 0, 0))
         return cl.exitCode();
     int members = 1;
-    if (!cl.integer("ensemble", 1, 32, members))
+    int nproc = 1;
+    int timeout = 300;
+    if (!cl.integer("ensemble", 1, 32, members) || !cl.integer("nproc", 1, 256, nproc) ||
+        !cl.integer("dist-timeout", 1, 86400, timeout))
         return cl.exitCode();
+    auto dist = distributedFromEnvironment(timeout);
+    if (!dist)
+        return fail("train", dist.error());
+    if (dist->enabled())
+        std::printf("%s (rendezvous %s:%d)\n", dist->describe().c_str(), dist->masterAddr.c_str(), dist->masterPort);
+    else if (nproc > 1)
+        return launchLocalRanks(nproc, QStringList{QStringLiteral("train")} + argv, timeout);
+    std::fflush(stdout);
     const QString out = cl.value("out");
-    if (members > 1 || QFileInfo::exists(out + "/member-1"))
+    if (members > 1 || QFileInfo::exists(out + "/member-1")) {
+        if (dist->enabled())
+            return fail("train", "an ensemble cannot be trained across processes; train its members one by one");
         return trainEnsemble(cl, members, out);
+    }
+    // The run folder is refused at once when another process trains in it.
+    std::shared_ptr<ml::RunFolderLock> lock;
+    if (dist->rank == 0 && QFileInfo::exists(out)) {
+        auto locked = ml::RunFolderLock::acquire(out.toStdString());
+        if (!locked)
+            return fail("train", locked.error());
+        lock = locked.value();
+    }
     auto request = trainRequest(cl);
     if (!request)
         return refused(cl, request.error());
+    request->config.distributed = dist.value();
     return runTraining(request.value());
 }
 

@@ -67,6 +67,7 @@ std::string TrainingRequest::toJsonText() const
     o["checkLeakage"] = checkLeakage;
     o["skipEmptyClasses"] = skipEmptyClasses;
     o["checkShortcut"] = checkShortcut;
+    o["worldSize"] = this->config.distributed.worldSize; // for the record: the launcher decides
     return ml::Json(o).dump(2);
 }
 

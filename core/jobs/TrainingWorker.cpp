@@ -7,6 +7,7 @@
 #include <data/Loader.h>
 #include <ml/Bundle.h>
 #include <ml/Json.h>
+#include <ml/RunFolderLock.h>
 
 #include <QDir>
 #include <QFile>
@@ -122,6 +123,16 @@ Result<TrainingOutcome> TrainingWorker::runJob()
         return R::failure("no run folder given");
     if (req.batchSize < 1)
         return R::failure("the batch size must be at least 1");
+    // Rank r of n: rank 0 checks, writes the run folder and evaluates; the others train.
+    const ml::DistributedConfig& dist = config.distributed;
+    const bool writer = dist.rank == 0;
+    std::shared_ptr<ml::RunFolderLock> lock;
+    if (writer) {
+        auto locked = ml::RunFolderLock::acquire(config.runDir);
+        if (!locked)
+            return R::failure(locked.error());
+        lock = locked.value();
+    }
 
     emit stageChanged(tr("Loading data set"));
     auto loaded = data::loadDataset(req.dataPath, req.dataset);
@@ -172,7 +183,7 @@ Result<TrainingOutcome> TrainingWorker::runJob()
         ds.countsPerSplit.push_back(dataset.classCounts(s));
     ds.stats = data::datasetStats(dataset, 500);
     emit datasetReady(ds);
-    if (req.galleryPerClass > 0)
+    if (req.galleryPerClass > 0 && writer)
         emit samplesReady(
             sampleGallery(dataset, config.classNames, req.augmentPreset, req.galleryPerClass, config.seed));
     if (dataset.inSplit(data::Split::Train).empty())
@@ -217,7 +228,7 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     if (dataset.inSplit(data::Split::Val).empty())
         emit logMessage(tr("No validation split: the last epoch counts as the best and early stopping is off"));
 
-    if (req.checkLeakage && !m_control.stop) {
+    if (req.checkLeakage && writer && !m_control.stop) {
         emit stageChanged(tr("Checking for leakage"));
         LeakageSummary leak;
         leak.checked = true;
@@ -227,7 +238,7 @@ Result<TrainingOutcome> TrainingWorker::runJob()
 
     TrainingOutcome outcome;
     outcome.runDir = config.runDir;
-    if (req.checkShortcut && !req.resume && !m_control.stop) {
+    if (req.checkShortcut && !req.resume && writer && !m_control.stop) {
         emit stageChanged(tr("Checking for shortcuts (image centres blanked)"));
         ShortcutOptions so;
         so.channels = config.preprocess.channels;
@@ -249,9 +260,10 @@ Result<TrainingOutcome> TrainingWorker::runJob()
         return outcome;
     }
 
-    if (!QDir().mkpath(q(config.runDir)))
+    if (writer && !QDir().mkpath(q(config.runDir)))
         return R::failure(config.runDir + ": cannot create the run folder");
-    if (!writeSplits(dataset, config.runDir) || !writeText(joinPath(config.runDir, "run.json"), req.toJsonText()))
+    if (writer &&
+        (!writeSplits(dataset, config.runDir) || !writeText(joinPath(config.runDir, "run.json"), req.toJsonText())))
         return R::failure(config.runDir + ": cannot write into the run folder");
 
     data::AugmentOptions augment;
@@ -282,7 +294,7 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     if (!trained)
         return R::failure(trained.error());
     outcome.summary = trained.value();
-    if (outcome.summary.cancelled || outcome.summary.bestBundle.empty())
+    if (outcome.summary.cancelled || outcome.summary.bestBundle.empty() || !writer)
         return outcome;
 
     const data::Split evalSplit = !dataset.inSplit(data::Split::Test).empty() ? data::Split::Test : data::Split::Val;
