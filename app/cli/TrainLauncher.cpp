@@ -131,6 +131,13 @@ Result<ml::DistributedConfig> distributedFromEnvironment(int timeoutSeconds)
     d.localRank = local.value();
     d.masterPort = port.value();
     d.masterAddr = addr;
+    // torchrun's agent may serve the store itself, and restarts the ranks under a new count.
+    const char* agentStore = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    d.launcherStore = agentStore && std::string(agentStore) == "True";
+    auto attempt = envInteger("TORCHELASTIC_RESTART_COUNT", 0, 1 << 30, 0);
+    if (!attempt)
+        return R::failure(attempt.error());
+    d.attempt = attempt.value();
     return d;
 }
 

@@ -11,7 +11,8 @@
 
 namespace lightbox::cli {
 
-/// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT. Without WORLD_SIZE (or
+/// Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT (and torchrun's
+/// TORCHELASTIC_USE_AGENT_STORE and TORCHELASTIC_RESTART_COUNT). Without WORLD_SIZE (or
 /// with WORLD_SIZE=1) the run is a single process. Fails with a message naming the variable
 /// when a value is missing or out of range.
 Result<ml::DistributedConfig> distributedFromEnvironment(int timeoutSeconds);

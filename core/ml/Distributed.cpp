@@ -144,7 +144,7 @@ Result<std::unique_ptr<Collective>> Collective::connect(const DistributedConfig&
     try {
         c10d::TCPStoreOptions options;
         options.port = static_cast<uint16_t>(config.masterPort);
-        options.isServer = config.rank == 0;
+        options.isServer = config.rank == 0 && !config.launcherStore;
         options.waitWorkers = false;
         options.timeout = timeout;
         impl->store = c10::make_intrusive<c10d::TCPStore>(config.masterAddr, options);
@@ -153,15 +153,16 @@ Result<std::unique_ptr<Collective>> Collective::connect(const DistributedConfig&
                           std::to_string(config.timeoutSeconds) + " s (" + shortError(e) +
                           "); check MASTER_ADDR and MASTER_PORT, and that rank 0 is running");
     }
+    const std::string key = "lightbox/" + std::to_string(config.attempt) + "/";
     try {
-        const int64_t joined = impl->store->add("lightbox/joined", 1);
+        const int64_t joined = impl->store->add(key + "joined", 1);
         if (joined == config.worldSize)
-            impl->store->set("lightbox/complete", bytes("1"));
-        impl->store->wait({"lightbox/complete"}, timeout);
+            impl->store->set(key + "complete", bytes("1"));
+        impl->store->wait({key + "complete"}, timeout);
     } catch (const std::exception& e) {
         int64_t joined = -1;
         try {
-            joined = impl->store->add("lightbox/joined", 0);
+            joined = impl->store->add(key + "joined", 0);
         } catch (const std::exception&) {
         }
         return R::failure(

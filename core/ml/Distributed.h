@@ -23,6 +23,11 @@ struct DistributedConfig {
     std::string backend = "auto"; ///< "auto" (NCCL on CUDA, Gloo on the CPU), "gloo", "nccl"
     /// How long a collective (and the rendezvous) may wait for a peer before the run fails.
     int timeoutSeconds = 300;
+    /// The launcher serves the rendezvous store itself (torchrun's agent,
+    /// TORCHELASTIC_USE_AGENT_STORE), so rank 0 joins it as a client instead of serving it.
+    bool launcherStore = false;
+    /// Tells apart the rendezvous of a restarted attempt (TORCHELASTIC_RESTART_COUNT).
+    int attempt = 0;
 
     bool enabled() const { return worldSize > 1; }
     /// "rank R of N".
