@@ -77,22 +77,27 @@ struct Rank {
     int status = -1;     ///< exit status once ended
 };
 
+/// One line of a rank's output: rank 0's as it is, the others' prefixed "[rank r] ".
+void printLine(int rank, const std::string& line)
+{
+    if (rank == 0)
+        std::fprintf(stdout, "%s\n", line.c_str());
+    else
+        std::fprintf(stdout, "[rank %d] %s\n", rank, line.c_str());
+}
+
 void writeLines(Rank& r, int rank, const char* data, size_t n, bool flush)
 {
     r.partial.append(data, n);
     size_t start = 0;
     for (size_t nl; (nl = r.partial.find_first_of("\n\r", start)) != std::string::npos; start = nl + 1) {
         const std::string line = r.partial.substr(start, nl - start);
-        if (line.empty())
-            continue;
-        if (rank == 0)
-            std::fprintf(stdout, "%s\n", line.c_str());
-        else
-            std::fprintf(stdout, "[rank %d] %s\n", rank, line.c_str());
+        if (!line.empty())
+            printLine(rank, line);
     }
     r.partial.erase(0, start);
     if (flush && !r.partial.empty()) {
-        std::fprintf(stdout, rank == 0 ? "%s\n" : "[rank %d] %s\n", rank, r.partial.c_str());
+        printLine(rank, r.partial);
         r.partial.clear();
     }
     std::fflush(stdout);

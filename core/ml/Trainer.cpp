@@ -1,7 +1,9 @@
-// The trainer: a run's network set-up and its epoch loop, the one LibTorch translation unit
-// that runs backward passes. Its other parts, one file each: TrainSchedule.cpp (learning-rate
-// schedules, best epoch, early stopping), TrainCheckpoint.cpp (checkpoints, metrics.csv,
-// resume), Evaluate.cpp (validation and evaluation passes, the loss), TrainConfig.cpp.
+// The trainer's epoch loop: training batches (with their gradients averaged over the ranks of
+// a data-parallel run), validation, the best bundle and the epoch's commit. Its other parts,
+// one file each: TrainSetup.cpp (network, optimiser, resume, ranks), TrainSchedule.cpp
+// (learning-rate schedules, best epoch, early stopping), TrainCheckpoint.cpp (checkpoints,
+// metrics.csv, resume), Evaluate.cpp (validation and evaluation passes, the loss),
+// TrainConfig.cpp.
 #include "Trainer.h"
 
 #include "Metrics.h"
@@ -34,17 +36,6 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------
 // Network set-up
 
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, const std::vector<torch::Tensor>& params)
-{
-    namespace optim = torch::optim;
-    if (c.optimizer == "sgd")
-        return std::make_unique<optim::SGD>(
-            params, optim::SGDOptions(c.learningRate).momentum(c.momentum).weight_decay(c.weightDecay));
-    if (c.optimizer == "adam")
-        return std::make_unique<optim::Adam>(params, optim::AdamOptions(c.learningRate).weight_decay(c.weightDecay));
-    return std::make_unique<optim::AdamW>(params, optim::AdamWOptions(c.learningRate).weight_decay(c.weightDecay));
-}
-
 void setLearningRate(torch::optim::Optimizer& optimizer, double lr)
 {
     for (auto& group : optimizer.param_groups())
@@ -68,31 +59,6 @@ std::vector<std::shared_ptr<torch::nn::Module>> applyFreeze(detail::NetImpl& net
             frozenModules.push_back(child.value());
     }
     return frozenModules;
-}
-
-/// Copies every tensor of `from` whose name and shape `to` shares; returns how many it copied.
-int copyMatchingWeights(detail::NetImpl& from, detail::NetImpl& to, int& total)
-{
-    torch::NoGradGuard noGrad;
-    auto src = from.named_parameters();
-    auto srcBuffers = from.named_buffers();
-    int copied = 0;
-    total = 0;
-    auto copy = [&](torch::OrderedDict<std::string, torch::Tensor>& source, const std::string& name,
-                    torch::Tensor& dst) {
-        ++total;
-        if (const torch::Tensor* s = source.find(name)) {
-            if (s->sizes() == dst.sizes() && s->scalar_type() == dst.scalar_type()) {
-                dst.copy_(*s);
-                ++copied;
-            }
-        }
-    };
-    for (auto& p : to.named_parameters())
-        copy(src, p.key(), p.value());
-    for (auto& b : to.named_buffers())
-        copy(srcBuffers, b.key(), b.value());
-    return copied;
 }
 
 /// Dynamic loss scaling for float16 autocast (LibTorch has no C++ GradScaler): the loss is
@@ -187,164 +153,6 @@ struct Session {
         return secondsSince(start);
     }
 };
-
-/// A run set up to train: its network and optimiser on their device, and its state (fresh, or
-/// resumed from the checkpoint).
-struct Run {
-    TrainConfig config;
-    int numClasses = 0;
-    int inChannels = 0;
-    torch::Device device{torch::kCPU};
-    std::string reduced; ///< the mixed precision's type ("" = float32)
-    bool half = false;   ///< autocast on
-    bool scaled = false; ///< float16 loss scaling (CUDA)
-    int threads = 0;
-    std::shared_ptr<detail::NetImpl> net;
-    std::unique_ptr<torch::optim::Optimizer> optimizer;
-    torch::Tensor weights; ///< class weights of the loss, or undefined
-    NetIdentity identity;
-    RunState state;
-    std::string checkpointPath, bestPath, pendingBestPath;
-    int64_t trainImages = 0, valImages = 0;   ///< per epoch, all ranks together
-    std::shared_ptr<RunFolderLock> lock;      ///< held by the process that writes the folder
-    std::unique_ptr<detail::Collective> dist; ///< the other ranks; null for one process
-    /// This process writes the run folder (one process, or rank 0).
-    bool writes() const { return !dist || dist->rank() == 0; }
-    /// Parameters whose gradients are averaged: all that train (the same on every rank).
-    std::vector<torch::Tensor> trained() const
-    {
-        std::vector<torch::Tensor> out;
-        for (const auto& p : net->parameters())
-            if (p.requires_grad())
-                out.push_back(p);
-        return out;
-    }
-};
-
-/// Meets the other ranks, shards the sources and gives every rank rank 0's weights.
-Status joinRanks(Run& run, BatchSource& train, BatchSource* val)
-{
-    const DistributedConfig& d = run.config.distributed;
-    auto joined = detail::Collective::connect(d, run.device);
-    if (!joined)
-        return Status::failure(joined.error());
-    run.dist = std::move(joined.value());
-    if (!train.shard(d.rank, d.worldSize) || (val && !val->shard(d.rank, d.worldSize)))
-        return Status::failure("distributed training: the data source cannot be split between ranks");
-    std::vector<torch::Tensor> all;
-    for (const auto& p : run.net->parameters())
-        all.push_back(p);
-    for (const auto& b : run.net->buffers())
-        all.push_back(b);
-    run.dist->broadcast(all);
-    return success();
-}
-
-/// Checks the configuration, builds the network (fresh from the zoo, or from a bundle to
-/// fine-tune) and its optimiser, resumes it from the checkpoint when asked, repairs the run
-/// folder and writes config.json.
-Status prepareRun(Run& run, const TrainConfig& requested, bool resume,
-                  const std::function<void(const std::string&)>& message)
-{
-    std::string bad = requested.validate();
-    if (!bad.empty())
-        return Status::failure("training configuration: " + bad);
-
-    // A bundle gives its architecture (and its classes when the configuration names none).
-    // Tensors the bundle shares by name and shape are copied, so a bundle can be fine-tuned to
-    // another class count (new head) or channel count.
-    TrainConfig& config = run.config;
-    config = requested;
-    LoadedModel init;
-    if (!config.initBundle.empty()) {
-        auto loaded = loadModel(config.initBundle);
-        if (!loaded)
-            return Status::failure("cannot fine-tune: " + loaded.error());
-        if (!loaded->model.impl()->net)
-            return Status::failure("cannot fine-tune " + config.initBundle +
-                                   ": a TorchScript model cannot be trained here, only a Lightbox bundle");
-        init = loaded.value();
-        config.architecture = init.card.architecture;
-        if (config.classNames.empty())
-            config.classNames = init.card.classNames;
-        if (config.task.empty())
-            config.task = init.card.task;
-        bad = config.validate();
-        if (!bad.empty())
-            return Status::failure("training configuration: " + bad);
-    }
-    run.numClasses = static_cast<int>(config.classNames.size());
-    run.inChannels = config.preprocess.channels;
-
-    const DistributedConfig& dist = config.distributed;
-    // One GPU per rank: cuda:localRank, unless the configuration names one.
-    const bool pickGpu =
-        dist.enabled() && (config.device == "cuda" || (config.device == "auto" && cudaDeviceCount() > 0));
-    auto device = detail::chooseDevice(pickGpu ? "cuda:" + std::to_string(dist.localRank) : config.device);
-    if (!device)
-        return Status::failure(device.error());
-    run.device = device.value();
-    // Mixed precision: float16 with loss scaling on a GPU; bfloat16 (float32's exponent range,
-    // so no loss scaling) on a CPU that computes it in hardware; float32 elsewhere.
-    run.reduced = config.mixedPrecision ? reducedPrecisionName(run.device.str()) : std::string();
-    run.half = !run.reduced.empty();
-    run.scaled = run.half && run.device.is_cuda();
-    run.threads = configureThreads(config.threads);
-
-    // Every rank makes the folder (it may start before rank 0); only rank 0 writes into it.
-    std::error_code ec;
-    fs::create_directories(config.runDir, ec);
-    if (!fs::is_directory(config.runDir))
-        return Status::failure("cannot create the run folder " + config.runDir + (ec ? ": " + ec.message() : ""));
-    if (dist.rank == 0) {
-        auto locked = RunFolderLock::acquire(config.runDir);
-        if (!locked)
-            return Status::failure(locked.error());
-        run.lock = locked.value();
-    }
-    run.checkpointPath = inRunDir(config.runDir, kCheckpointFile);
-    run.bestPath = inRunDir(config.runDir, kBestFile);
-    run.pendingBestPath = inRunDir(config.runDir, kPendingBestFile);
-    if (resume && !Trainer::canResume(config.runDir))
-        return Status::failure("there is no checkpoint to resume in " + config.runDir);
-
-    manualSeed(config.seed);
-    std::string error;
-    run.net = detail::createNet(config.architecture, run.inChannels, run.numClasses, error);
-    if (!run.net)
-        return Status::failure(error);
-    if (config.head == "corn")
-        run.net->useCornHead();
-    if (init.model.valid()) {
-        int total = 0;
-        const int copied = copyMatchingWeights(*init.model.impl()->net, *run.net, total);
-        if (copied == 0)
-            return Status::failure("cannot fine-tune: " + config.initBundle + " shares no weights with the network");
-        if (copied < total)
-            message("fine-tuning: " + std::to_string(copied) + " of " + std::to_string(total) + " tensors taken from " +
-                    config.initBundle + ", the rest (the classifier) freshly initialised");
-    }
-    run.net->to(run.device);
-
-    run.optimizer = makeOptimizer(config, run.net->parameters());
-    if (!config.classWeights.empty())
-        run.weights = torch::tensor(config.classWeights, torch::kFloat32).to(run.device);
-
-    run.identity = NetIdentity{config.architecture, run.inChannels, run.numClasses, config.optimizer};
-    run.state.learningRate = config.learningRate;
-    if (resume) {
-        auto loaded = loadCheckpoint(run.checkpointPath, *run.net, *run.optimizer, run.identity, run.device);
-        if (!loaded)
-            return Status::failure(loaded.error());
-        run.state = std::move(loaded.value());
-    }
-    if (dist.rank != 0)
-        return success();
-    auto recovered = recoverRunFolder(config.runDir, run.state, message);
-    if (!recovered)
-        return recovered;
-    return writeTextAtomically(inRunDir(config.runDir, kConfigFile), config.toJsonText());
-}
 
 /// Progress timing carried from epoch to epoch, for the time-left estimate.
 struct Pace {
@@ -596,26 +404,8 @@ Result<TrainSummary> runTraining(const TrainConfig& requested, BatchSource& trai
         return R::failure(prepared.error());
     const TrainConfig& config = run.config;
     RunState& state = run.state;
-    run.trainImages = train.sampleCount();
-    run.valImages = val ? val->sampleCount() : 0;
-    if (config.distributed.enabled()) {
-        try {
-            auto joined = joinRanks(run, train, val);
-            if (!joined)
-                return R::failure(joined.error());
-            const auto counts = run.dist->sum(
-                {static_cast<double>(train.sampleCount()), static_cast<double>(val ? val->sampleCount() : 0)});
-            run.trainImages = static_cast<int64_t>(counts[0]);
-            run.valImages = static_cast<int64_t>(counts[1]);
-        } catch (const std::exception& e) {
-            return R::failure(detail::shortError(e));
-        }
-        session.message(
-            config.distributed.describe() + " (" + run.dist->backend() + " through " + config.distributed.masterAddr +
-            ":" + std::to_string(config.distributed.masterPort) + "): each rank reads 1/" +
-            std::to_string(config.distributed.worldSize) + " of every epoch; the global batch is the batch size x " +
-            std::to_string(config.distributed.worldSize) + (run.writes() ? "; this rank writes the run folder" : ""));
-    }
+    if (auto started = startRanks(run, train, val, [&](const std::string& m) { session.message(m); }); !started)
+        return R::failure(started.error());
 
     TrainSummary summary;
     summary.device = run.device.str();

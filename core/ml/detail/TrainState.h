@@ -1,6 +1,7 @@
 #pragma once
 // Internal to core/ml's trainer, which is four files along its seams:
-//   Trainer.cpp         the run: network set-up and the epoch loop (LibTorch)
+//   Trainer.cpp         the epoch loop (LibTorch)
+//   TrainSetup.cpp      network, optimiser, run-folder lock, resume, the ranks (LibTorch)
 //   TrainSchedule.cpp   learning-rate schedules, best epoch and early stopping (torch-free)
 //   TrainCheckpoint.cpp the run folder: checkpoints, metrics.csv, resume and repair (LibTorch)
 //   Evaluate.cpp        validation and evaluation passes, the loss (LibTorch)
