@@ -165,6 +165,7 @@ bool TrainingTab::resumeRun(const QString& runDir)
     m_evaluation->clear();
     loadHistory(runDir);
     m_runDirEdit->setText(runDir);
+    r->processes = m_processes->value(); // every rank reads the checkpoint: any number may resume
     startWorker(r.value());
     return true;
 }
@@ -282,7 +283,7 @@ void TrainingTab::setRunning(bool running)
     for (QWidget* w : std::initializer_list<QWidget*>{
              m_dataPath, m_preset,  m_arch,   m_size,     m_channels,     m_optimizer, m_lr,        m_weightDecay,
              m_schedule, m_batch,   m_epochs, m_patience, m_classWeights, m_balanced,  m_smoothing, m_ordinalSigma,
-             m_head,     m_augment, m_device, m_threads,  m_seed,         m_runDirEdit})
+             m_head,     m_augment, m_device, m_threads,  m_processes,    m_seed,      m_runDirEdit})
         w->setEnabled(!running);
     updateMixedPrecisionBox();
 }
@@ -489,6 +490,11 @@ void TrainingTab::setStatus(const QString& text)
 {
     m_status->setStyleSheet(QString());
     m_status->setText(text);
+}
+
+QString TrainingTab::logText() const
+{
+    return m_log->toPlainText();
 }
 
 void TrainingTab::log(const QString& text)

@@ -65,6 +65,8 @@ public:
     /// The line under the task picker (the preset's classes and lesson, and why it was chosen).
     QString presetNoteText() const;
     QString errorText() const { return m_error; }
+    /// The run's log, as shown under the curves.
+    QString logText() const;
     QString currentRunDir() const { return m_runDir; }
     /// Suppresses file dialogs (tests, screenshots).
     void setInteractive(bool on) { m_interactive = on; }
@@ -84,6 +86,7 @@ public:
     QSpinBox* patienceSpin() const { return m_patience; }
     QSpinBox* seedSpin() const { return m_seed; }
     QSpinBox* threadsSpin() const { return m_threads; }
+    QSpinBox* processesSpin() const { return m_processes; }
     QDoubleSpinBox* learningRateSpin() const { return m_lr; }
     QDoubleSpinBox* weightDecaySpin() const { return m_weightDecay; }
     QDoubleSpinBox* labelSmoothingSpin() const { return m_smoothing; }
@@ -177,6 +180,7 @@ private:
     QComboBox* m_channels = nullptr;
     QComboBox* m_device = nullptr;
     QSpinBox* m_threads = nullptr;
+    QSpinBox* m_processes = nullptr;
     QCheckBox* m_mixed = nullptr;
     QSpinBox* m_seed = nullptr;
     QLineEdit* m_runDirEdit = nullptr;

@@ -374,7 +374,8 @@ void TrainingTab::refreshRuns()
         QTableWidgetItem* name = text(0, QDir(dir).dirName() + (info->resumable ? tr(" (resumable)") : QString()));
         name->setData(Qt::UserRole, dir);
         name->setToolTip(dir);
-        text(1, q(info->architecture));
+        text(1,
+             q(info->architecture) + (info->worldSize > 1 ? tr(" in %1 processes").arg(info->worldSize) : QString()));
         text(2, q(info->task));
         value(3, info->epochs, 0);
         value(4, info->bestEpoch >= 0 ? info->bestEpoch + 1 : NAN, 0);

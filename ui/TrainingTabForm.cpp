@@ -202,6 +202,14 @@ QWidget* TrainingTab::buildSettings()
     m_threads->setValue(std::max(1, QThread::idealThreadCount() - 1));
     m_threads->setToolTip(tr("LibTorch CPU threads (not used on a GPU)"));
     form->addRow(tr("CPU threads"), m_threads);
+    m_processes = new QSpinBox;
+    m_processes->setObjectName(QStringLiteral("trainProcesses"));
+    m_processes->setRange(1, 64);
+    m_processes->setValue(1);
+    m_processes->setToolTip(tr("Data-parallel training in this many processes on this machine (c10d: Gloo on the "
+                               "CPU, NCCL on GPUs): each reads a share of every epoch, the batch size is per process, "
+                               "and CPU threads count per process"));
+    form->addRow(tr("Processes"), m_processes);
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1 << 30);
     m_seed->setValue(42);
@@ -352,6 +360,7 @@ jobs::TrainingRequest TrainingTab::request() const
     c.seed = static_cast<uint64_t>(m_seed->value());
     r.split.seed = c.seed;
     r.batchSize = m_batch->value();
+    r.processes = m_processes->value();
     r.balanced = m_balanced->isChecked();
     r.classWeightsFromCounts = m_classWeights->isChecked();
     r.checkShortcut = m_shortcut->isChecked();

@@ -10,6 +10,7 @@
 #include <ml/Trainer.h>
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QThread>
 
@@ -380,6 +381,21 @@ int trainEnsemble(CommandLine& cl, int members, const QString& out)
     return 0;
 }
 
+/// A request written by the training tab for the other ranks of its run (run.json's form).
+Result<jobs::TrainingRequest> requestFromFile(const QString& path, const QString& out, bool resume)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return Result<jobs::TrainingRequest>::failure("cannot read " + path.toStdString() + ": " +
+                                                      f.errorString().toStdString());
+    auto r = jobs::TrainingRequest::fromJsonText(f.readAll().toStdString());
+    if (!r)
+        return r;
+    r->config.runDir = out.toStdString();
+    r->resume = resume;
+    return r;
+}
+
 } // namespace
 
 int runTrain(const QStringList& argv)
@@ -429,6 +445,9 @@ int runTrain(const QStringList& argv)
               "the global batch is N x --batch). Under torchrun, srun or a PyTorchJob the ranks come from RANK, "
               "WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT instead.");
     cl.option("dist-timeout", "S", "Seconds a rank waits for the others before failing (1 to 86400; default 300).");
+    cl.option("request", "FILE",
+              "Train the request in FILE (the JSON of a run.json) instead of the options above: how the training "
+              "tab starts the other ranks of a run in several processes.");
     if (!cl.parse(argv, 0, 0))
         return cl.exitCode();
     int members = 1;
@@ -459,7 +478,7 @@ int runTrain(const QStringList& argv)
             return fail("train", locked.error());
         lock = locked.value();
     }
-    auto request = trainRequest(cl);
+    auto request = cl.has("request") ? requestFromFile(cl.value("request"), out, cl.has("resume")) : trainRequest(cl);
     if (!request)
         return refused(cl, request.error());
     request->config.distributed = dist.value();

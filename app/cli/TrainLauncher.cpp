@@ -1,5 +1,7 @@
 #include "TrainLauncher.h"
 
+#include <ml/Distributed.h>
+
 #include <QCoreApplication>
 
 #include <algorithm>
@@ -13,11 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,25 +48,6 @@ void forwardSignal(int sig)
     for (pid_t pid : g_children)
         if (pid > 0)
             ::kill(pid, sig);
-}
-
-/// A port on 127.0.0.1 that was free a moment ago (the kernel's choice).
-int freePort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0)
-        return -1;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-        port = ntohs(addr.sin_port);
-    ::close(s);
-    return port;
 }
 
 struct Rank {
@@ -148,7 +128,7 @@ Result<ml::DistributedConfig> distributedFromEnvironment(int timeoutSeconds)
 
 int launchLocalRanks(int nproc, const QStringList& arguments, int timeoutSeconds)
 {
-    const int port = freePort();
+    const int port = ml::freeLocalPort();
     if (port <= 0) {
         std::fprintf(stderr, "lightbox-cli train: no free port on 127.0.0.1 for the rendezvous\n");
         return 1;

@@ -279,6 +279,10 @@ Result<RunInfo> readRunFolder(const std::string& dir)
             config = r->config;
             haveConfig = true;
         }
+        ml::Json j;
+        std::string error;
+        if (ml::Json::parse(text, j, error) && j.isObject())
+            info.worldSize = std::max(1, j["worldSize"].toInt(1));
     }
     if (!haveConfig && readText(joinPath(dir, "config.json"), text)) {
         if (auto c = ml::TrainConfig::fromJsonText(text)) {

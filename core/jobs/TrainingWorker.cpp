@@ -6,12 +6,17 @@
 
 #include <data/Loader.h>
 #include <ml/Bundle.h>
+#include <ml/Distributed.h>
 #include <ml/Json.h>
 #include <ml/RunFolderLock.h>
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
 
 #include <algorithm>
 
@@ -25,6 +30,84 @@ std::string metricPrefix(const std::string& split)
 {
     return split + "_";
 }
+
+/// The other ranks of a data-parallel run on this machine (TrainingRequest::processes), as
+/// `lightbox-cli train --request FILE` processes with the launcher's environment. Their output
+/// goes to files in a temporary folder; the end of a failed rank's is reported.
+class LocalRanks {
+public:
+    ~LocalRanks() { finish(0); }
+
+    /// Starts ranks 1 .. n-1 of `config.distributed` with the request of rank 0.
+    Result<bool> start(const TrainingRequest& req)
+    {
+        const ml::DistributedConfig& d = req.config.distributed;
+        QString cli = qEnvironmentVariable("LIGHTBOX_CLI");
+        if (cli.isEmpty())
+            cli = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("lightbox-cli"));
+        if (!QFileInfo(cli).isExecutable())
+            return Result<bool>::failure("cannot start the other ranks: " + cli.toStdString() + " is missing");
+        if (!m_dir.isValid() ||
+            !writeText(m_dir.filePath(QStringLiteral("request.json")).toStdString(), req.toJsonText()))
+            return Result<bool>::failure("cannot start the other ranks: no temporary folder");
+        for (int rank = 1; rank < d.worldSize; ++rank) {
+            auto p = std::make_unique<QProcess>();
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("RANK"), QString::number(rank));
+            env.insert(QStringLiteral("LOCAL_RANK"), QString::number(rank));
+            env.insert(QStringLiteral("WORLD_SIZE"), QString::number(d.worldSize));
+            env.insert(QStringLiteral("MASTER_ADDR"), q(d.masterAddr));
+            env.insert(QStringLiteral("MASTER_PORT"), QString::number(d.masterPort));
+            p->setProcessEnvironment(env);
+            p->setProcessChannelMode(QProcess::MergedChannels);
+            p->setStandardOutputFile(m_dir.filePath(QStringLiteral("rank-%1.log").arg(rank)));
+            QStringList args{QStringLiteral("train"),
+                             QStringLiteral("--out"),
+                             q(req.config.runDir),
+                             QStringLiteral("--request"),
+                             m_dir.filePath(QStringLiteral("request.json")),
+                             QStringLiteral("--dist-timeout"),
+                             QString::number(d.timeoutSeconds)};
+            if (req.resume)
+                args << QStringLiteral("--resume");
+            p->start(cli, args);
+            if (!p->waitForStarted(10000))
+                return Result<bool>::failure("cannot start rank " + std::to_string(rank) + ": " +
+                                             p->errorString().toStdString());
+            m_ranks.push_back(std::move(p));
+        }
+        return true;
+    }
+
+    /// Waits up to `ms` for the ranks to end (they end with rank 0), then kills the rest.
+    /// Returns the last lines of the first rank that failed, or "".
+    QString finish(int ms)
+    {
+        QString failure;
+        for (size_t i = 0; i < m_ranks.size(); ++i) {
+            QProcess& p = *m_ranks[i];
+            if (!p.waitForFinished(ms)) {
+                p.kill();
+                p.waitForFinished(2000);
+            }
+            if (failure.isEmpty() && (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)) {
+                QFile log(m_dir.filePath(QStringLiteral("rank-%1.log").arg(i + 1)));
+                const QStringList lines = log.open(QIODevice::ReadOnly)
+                                              ? QString::fromUtf8(log.readAll()).trimmed().split(QLatin1Char('\n'))
+                                              : QStringList();
+                failure = QStringLiteral("rank %1: %2")
+                              .arg(i + 1)
+                              .arg(lines.mid(std::max(0, int(lines.size()) - 2)).join(QStringLiteral(" / ")));
+            }
+        }
+        m_ranks.clear();
+        return failure;
+    }
+
+private:
+    QTemporaryDir m_dir;
+    std::vector<std::unique_ptr<QProcess>> m_ranks;
+};
 
 } // namespace
 
@@ -124,6 +207,19 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     if (req.batchSize < 1)
         return R::failure("the batch size must be at least 1");
     // Rank r of n: rank 0 checks, writes the run folder and evaluates; the others train.
+    std::unique_ptr<LocalRanks> ranks;
+    if (req.processes > 1 && !config.distributed.enabled()) {
+        // This process is rank 0 of a run on this machine; the others start before training.
+        ml::DistributedConfig& d = config.distributed;
+        d.worldSize = req.processes;
+        d.masterAddr = "127.0.0.1";
+        d.masterPort = ml::freeLocalPort();
+        if (d.masterPort <= 0)
+            return R::failure("no free port on 127.0.0.1 for the ranks to meet");
+        if (config.threads == 0) // the cores shared out between the ranks
+            config.threads = std::max(1, QThread::idealThreadCount() / req.processes);
+        ranks = std::make_unique<LocalRanks>();
+    }
     const ml::DistributedConfig& dist = config.distributed;
     const bool writer = dist.rank == 0;
     std::shared_ptr<ml::RunFolderLock> lock;
@@ -287,10 +383,24 @@ Result<TrainingOutcome> TrainingWorker::runJob()
     const bool haveVal = !valSamples.empty();
     data::ImageBatchSource valSource(std::move(valSamples), config.preprocess, valOptions);
 
+    if (ranks) {
+        auto started = ranks->start(req);
+        if (!started)
+            return R::failure(started.error());
+        emit logMessage(tr("Training in %1 processes on this machine: this one is rank 0, the others are "
+                           "lightbox-cli processes")
+                            .arg(dist.worldSize));
+    }
     emit stageChanged(tr("Training"));
     m_batchClock.restart();
     m_lastBatchSignalMs = -1000000;
     auto trained = ml::Trainer::run(config, trainSource, haveVal ? &valSource : nullptr, this, &m_control, req.resume);
+    if (ranks) {
+        // The others end with rank 0 (a failed collective ends them too, within the timeout).
+        const QString failedRank = ranks->finish(trained ? 60000 : 5000);
+        if (!failedRank.isEmpty())
+            emit logMessage(failedRank);
+    }
     if (!trained)
         return R::failure(trained.error());
     outcome.summary = trained.value();

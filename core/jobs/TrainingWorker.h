@@ -46,6 +46,10 @@ struct TrainingRequest {
     bool resume = false;            ///< continue the checkpoint in config.runDir
     int galleryPerClass = 4;        ///< samples per class shown in the data view (0 = none)
     int batchSignalsPerSecond = 20; ///< throttle of batchProgress (epochs always arrive)
+    /// Data-parallel training on this machine: this process is rank 0 and starts the other
+    /// processes - 1 ranks as `lightbox-cli train --request` (the CLI next to this program, or
+    /// $LIGHTBOX_CLI). Not part of the JSON form: a rank's place comes from its environment.
+    int processes = 1;
 
     std::string toJsonText() const;
     static Result<TrainingRequest> fromJsonText(const std::string& text);
@@ -197,6 +201,7 @@ struct RunInfo {
     double reportQwk = 0.0;       ///< NaN without one
     std::string reportSplit;
     bool resumable = false;
+    int worldSize = 1; ///< processes that trained it (run.json)
 };
 /// Summarises a run folder (config.json, metrics.csv, report.json); fails when it is none.
 Result<RunInfo> readRunFolder(const std::string& dir);

@@ -36,6 +36,10 @@ struct DistributedConfig {
     std::string validate() const;
 };
 
+/// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's choice), for the
+/// rendezvous of ranks started on this machine; -1 when none can be had.
+int freeLocalPort();
+
 /// True when this LibTorch can run `backend` ("gloo", "nccl").
 bool distributedBackendAvailable(const std::string& backend);
 

@@ -2470,5 +2470,17 @@ Probe trained on %1 images, centres blanked (%2 % of width and height).</source>
         <source>Evaluation on the %1 split: accuracy %2</source>
         <translation>%1 세트 평가: 정확도 %2</translation>
     </message>
+    <message>
+        <source> in %1 processes</source>
+        <translation> (프로세스 %1개)</translation>
+    </message>
+    <message>
+        <source>Data-parallel training in this many processes on this machine (c10d: Gloo on the CPU, NCCL on GPUs): each reads a share of every epoch, the batch size is per process, and CPU threads count per process</source>
+        <translation>이 컴퓨터에서 이만큼의 프로세스로 데이터 병렬 학습을 합니다(c10d: CPU에서는 Gloo, GPU에서는 NCCL). 각 프로세스가 매 에폭의 일부를 읽으며, 배치 크기와 CPU 스레드 수는 프로세스마다 적용됩니다</translation>
+    </message>
+    <message>
+        <source>Processes</source>
+        <translation>프로세스 수</translation>
+    </message>
 </context>
 </TS>

@@ -338,6 +338,38 @@ private slots:
         QVERIFY(tab.evaluationView()->hasReport());
     }
 
+    /// Two processes from the tab: this one is rank 0 (the curves come from it), the other a
+    /// lightbox-cli rank; run.json records the world size, the runs table shows it, and the
+    /// epochs are those of the whole data set.
+    void twoProcesses()
+    {
+        qputenv("LIGHTBOX_CLI", LIGHTBOX_BINARY_DIR "/app/lightbox-cli");
+        ui::TrainingTab tab;
+        tab.setInteractive(false);
+        tab.show();
+        const QString runDir = m_tmp.filePath("run-two-processes");
+        configure(tab, m_data, runDir, 2, 4);
+        tab.processesSpin()->setValue(2);
+        QSignalSpy finished(&tab, &ui::TrainingTab::trainingFinished);
+        QSignalSpy epochs(&tab, &ui::TrainingTab::epochShown);
+        QTest::mouseClick(tab.trainButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000 * LIGHTBOX_TIME_FACTOR);
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(tab.errorText()));
+        QCOMPARE(epochs.count(), 2);
+        QFile runJson(runDir + "/run.json");
+        QVERIFY(runJson.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(runJson.readAll()).object().value("worldSize").toInt(), 2);
+        QFile metrics(runDir + "/metrics.csv");
+        QVERIFY(metrics.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(metrics.readAll()).trimmed().split('\n').size(), 3); // header and 2 epochs
+        QVERIFY2(tab.logText().contains("rank 0 of 2"), qPrintable(tab.logText().right(2000)));
+        auto info = jobs::readRunFolder(runDir.toStdString());
+        QVERIFY(info);
+        QCOMPARE(info->worldSize, 2);
+        QVERIFY(tab.evaluationView()->hasReport());
+        QVERIFY(!tab.processesSpin()->isEnabled() == tab.isRunning());
+    }
+
     void missingDataset()
     {
         ui::TrainingTab tab;
