@@ -9,6 +9,7 @@
 #include <Annotations.h>
 #include <ImageViewer.h>
 #include <MainWindow.h>
+#include <imaging/DicomWriter.h>
 #include <imaging/ImageLoader.h>
 #include <imaging/Render.h>
 
@@ -165,6 +166,48 @@ private slots:
         QCOMPARE(d["PhotometricInterpretation"].toString(), QStringLiteral("RGB"));
         QCOMPARE(d["md5"].toString(), md5(expected));
         QCOMPARE(d["shape"].toArray().at(2).toInt(), 3);
+    }
+
+    /// The report as a DICOM Encapsulated PDF (what the PACS dock sends): pydicom reads the
+    /// PDF back byte for byte, in the study of the image, with the module's attributes.
+    void reportAsEncapsulatedPdf()
+    {
+        QVERIFY(m_window->openFile(kChest));
+        const auto img = m_window->image();
+        const QString pdf = m_out.filePath(QStringLiteral("report-for-dicom.pdf"));
+        QVERIFY2(m_window->exportReportTo(pdf, true), qPrintable(m_window->lastError()));
+        QFile f(pdf);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        const QString out = m_out.filePath(QStringLiteral("report.dcm"));
+        auto written = imaging::writeEncapsulatedPdf(bytes.toStdString(), *img, "Lightbox report", out.toStdString());
+        QVERIFY2(written, written ? "" : written.error().c_str());
+        QCOMPARE(written->studyInstanceUid, img->keyTag("StudyInstanceUID"));
+        QVERIFY(!imaging::writeEncapsulatedPdf("not a pdf", *img, "x", out.toStdString() + "-bad"));
+
+        const char* script = R"(
+import hashlib, json, sys
+import pydicom
+d = pydicom.dcmread(sys.argv[1])
+doc = bytes(d.EncapsulatedDocument)[:int(d.get('EncapsulatedDocumentLength', len(d.EncapsulatedDocument)))]
+print(json.dumps({k: str(d.get(k, '')) for k in ('SOPClassUID', 'StudyInstanceUID', 'PatientID', 'Modality',
+    'MIMETypeOfEncapsulatedDocument', 'DocumentTitle', 'BurnedInAnnotation')} | {'md5': hashlib.md5(doc).hexdigest(),
+    'conceptName': 'ConceptNameCodeSequence' in d}))
+)";
+        QProcess py;
+        py.start(QStringLiteral("/usr/bin/python3"), {"-c", QString::fromLatin1(script), out});
+        QVERIFY(py.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR));
+        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+        const QJsonObject d = QJsonDocument::fromJson(py.readAllStandardOutput()).object();
+        QCOMPARE(d["SOPClassUID"].toString(), QStringLiteral("1.2.840.10008.5.1.4.1.1.104.1"));
+        QCOMPARE(d["StudyInstanceUID"].toString().toStdString(), img->keyTag("StudyInstanceUID"));
+        QCOMPARE(d["PatientID"].toString().toStdString(), img->keyTag("PatientID"));
+        QCOMPARE(d["Modality"].toString(), QStringLiteral("DOC"));
+        QCOMPARE(d["MIMETypeOfEncapsulatedDocument"].toString(), QStringLiteral("application/pdf"));
+        QCOMPARE(d["DocumentTitle"].toString(), QStringLiteral("Lightbox report"));
+        QVERIFY(d["conceptName"].toBool());
+        QCOMPARE(d["md5"].toString(),
+                 QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Md5).toHex()));
     }
 
     void pngSourceIsDeidentified()
