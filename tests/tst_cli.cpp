@@ -1,4 +1,6 @@
 // lightbox-cli info and convert, run as a user would: through the executable.
+#include "CliRun.h"
+
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -17,25 +19,11 @@ const QString kCli = QStringLiteral(LIGHTBOX_BINARY_DIR) + "/app/lightbox-cli";
 const QString kShared = QStringLiteral(LIGHTBOX_SHARED_DATA);
 const QString kPydicom = QStringLiteral(LIGHTBOX_PYDICOM_FILES);
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = lightbox::test::CliRun;
 
 Run cli(const QStringList& args)
 {
-    QProcess p;
-    p.start(kCli, args);
-    Run r;
-    if (!p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR)) {
-        p.kill();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return lightbox::test::runProgram(kCli, args, 60000 * LIGHTBOX_TIME_FACTOR);
 }
 
 } // namespace

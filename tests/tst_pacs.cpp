@@ -4,6 +4,7 @@
 // association, a peer that dies mid-transfer, cancel, thousands of matches, hostile UIDs).
 // Over 600 lines: every function uses the one Orthanc that initTestCase starts and fills
 // (about 5 s); split into suites, each would start and fill its own.
+#include "CliRun.h"
 #include "pacs/OrthancServer.h"
 #include "pacs/SyntheticStudy.h"
 
@@ -102,25 +103,11 @@ std::set<std::string> asSet(const std::vector<std::string>& v)
     return {v.begin(), v.end()};
 }
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
+using Run = lightbox::test::CliRun;
 
 Run cli(const QStringList& args)
 {
-    QProcess p;
-    p.start(kCli, args);
-    Run r;
-    if (!p.waitForFinished(60000 * LIGHTBOX_TIME_FACTOR)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    return r;
+    return lightbox::test::runProgram(kCli, args, 60000 * LIGHTBOX_TIME_FACTOR);
 }
 
 } // namespace

@@ -31,8 +31,6 @@ namespace lightbox::ui {
 namespace {
 
 constexpr int kTimeoutSeconds = 30;
-constexpr int kUidRole = Qt::UserRole;
-constexpr int kLevelRole = Qt::UserRole + 1;
 const QString kGroup = QStringLiteral("pacs/");
 
 QString q(const std::string& s)
@@ -200,8 +198,14 @@ PacsDock::PacsDock(QWidget* parent) : QWidget(parent), m_job(new jobs::PacsJob(t
     });
 
     loadSettings();
-    updateCacheLabel();
     updateButtons();
+}
+
+void PacsDock::showEvent(QShowEvent* event)
+{
+    // The cache is walked when the dock is seen, not at every start of the program.
+    updateCacheLabel();
+    QWidget::showEvent(event);
 }
 
 PacsDock::~PacsDock()
@@ -481,7 +485,6 @@ net::LocalAe PacsDock::local() const
     l.tls.caFile = m_tlsCa->text().trimmed().toStdString();
     l.tls.certFile = m_tlsCert->text().trimmed().toStdString();
     l.tls.keyFile = m_tlsKey->text().trimmed().toStdString();
-    storeLocalSettings();
     return l;
 }
 
@@ -493,7 +496,11 @@ QString PacsDock::cacheFolder() const
 void PacsDock::updateCacheLabel()
 {
     const net::StorageCache cache(cacheFolder().toStdString());
-    m_cacheLabel->setText(tr("Cache: %1, studies: %2").arg(megabytes(cache.totalBytes())).arg(cache.studies().size()));
+    const auto studies = cache.studies(); // one walk of the folder gives both figures
+    std::uint64_t bytes = 0;
+    for (const auto& s : studies)
+        bytes += s.bytes;
+    m_cacheLabel->setText(tr("Cache: %1, studies: %2").arg(megabytes(bytes)).arg(studies.size()));
 }
 
 void PacsDock::clearCache()

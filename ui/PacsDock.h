@@ -63,6 +63,9 @@ public:
     QString cacheFolder() const;
     bool retrieving() const { return m_retrieveId != 0; }
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 signals:
     /// A retrieve finished: its files, the first to open.
     void filesRetrieved(const QStringList& files);
@@ -70,6 +73,11 @@ signals:
     void answered();
 
 private:
+    // What the result tree's items carry (column 0).
+    static constexpr int kUidRole = Qt::UserRole;        ///< study or series UID; a patient's key
+    static constexpr int kLevelRole = Qt::UserRole + 1;  ///< net::Level
+    static constexpr int kLoadedRole = Qt::UserRole + 2; ///< a study's series were asked for
+
     void buildNodeBox();
     void buildLocalBox();
     void buildSearchBox();

@@ -20,9 +20,6 @@ namespace lightbox::ui {
 namespace {
 
 constexpr int kPageSize = 200;
-constexpr int kUidRole = Qt::UserRole;
-constexpr int kLevelRole = Qt::UserRole + 1;
-constexpr int kLoadedRole = Qt::UserRole + 2;
 
 QString q(const std::string& s)
 {
