@@ -10,8 +10,6 @@
 namespace lightbox::jobs {
 namespace {
 
-constexpr qint64 kProgressEveryMs = 100;
-
 QThreadPool& pacsPool()
 {
     // Network calls wait, they do not compute: a few threads, apart from the pools that do.
@@ -74,10 +72,10 @@ net::Control PacsJob::controlFor(quint64 id, const std::shared_ptr<std::atomic<b
     net::Control c;
     c.cancel = cancel.get();
     auto timer = std::make_shared<QElapsedTimer>();
-    c.progress = [this, id, timer](const net::Progress& p) {
+    c.progress = [this, id, timer, every = m_progressEveryMs](const net::Progress& p) {
         // Throttled here, on the worker thread: a retrieve of small instances reports
         // hundreds of steps a second.
-        if (timer->isValid() && timer->elapsed() < kProgressEveryMs)
+        if (timer->isValid() && timer->elapsed() < every)
             return;
         timer->start();
         QMetaObject::invokeMethod(

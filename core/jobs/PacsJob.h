@@ -46,6 +46,8 @@ public:
     void cancelAll();
     /// Jobs started and not yet answered.
     int running() const { return static_cast<int>(m_cancel.size()); }
+    /// The least time between two progress signals of a job (100 ms), for jobs started after.
+    void setProgressInterval(int ms) { m_progressEveryMs = ms; }
 
 signals:
     void echoed(quint64 id, const QString& error, double roundTripMs);
@@ -61,6 +63,7 @@ private:
     net::Control controlFor(quint64 id, const std::shared_ptr<std::atomic<bool>>& cancel);
 
     quint64 m_nextId = 1;
+    int m_progressEveryMs = 100;
     std::map<quint64, std::shared_ptr<std::atomic<bool>>> m_cancel;
     std::shared_ptr<std::atomic<int>> m_outstanding = std::make_shared<std::atomic<int>>(0);
 };
